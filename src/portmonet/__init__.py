@@ -1,0 +1,56 @@
+"""Portmonet: billing and settlement for Internet service providers and
+telecom operators, on ZODB/ZEO and Pyramid.
+
+``main`` is the WSGI application factory (``pserve development.ini``).
+"""
+import logging
+
+import transaction
+from pyramid.config import Configurator
+from pyramid_zodbconn import get_connection
+
+log = logging.getLogger(__name__)
+
+
+def root_factory(request):
+    from .model.root import get_root
+    return get_root(get_connection(request).root())
+
+
+def prepare_database(config, settings):
+    """Install a new database and check its evolve state before serving."""
+    from . import evolve
+    from .model.root import install
+    db = config.registry._zodb_databases[""]
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        root = install(conn.root())
+        txn = tm.get()
+        txn.setUser("portmonet web")
+        txn.note("start-up: install if new")
+        tm.commit()
+        waiting = evolve.pending(root)
+        if waiting:
+            if settings.get("portmonet.evolve_on_start", "false").lower() in ("true", "1", "yes"):
+                evolve.run(root, user="portmonet web start-up", tm=tm)
+            else:
+                raise RuntimeError(
+                    f"the database needs evolve steps {', '.join(waiting)}: run 'portmonet evolve'")
+    finally:
+        tm.abort()
+        conn.close()
+
+
+def main(global_config, **settings):
+    from . import db as dbmod
+    dbmod.configure(settings)
+    settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
+    with Configurator(settings=settings, root_factory=root_factory) as config:
+        config.include("pyramid_chameleon")
+        config.include("pyramid_tm")
+        config.include("pyramid_zodbconn")
+        config.include(".web")
+        config.scan(ignore=[".tests"])
+        prepare_database(config, settings)
+    return config.make_wsgi_app()

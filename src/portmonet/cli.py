@@ -1,0 +1,248 @@
+"""The ``portmonet`` command: ``portmonet [-c INI] COMMAND ...``.
+
+Core commands live here; a feature package adds its own in a
+``commands.py`` that defines ``register(cli)``.
+"""
+import importlib
+import logging
+import pkgutil
+import sys
+
+import click
+
+from . import db as dbmod
+
+log = logging.getLogger("portmonet")
+
+
+class Env:
+    """What a command needs: the settings and, lazily, the database."""
+
+    def __init__(self, config):
+        self.config = config
+        self._settings = None
+        self._db = None
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            self._settings = dbmod.load_settings(self.config)
+            dbmod.configure(self._settings)
+        return self._settings
+
+    @property
+    def db(self):
+        if self._db is None:
+            self._db = dbmod.open_database(self.settings)
+        return self._db
+
+    def close(self):
+        if self._db is not None:
+            self._db.close()
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+@click.group()
+@click.option("-c", "--config", envvar="PORTMONET_CONFIG", default="development.ini",
+              show_default=True, help="Pyramid-style .ini file ($PORTMONET_CONFIG).")
+@click.pass_context
+def cli(ctx, config):
+    """Portmonet: billing and settlement for ISPs and telecom operators."""
+    ctx.obj = Env(config)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def app_root(conn):
+    from .model.root import get_root
+    root = get_root(conn.root())
+    if root is None:
+        raise click.ClickException("the database is not initialised: run 'portmonet init'")
+    return root
+
+
+def progress_bar(total, label):
+    """A progress bar for long jobs (quiet when not on a terminal and in CI)."""
+    return click.progressbar(length=total, label=label, show_pos=True, show_eta=True,
+                             file=sys.stderr)
+
+
+@cli.command()
+@click.option("--demo", "demo", type=int, default=0,
+              help="Seed this many demo subscribers if the database has none.")
+@click.pass_obj
+def init(env, demo):
+    """Create the database if new, run pending evolve steps, seed demo data."""
+    from . import evolve
+    from .model.root import install
+    with dbmod.connection(env.db) as (conn, tm):
+        root = install(conn.root())
+        dbmod.commit(tm, "portmonet init", "install the application root")
+        done = evolve.run(root, tm=tm)
+        for name in done:
+            click.echo(f"evolved: {name}")
+        empty = len(root["subscribers"]) == 0
+    if demo and empty:
+        env_seed(env, demo, 1, 5000)
+    click.echo("database ready")
+
+
+@cli.command("evolve")
+@click.option("--list", "list_only", is_flag=True, help="Only list steps and their state.")
+@click.pass_obj
+def evolve_cmd(env, list_only):
+    """Run the pending schema evolve steps."""
+    from . import evolve
+    with dbmod.connection(env.db) as (conn, tm):
+        root = app_root(conn)
+        if list_only:
+            for name, _ in evolve.steps():
+                click.echo(f"{'done   ' if name in root.evolved else 'pending'} {name}")
+            return
+        done = evolve.run(root, tm=tm)
+        click.echo("\n".join(f"evolved: {n}" for n in done) or "nothing to evolve")
+
+
+@cli.command()
+@click.pass_obj
+def check(env):
+    """Prove the books; exit status 1 if anything is wrong."""
+    from .ops.check import check_books
+    with dbmod.connection(env.db) as (conn, tm):
+        root = app_root(conn)
+        total = len(root.catalog.accounts)
+        with progress_bar(total, "checking accounts") as bar:
+            report = check_books(root, conn, progress=bar.update)
+    for problem in report.problems:
+        click.echo(f"PROBLEM: {problem}")
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(report.counts.items()))
+    click.echo(f"{'OK' if report.ok else 'FAILED'}: {counts}")
+    sys.exit(0 if report.ok else 1)
+
+
+def env_seed(env, count, seed_value, batch):
+    from .ops.seed import seed
+    with dbmod.connection(env.db) as (conn, tm):
+        app_root(conn)
+        with progress_bar(count, "seeding subscribers") as bar:
+            start, made = seed(conn, tm, count, seed=seed_value, batch=batch, progress=bar.update)
+    click.echo(f"seeded {made} subscribers, ids {start}..{start + made - 1}")
+
+
+@cli.command("seed")
+@click.option("--subscribers", "count", type=click.IntRange(1), required=True)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True,
+              help="Random seed: the same seed makes the same data.")
+@click.option("--batch", type=click.IntRange(1), default=5000, show_default=True,
+              help="Subscribers per transaction.")
+@click.pass_obj
+def seed_cmd(env, count, seed_value, batch):
+    """Make realistic demo subscribers."""
+    env_seed(env, count, seed_value, batch)
+
+
+@cli.group("import")
+def import_group():
+    """Import data from files."""
+
+
+@import_group.command("subscribers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--encoding", default="utf-8", show_default=True)
+@click.pass_obj
+def import_subscribers_cmd(env, path, encoding):
+    """Import a subscriber base from CSV (see docs/import.md for the layout)."""
+    from .ops.csvio import ImportRejected, import_subscribers
+    with open(path, "rb") as f:
+        data = f.read()
+    with dbmod.connection(env.db) as (conn, tm):
+        app_root(conn)
+        try:
+            n = import_subscribers(conn, tm, data, encoding=encoding)
+        except ImportRejected as exc:
+            for line, reason in exc.errors:
+                click.echo(f"{path}:{line}: {reason}", err=True)
+            raise click.ClickException(f"nothing imported: {len(exc.errors)} bad row(s)")
+    click.echo(f"imported {n} subscribers")
+
+
+@cli.group("export")
+def export_group():
+    """Export data to files."""
+
+
+@export_group.command("subscribers")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--with-passwords", is_flag=True, help="Write Internet passwords in clear.")
+@click.pass_obj
+def export_subscribers_cmd(env, path, with_passwords):
+    """Export subscribers in the import layout."""
+    from .ops.csvio import export_subscribers
+    with dbmod.connection(env.db) as (conn, tm):
+        root = app_root(conn)
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            n = export_subscribers(root, out, with_passwords)
+    click.echo(f"exported {n} contracts to {path}")
+
+
+@cli.group("staff")
+def staff_group():
+    """Employees and their roles."""
+
+
+@staff_group.command("add")
+@click.argument("login")
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--name", default="")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_obj
+def staff_add(env, login, roles, name, password):
+    """Create an employee (the password is asked for when not given)."""
+    from .model.staff import StaffUser
+
+    def add(root):
+        if login in root["staff"]:
+            raise click.ClickException(f"staff user {login!r} exists")
+        root["staff"].add_user(StaffUser(login, roles, password, name))
+    try:
+        dbmod.transact(env.db, add, "portmonet staff", f"add staff user {login}")
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"staff user {login} added with roles {', '.join(sorted(roles))}")
+
+
+@staff_group.command("list")
+@click.pass_obj
+def staff_list(env):
+    with dbmod.connection(env.db) as (conn, tm):
+        for user in app_root(conn)["staff"].values():
+            click.echo(f"{user.login}\t{','.join(user.roles)}\t{'active' if user.active else 'disabled'}")
+
+
+@cli.command()
+def keygen():
+    """Print a new encryption key for portmonet.secret_keys."""
+    from .crypto import new_key
+    click.echo(new_key())
+
+
+def _register_features():
+    import portmonet
+    for info in pkgutil.iter_modules(portmonet.__path__):
+        if not info.ispkg:
+            continue
+        try:
+            module = importlib.import_module(f"portmonet.{info.name}.commands")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"portmonet.{info.name}.commands":
+                raise
+            continue
+        module.register(cli)
+
+
+_register_features()
+
+
+def main(argv=None):
+    return cli.main(args=argv, prog_name="portmonet")

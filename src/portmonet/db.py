@@ -1,0 +1,99 @@
+"""Opening the database named by the configuration, and units of work on it.
+
+Every process reads the same Pyramid-style ``.ini``; ``zodbconn.uri`` in its
+``[app:main]`` section is a zodburi URI (``zeo://``, ``file://``,
+``memory://``), so moving to RelStorage is a change of URI, not of code.
+"""
+import contextlib
+import logging
+import os
+
+import transaction
+import ZODB
+import zodburi
+from ZODB.POSException import ConflictError
+
+from . import crypto
+from .model.root import get_root
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "development.ini"
+
+
+def config_path(path=None):
+    return os.path.abspath(path or os.environ.get("PORTMONET_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_settings(path=None):
+    """The ``[app:main]`` settings of an ini file (with ``%(here)s`` resolved)."""
+    from pyramid.paster import get_appsettings, setup_logging
+    path = config_path(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"configuration file {path} not found")
+    setup_logging(path)
+    settings = dict(get_appsettings(path, "main"))
+    settings["__file__"] = path
+    return settings
+
+
+def secret_keys(settings):
+    """Encryption keys: $PORTMONET_SECRET_KEYS, else the file named by
+    ``portmonet.secret_keys_file``, else ``portmonet.secret_keys``."""
+    keys = os.environ.get("PORTMONET_SECRET_KEYS")
+    if keys:
+        return keys
+    path = settings.get("portmonet.secret_keys_file")
+    if path:
+        with open(path, encoding="ascii") as f:
+            return f.read()
+    return settings.get("portmonet.secret_keys", "")
+
+
+def configure(settings):
+    """What every process does with its settings before touching the data."""
+    crypto.configure(secret_keys(settings))
+
+
+def open_database(settings, uri=None):
+    uri = uri or settings["zodbconn.uri"]
+    storage_factory, dbkw = zodburi.resolve_uri(uri)
+    return ZODB.DB(storage_factory(), **dbkw)
+
+
+def transact(db, func, user, note, attempts=5):
+    """Run ``func(app_root)`` in one transaction, retried on ConflictError."""
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        for attempt in tm.attempts(attempts):
+            with attempt as txn:
+                txn.setUser(user)
+                txn.note(note)
+                result = func(get_root(conn.root()))
+        return result
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def connection(db):
+    """A connection with its own transaction manager (for workers and tools)."""
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        yield conn, tm
+    finally:
+        tm.abort()
+        conn.close()
+
+
+def commit(tm, user, note):
+    txn = tm.get()
+    txn.setUser(user)
+    txn.note(note)
+    tm.commit()
+
+
+__all__ = ["ConflictError", "load_settings", "configure", "open_database",
+           "transact", "connection", "commit"]

@@ -1,0 +1,24 @@
+"""Evolve steps of the core model."""
+from ..catalog import normalize
+from . import step
+
+
+@step("2026-11-25-core-01-normalize-contact-phones")
+def normalize_contact_phones(root):
+    """Early databases stored contact phones as typed ('+7 (495) 123-45-67')
+    and indexed nothing; store them normalized and index them."""
+    catalog = root.catalog
+    for subscriber in root["subscribers"].values():
+        raw = subscriber.phone
+        if not raw:
+            continue
+        try:
+            phone = normalize.phone(raw)
+        except normalize.InvalidValue:
+            subscriber.notes = (subscriber.notes + f"\nunreadable phone kept: {raw}").strip()
+            subscriber.phone = None
+            continue
+        if phone != raw or subscriber.id not in catalog.phones.ids(phone):
+            catalog.phones.discard(raw, subscriber.id)
+            subscriber.phone = phone
+            catalog.phones.add(phone, subscriber.id)

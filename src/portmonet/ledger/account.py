@@ -1,0 +1,159 @@
+"""The personal account: a balance kept beside an immutable ledger.
+
+Concurrency: the rater charging and a cashier crediting the same account at
+once must both land.  The balance lives on the account and
+``_p_resolveConflict`` merges concurrent changes to it (as
+``BTrees.Length`` does), while postings go into a ``LOBTree`` whose
+buckets merge inserts of different keys.  Keys are time-based with random
+low bits, so two writers never pick the same key.  A movement that must not
+overdraw asks for ``readCurrent`` so ZODB refuses a stale decision.
+"""
+import random
+import time as _time
+
+from BTrees.LOBTree import LOBTree
+from persistent import Persistent
+from ZODB.POSException import ConflictError
+from zope.interface import implementer
+
+from ..interfaces import IAccount
+from ..money import check_currency, DEFAULT_CURRENCY
+from ..model.indexing import Indexed
+from ..model.lineage import find_catalog
+from .posting import Posting, validate
+
+_random = random.SystemRandom()
+
+
+class InsufficientFunds(ValueError):
+    pass
+
+
+def now_us():
+    return int(_time.time() * 1_000_000)
+
+
+@implementer(IAccount)
+class Account(Indexed, Persistent):
+
+    __name__ = "account"
+    __parent__ = None
+    _guard = 0
+    title = "Personal account"
+
+    def __init__(self, number, currency=DEFAULT_CURRENCY, credit_limit=0):
+        self.number = self._normalize_number(number)
+        self.currency = check_currency(currency)
+        self.credit_limit = self._normalize_credit_limit(credit_limit)
+        self._balance = 0
+        self.ledger = LOBTree()
+
+    # -- validation -------------------------------------------------------
+    @staticmethod
+    def _normalize_number(value):
+        value = str(value).strip()
+        if not value.isdigit() or not 4 <= len(value) <= 20:
+            raise ValueError(f"account number {value!r}: 4 to 20 digits expected")
+        return value
+
+    @staticmethod
+    def _normalize_credit_limit(value):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError("credit limit is a non-negative int of minor units")
+        return value
+
+    def _index_entries(self):
+        return {("accounts", self.number, self)}
+
+    # -- money ------------------------------------------------------------
+    @property
+    def balance(self):
+        return self._balance
+
+    @property
+    def available(self):
+        """What may still be spent: balance plus credit limit."""
+        return self._balance + self.credit_limit
+
+    def find_cause(self, cause):
+        catalog = find_catalog(self)
+        where = catalog.causes.get(cause) if catalog is not None else None
+        if where is None:
+            return None
+        number, key = where
+        if number != self.number:
+            raise ValueError(f"cause {cause!r} is posted on account {number}")
+        return self.ledger[key]
+
+    def post(self, amount, kind, cause, text="", user="", when=None,
+             must_not_overdraw=False):
+        """Post once per cause; returns ``(posting, created)``.
+
+        Posting a cause that is already posted is a no-op that returns the
+        first posting (``created`` False), so a retried input changes nothing.
+        """
+        validate(amount, kind, cause)
+        catalog = find_catalog(self)
+        if catalog is None:
+            raise ValueError("an account must be in the tree before posting")
+        where = catalog.causes.get(cause)
+        if where is not None:
+            number, key = where
+            if number != self.number:
+                raise ValueError(f"cause {cause!r} is already posted on account {number}")
+            return self.ledger[key], False
+        if must_not_overdraw:
+            # Decide on the current balance: ZODB refuses the commit if another
+            # transaction changed this account meanwhile.
+            if self._p_jar is not None:
+                self._p_jar.readCurrent(self)
+            if amount < 0 and self.available + amount < 0:
+                raise InsufficientFunds(
+                    f"account {self.number}: {-amount} needed, {self.available} available")
+            # A written object skips readCurrent's check and goes to conflict
+            # resolution instead; a fresh guard value makes two guarded
+            # decisions on the same balance a conflict that is never merged.
+            self._guard = _random.getrandbits(63)
+        when = now_us() if when is None else when
+        key = self._free_key(when)
+        posting = Posting(key, when, amount, kind, cause, text, user)
+        self.ledger[key] = posting
+        catalog.causes[cause] = (self.number, key)
+        self._balance += amount
+        return posting, True
+
+    def _free_key(self, when):
+        while True:
+            key = (when << 8) | _random.getrandbits(8)
+            if key not in self.ledger:
+                return key
+
+    def postings(self, start_us=None, end_us=None):
+        """Postings in time order, optionally within [start, end) in epoch µs."""
+        lo = None if start_us is None else start_us << 8
+        hi = None if end_us is None else (end_us << 8) - 1
+        return self.ledger.values(lo, hi)
+
+    def ledger_sum(self):
+        return sum(p.amount for p in self.ledger.values())
+
+    # -- conflict resolution ---------------------------------------------
+    def _p_resolveConflict(self, old, committed, new):
+        """Merge concurrent postings: balance deltas add up; any other
+        attribute changed on both sides differently is a real conflict."""
+        names = set(old) | set(committed) | set(new)
+        merged = {}
+        for name in names:
+            was, theirs, ours = (s.get(name, _MISSING) for s in (old, committed, new))
+            if name == "_balance":
+                merged[name] = theirs + ours - was
+            elif theirs == ours or was == ours:
+                merged[name] = theirs
+            elif was == theirs:
+                merged[name] = ours
+            else:
+                raise ConflictError
+        return {k: v for k, v in merged.items() if v is not _MISSING}
+
+
+_MISSING = object()

@@ -1,0 +1,1 @@
+"""The persistent domain model: folders, subscribers, contracts, services, staff."""

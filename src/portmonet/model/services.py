@@ -1,0 +1,144 @@
+"""What a contract subscribes to: Internet access, telephone lines, TV, one-time services."""
+import datetime
+
+from persistent import Persistent
+from zope.interface import implementer
+
+from .. import crypto
+from ..catalog import normalize
+from ..interfaces import (IInternetService, IOneTimeService, IService,
+                          ITelephoneLine, ITvPackage)
+from .indexing import Indexed
+
+
+@implementer(IService)
+class Service(Indexed, Persistent):
+    """Common to every service: its tariff and when it runs."""
+
+    kind = "service"
+    title = "Service"
+    __name__ = None
+    __parent__ = None
+    tariff = None          # a Tariff object (see portmonet.tariffs)
+    started = None         # datetime.date
+    ended = None           # datetime.date or None
+    suspended = False
+
+    def __init__(self, tariff=None, started=None):
+        self.tariff = tariff
+        self.started = started or datetime.date.today()
+
+    @property
+    def contract(self):
+        return self.__parent__
+
+    @property
+    def active(self):
+        return self.ended is None and not self.suspended
+
+
+@implementer(IInternetService)
+class InternetService(Service):
+    """Internet access held on a contract.
+
+    The password is kept encrypted, not hashed: RADIUS CHAP and MS-CHAP need
+    it back in clear to check a challenge.
+    """
+
+    kind = "internet"
+    title = "Internet access"
+    login = None
+    _password = None
+    ip = None              # int key of a static IPv4 address, or None
+    mac = None             # Calling-Station-Id binding, or None
+    port = None            # NAS-Port-Id / option 82 binding, or None
+    max_sessions = 1
+
+    def __init__(self, login, password=None, ip=None, tariff=None, started=None):
+        super().__init__(tariff, started)
+        self.login = self._normalize_login(login)
+        self.ip = self._normalize_ip(ip)
+        if password is not None:
+            self.set_password(password)
+
+    _normalize_login = staticmethod(normalize.login)
+
+    @staticmethod
+    def _normalize_ip(value):
+        if value is None or value == "":
+            return None
+        return value if isinstance(value, int) else normalize.ipv4(value)
+
+    @property
+    def ip_text(self):
+        return normalize.ipv4_text(self.ip) if self.ip is not None else ""
+
+    def set_password(self, password):
+        if not password or len(password) > 128:
+            raise ValueError("an Internet password is 1 to 128 characters")
+        self._password = crypto.encrypt(password)
+
+    def password(self):
+        """The clear password, for CHAP; never log it."""
+        return crypto.decrypt(self._password) if self._password else None
+
+    def check_password(self, candidate):
+        return self._password is not None and self.password() == candidate
+
+    def _index_entries(self):
+        entries = {("logins", self.login, self)}
+        if self.ip is not None:
+            entries.add(("ips", self.ip, self))
+        return entries
+
+
+@implementer(ITelephoneLine)
+class TelephoneLine(Service):
+    kind = "phone"
+    title = "Telephone line"
+    number = None
+    voip = False
+
+    def __init__(self, number, tariff=None, started=None, voip=False):
+        super().__init__(tariff, started)
+        self.number = self._normalize_number(number)
+        self.voip = bool(voip)
+
+    _normalize_number = staticmethod(normalize.phone)
+
+    def _index_entries(self):
+        return {("lines", self.number, self)}
+
+
+@implementer(ITvPackage)
+class TvPackage(Service):
+    kind = "tv"
+    title = "Television"
+    MEDIA = ("cable", "digital", "iptv")
+    medium = "cable"
+    package = ""
+
+    def __init__(self, package, medium="cable", tariff=None, started=None):
+        super().__init__(tariff, started)
+        if medium not in self.MEDIA:
+            raise ValueError(f"TV medium must be one of {', '.join(self.MEDIA)}")
+        self.package = package
+        self.medium = medium
+
+
+@implementer(IOneTimeService)
+class OneTimeService(Service):
+    kind = "once"
+    title = "One-time service"
+    description = ""
+    price = 0              # minor units
+
+    def __init__(self, description, price, tariff=None, started=None):
+        super().__init__(tariff, started)
+        if not isinstance(price, int) or price < 0:
+            raise ValueError("price is a non-negative int of minor units")
+        self.description = description
+        self.price = price
+
+
+SERVICE_KINDS = {cls.kind: cls for cls in (InternetService, TelephoneLine, TvPackage, OneTimeService)}

@@ -1,0 +1,88 @@
+"""Money as integer minor units; the one place where amounts are parsed,
+rounded and formatted.
+
+A float never reaches this module's results: amounts come in as ``str``,
+``int`` or ``Decimal`` and leave as ``int`` minor units.
+"""
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+
+# ISO 4217 code -> number of minor-unit digits (exponent).  The currencies an
+# operator in our markets bills in; extend as needed.
+CURRENCY_EXPONENTS = {
+    "RUB": 2, "USD": 2, "EUR": 2, "KZT": 2, "BYN": 2, "UAH": 2, "UZS": 2,
+    "AMD": 2, "GEL": 2, "AZN": 2, "KGS": 2, "TJS": 2, "MDL": 2, "GBP": 2,
+    "CNY": 2, "TRY": 2, "JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3,
+}
+DEFAULT_CURRENCY = "RUB"
+
+# Billing rounds half away from zero (what cashiers and invoices expect);
+# this constant is the single rounding rule of Portmonet.
+ROUNDING = ROUND_HALF_UP
+
+
+class MoneyError(ValueError):
+    """An amount or currency that cannot be accepted."""
+
+
+def exponent(currency):
+    try:
+        return CURRENCY_EXPONENTS[currency]
+    except KeyError:
+        raise MoneyError(f"unknown currency {currency!r}") from None
+
+
+def check_currency(currency):
+    exponent(currency)
+    return currency
+
+
+def round_minor(value, currency=DEFAULT_CURRENCY):
+    """Round a Decimal amount in *minor* units to a whole number of minor units."""
+    if isinstance(value, float):
+        raise MoneyError("floats are not accepted for money")
+    if not isinstance(value, (int, Decimal)):
+        raise MoneyError(f"not an amount: {value!r}")
+    exponent(currency)
+    return int(Decimal(value).quantize(Decimal(1), rounding=ROUNDING))
+
+
+def to_minor(major, currency=DEFAULT_CURRENCY, exact=True):
+    """Parse an amount in major units ("12.34", Decimal, int) into minor units.
+
+    With ``exact`` (the default, for what people type: payments, balances)
+    more decimal places than the currency has is an error, not a rounding.
+    """
+    if isinstance(major, float):
+        raise MoneyError("floats are not accepted for money")
+    if isinstance(major, str):
+        text = major.strip().replace(" ", "").replace("\u00a0", "")
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")     # Russian decimal comma
+        try:
+            major = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError(f"not an amount: {text!r}") from None
+    elif not isinstance(major, (int, Decimal)):
+        raise MoneyError(f"not an amount: {major!r}")
+    major = Decimal(major)
+    if not major.is_finite():
+        raise MoneyError(f"not an amount: {major}")
+    exp = exponent(currency)
+    scaled = major.scaleb(exp)
+    if exact and scaled != scaled.to_integral_value():
+        raise MoneyError(f"{major} has more than {exp} decimal places for {currency}")
+    return round_minor(scaled, currency)
+
+
+def to_major(minor, currency=DEFAULT_CURRENCY):
+    """Minor units -> Decimal in major units (exact)."""
+    if not isinstance(minor, int):
+        raise MoneyError(f"minor units must be int, not {type(minor).__name__}")
+    return Decimal(minor).scaleb(-exponent(currency))
+
+
+def format_amount(minor, currency=DEFAULT_CURRENCY, with_code=False):
+    """'1234.50' (or '1234.50 RUB') from 123450 kopecks."""
+    exp = exponent(currency)
+    text = f"{to_major(minor, currency):.{exp}f}"
+    return f"{text} {currency}" if with_code else text

@@ -1,0 +1,1 @@
+"""Maintenance operations behind the command line: check, seed, import, export."""
