@@ -1,0 +1,136 @@
+"""Shared fixtures: an in-memory database for unit tests, a real ZEO server
+(``runzeo`` in a subprocess, on a free loopback port) for integration tests."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import transaction
+import ZODB
+from ZODB.MappingStorage import MappingStorage
+
+from portmonet import crypto
+from portmonet.model.root import install
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(HERE)
+BIN = os.path.dirname(sys.executable)
+
+crypto.configure(crypto.DEMO_KEY)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def db():
+    database = ZODB.DB(MappingStorage())
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def conn(db):
+    tm = transaction.TransactionManager()
+    connection = db.open(transaction_manager=tm)
+    install(connection.root())
+    tm.commit()
+    yield connection
+    tm.abort()
+    connection.close()
+
+
+@pytest.fixture
+def tm(conn):
+    return conn.transaction_manager
+
+
+@pytest.fixture
+def root(conn):
+    from portmonet.model.root import get_root
+    return get_root(conn.root())
+
+
+class ZeoServer:
+    """A real ZEO server on a FileStorage in a temporary folder."""
+
+    def __init__(self, tmpdir):
+        self.dir = str(tmpdir)
+        self.port = free_port()
+        self.address = ("127.0.0.1", self.port)
+        conf = os.path.join(self.dir, "zeo.conf")
+        with open(conf, "w") as f:
+            f.write(f"<zeo>\n  address 127.0.0.1:{self.port}\n</zeo>\n"
+                    f"<filestorage>\n  path {self.dir}/Data.fs\n</filestorage>\n")
+        self.log = open(os.path.join(self.dir, "zeo.log"), "w")
+        self.proc = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(self.address, timeout=0.5).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(open(self.log.name).read())
+                time.sleep(0.1)
+        raise RuntimeError("ZEO server did not start")
+
+    @property
+    def uri(self):
+        return f"zeo://127.0.0.1:{self.port}?wait_timeout=30"
+
+    def ini(self, path, **extra):
+        """Write a Pyramid-style ini pointing at this server."""
+        lines = ["[app:main]", "use = egg:portmonet", f"zodbconn.uri = {self.uri}",
+                 f"portmonet.secret_keys = {crypto.DEMO_KEY}",
+                 "portmonet.evolve_on_start = true"]
+        lines += [f"{k.replace('_', '.', 1)} = {v}" for k, v in extra.items()]
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return str(path)
+
+    def open_db(self):
+        import ZEO
+        return ZEO.DB(self.address, wait_timeout=30)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def zeo_server(tmp_path):
+    server = ZeoServer(tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def zeo_db(zeo_server):
+    """A client database on the real ZEO server, with the application installed."""
+    database = zeo_server.open_db()
+    with database.transaction() as c:
+        install(c.root())
+    yield database
+    database.close()
+
+
+def run_portmonet(*args, ini=None, input=None, timeout=300, check=True):
+    """Run the real ``portmonet`` console command in a subprocess."""
+    cmd = [os.path.join(BIN, "portmonet")] + (["-c", ini] if ini else []) + list(args)
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(cmd, capture_output=True, text=True, input=input,
+                          timeout=timeout, env=env, cwd=PROJECT)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
