@@ -3,9 +3,10 @@
 A feature declares steps in its ``evolve.py`` (this package's ``core.py``
 for the core) with :func:`step`.  Names start with a date so they sort in
 the order they were written; the names of the steps already run are kept in
-``root.evolved``.  A new database is born evolved (every known step marked
-done); an older one is brought up by ``portmonet evolve``, each step in a
-transaction of its own.
+``root.evolved``.  A new database runs every step as it is installed (so a
+step that adds a feature's folder serves new and old databases alike, and
+steps must do nothing harmful on an empty database); an older one is
+brought up by ``portmonet evolve``, each step in a transaction of its own.
 """
 import importlib
 import logging
@@ -48,8 +49,10 @@ def pending(root):
     return [name for name, _ in steps() if name not in root.evolved]
 
 
-def mark_all_done(root):
-    for name, _ in steps():
+def run_all_now(root):
+    """For a new database: every step, in the caller's transaction."""
+    for name, func in steps():
+        func(root)
         root.evolved.add(name)
 
 

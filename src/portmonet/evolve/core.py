@@ -22,3 +22,16 @@ def normalize_contact_phones(root):
             catalog.phones.discard(raw, subscriber.id)
             subscriber.phone = phone
             catalog.phones.add(phone, subscriber.id)
+
+
+@step("2026-11-25-core-02-usage-queue-and-outbox")
+def add_usage_queue_and_outbox(root):
+    """The usage queue (collectors -> rater) and the outbox (decisions -> effects)."""
+    from ..outbox import Outbox
+    from ..usage import UsageQueue
+    if getattr(root, "usage", None) is None:
+        root.usage = UsageQueue()
+        root.usage.__parent__ = root
+    if getattr(root, "outbox", None) is None:
+        root.outbox = Outbox()
+        root.outbox.__parent__ = root

@@ -38,6 +38,8 @@ def install(zodb_root):
     app = zodb_root.get(APP_KEY)
     if app is None:
         app = zodb_root[APP_KEY] = Root()
-        from ..evolve import mark_all_done
-        mark_all_done(app)
+        # A new database runs every step in this transaction: steps both
+        # install a feature's objects and bring old databases up to date.
+        from ..evolve import run_all_now
+        run_all_now(app)
     return app

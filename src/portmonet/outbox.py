@@ -1,0 +1,89 @@
+"""The outbox: effects on the outside world decided in a transaction and
+carried out after it commits, by the process that owns the channel.
+
+A web request or a billing run that decides to disconnect a subscriber or
+send a letter queues a message here; the RADIUS process (channel
+``radius``) or the notifier (``mail``, ``sms``) takes it after the decision
+is committed, performs it outside any transaction, then records the result
+in a short transaction of its own.  A retried request that queues the same
+``key`` twice makes one message.
+"""
+import random
+
+from BTrees.LOBTree import LOBTree
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+from .ledger.account import now_us
+
+_random = random.SystemRandom()
+STATES = ("queued", "sent", "failed", "given-up")
+
+
+class Message(Persistent):
+    """One effect to carry out; ``payload`` is a small dict of plain values."""
+
+    state = "queued"
+    attempts = 0
+    last_error = ""
+    done_us = 0
+    next_try_us = 0
+
+    def __init__(self, channel, key, payload, created_us):
+        self.channel = channel
+        self.key = key
+        self.payload = dict(payload)
+        self.created_us = created_us
+
+    def sent(self, result=""):
+        self.state = "sent"
+        self.last_error = result
+        self.done_us = now_us()
+
+    def failed(self, error, retry_in_s=60, max_attempts=10):
+        self.attempts += 1
+        self.last_error = str(error)[:500]
+        if self.attempts >= max_attempts:
+            self.state = "given-up"
+        else:
+            self.state = "failed"
+            self.next_try_us = now_us() + retry_in_s * 1_000_000
+
+
+class Outbox(Persistent):
+    """``root.outbox``: per channel, messages by time key; keys unique."""
+
+    __name__ = "outbox"
+    __parent__ = None
+
+    def __init__(self):
+        self.channels = OOBTree()    # channel -> LOBTree(time key -> Message)
+        self.keys = OOBTree()        # message key -> Message
+
+    def queue(self, channel, key, payload):
+        """Queue once per key; returns the (possibly earlier) message."""
+        held = self.keys.get(key)
+        if held is not None:
+            return held
+        tree = self.channels.get(channel)
+        if tree is None:
+            tree = self.channels[channel] = LOBTree()
+        created = now_us()
+        slot = (created << 8) | _random.getrandbits(8)
+        while slot in tree:
+            slot += 1
+        message = Message(channel, key, payload, created)
+        tree[slot] = message
+        self.keys[key] = message
+        return message
+
+    def due(self, channel, limit=100, now=None):
+        """Messages to carry out now: queued, or failed and due for a retry."""
+        now = now_us() if now is None else now
+        out = []
+        for message in self.channels.get(channel, LOBTree()).values():
+            if message.state == "queued" or (message.state == "failed" and message.next_try_us <= now):
+                out.append(message)
+                if len(out) >= limit:
+                    break
+        return out
