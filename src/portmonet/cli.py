@@ -62,10 +62,42 @@ def app_root(conn):
     return root
 
 
+class LineProgress:
+    """Progress for a log file or CI: a line every 5% (or every 30 s)."""
+
+    def __init__(self, total, label):
+        import time
+        self.clock = time.monotonic
+        self.total, self.label, self.done = max(total, 1), label, 0
+        self.started = self.last = self.clock()
+        self.next_pct = 5
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n):
+        self.done += n
+        pct = 100 * self.done / self.total
+        now = self.clock()
+        if pct >= self.next_pct or now - self.last >= 30 or self.done >= self.total:
+            elapsed = now - self.started
+            eta = elapsed * (self.total - self.done) / self.done if self.done else 0
+            click.echo(f"{self.label}: {self.done}/{self.total} ({pct:.0f}%), "
+                       f"{elapsed:.0f} s elapsed, ~{eta:.0f} s left", err=True)
+            self.last = now
+            while self.next_pct <= pct:
+                self.next_pct += 5
+
+
 def progress_bar(total, label):
-    """A progress bar for long jobs (quiet when not on a terminal and in CI)."""
-    return click.progressbar(length=total, label=label, show_pos=True, show_eta=True,
-                             file=sys.stderr)
+    """A progress bar on a terminal; progress lines in a log or CI."""
+    if sys.stderr.isatty():
+        return click.progressbar(length=total, label=label, show_pos=True, show_eta=True,
+                                 file=sys.stderr)
+    return LineProgress(total, label)
 
 
 @cli.command()

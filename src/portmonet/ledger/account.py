@@ -3,10 +3,12 @@
 Concurrency: the rater charging and a cashier crediting the same account at
 once must both land.  The balance lives on the account and
 ``_p_resolveConflict`` merges concurrent changes to it (as
-``BTrees.Length`` does), while postings go into a ``LOBTree`` whose
-buckets merge inserts of different keys.  Keys are time-based with random
-low bits, so two writers never pick the same key.  A movement that must not
-overdraw asks for ``readCurrent`` so ZODB refuses a stale decision.
+``BTrees.Length`` does).  The first few postings live inline in the account
+(most accounts of a fresh base have one or two), merged the same way; past
+``INLINE_MAX`` they move into a ``LOBTree`` whose buckets merge inserts of
+different keys.  Keys are time-based with random low bits, so two writers
+never pick the same key.  A movement that must not overdraw asks for
+``readCurrent`` so ZODB refuses a stale decision.
 """
 import random
 import time as _time
@@ -39,6 +41,9 @@ class Account(Indexed, Persistent):
     __name__ = "account"
     __parent__ = None
     _guard = 0
+    _inline = ()           # postings while the ledger is small, by key
+    _tree = None           # LOBTree(key -> Posting) once it is not
+    INLINE_MAX = 8
     title = "Personal account"
 
     def __init__(self, number, currency=DEFAULT_CURRENCY, credit_limit=0):
@@ -46,7 +51,6 @@ class Account(Indexed, Persistent):
         self.currency = check_currency(currency)
         self.credit_limit = self._normalize_credit_limit(credit_limit)
         self._balance = 0
-        self.ledger = LOBTree()
 
     # -- validation -------------------------------------------------------
     @staticmethod
@@ -83,7 +87,7 @@ class Account(Indexed, Persistent):
         number, key = where
         if number != self.number:
             raise ValueError(f"cause {cause!r} is posted on account {number}")
-        return self.ledger[key]
+        return self.posting(key)
 
     def post(self, amount, kind, cause, text="", user="", when=None,
              must_not_overdraw=False):
@@ -101,7 +105,7 @@ class Account(Indexed, Persistent):
             number, key = where
             if number != self.number:
                 raise ValueError(f"cause {cause!r} is already posted on account {number}")
-            return self.ledger[key], False
+            return self.posting(key), False
         if must_not_overdraw:
             # Decide on the current balance: ZODB refuses the commit if another
             # transaction changed this account meanwhile.
@@ -117,7 +121,7 @@ class Account(Indexed, Persistent):
         when = now_us() if when is None else when
         key = self._free_key(when)
         posting = Posting(key, when, amount, kind, cause, text, user)
-        self.ledger[key] = posting
+        self._store(posting)
         catalog.causes[cause] = (self.number, key)
         self._balance += amount
         return posting, True
@@ -125,17 +129,49 @@ class Account(Indexed, Persistent):
     def _free_key(self, when):
         while True:
             key = (when << 8) | _random.getrandbits(8)
-            if key not in self.ledger:
+            if not self._has_key(key):
                 return key
+
+    def _has_key(self, key):
+        if self._tree is not None:
+            return key in self._tree
+        return any(p.key == key for p in self._inline)
+
+    def _store(self, posting):
+        if self._tree is None and len(self._inline) >= self.INLINE_MAX:
+            self._tree = LOBTree()
+            self._tree.update([(p.key, p) for p in self._inline])
+            self._inline = ()
+        if self._tree is not None:
+            self._tree[posting.key] = posting
+        else:
+            self._inline = tuple(sorted(self._inline + (posting,), key=_by_key))
+
+    def posting(self, key):
+        if self._tree is not None:
+            return self._tree[key]
+        for p in self._inline:
+            if p.key == key:
+                return p
+        raise KeyError(key)
 
     def postings(self, start_us=None, end_us=None):
         """Postings in time order, optionally within [start, end) in epoch µs."""
         lo = None if start_us is None else start_us << 8
         hi = None if end_us is None else (end_us << 8) - 1
-        return self.ledger.values(lo, hi)
+        if self._tree is not None:
+            return self._tree.values(lo, hi)
+        return [p for p in self._inline
+                if (lo is None or p.key >= lo) and (hi is None or p.key <= hi)]
+
+    def __len__(self):
+        return len(self._tree) if self._tree is not None else len(self._inline)
+
+    def __bool__(self):
+        return True
 
     def ledger_sum(self):
-        return sum(p.amount for p in self.ledger.values())
+        return sum(p.amount for p in self.postings())
 
     # -- conflict resolution ---------------------------------------------
     def _p_resolveConflict(self, old, committed, new):
@@ -147,6 +183,8 @@ class Account(Indexed, Persistent):
             was, theirs, ours = (s.get(name, _MISSING) for s in (old, committed, new))
             if name == "_balance":
                 merged[name] = theirs + ours - was
+            elif name == "_inline" and theirs != ours:
+                merged[name] = _merge_inline(was, theirs, ours)
             elif theirs == ours or was == ours:
                 merged[name] = theirs
             elif was == theirs:
@@ -157,3 +195,18 @@ class Account(Indexed, Persistent):
 
 
 _MISSING = object()
+
+
+def _by_key(posting):
+    return posting.key
+
+
+def _merge_inline(was, theirs, ours):
+    """Both sides appended postings to the same inline ledger: keep all.
+    If either side removed one (it moved the ledger into a tree), that is a
+    real conflict: the retry will post into the tree."""
+    was, theirs, ours = (() if v is _MISSING else v for v in (was, theirs, ours))
+    before = set(was)
+    if not before <= set(theirs) or not before <= set(ours):
+        raise ConflictError
+    return tuple(sorted(set(theirs) | set(ours), key=_by_key))

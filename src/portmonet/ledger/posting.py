@@ -45,6 +45,15 @@ class Posting:
     def __setattr__(self, name, value):
         raise AttributeError("postings are immutable")
 
+    def _values(self):
+        return tuple(getattr(self, n) for n in self.__slots__)
+
+    def __eq__(self, other):
+        return isinstance(other, Posting) and self._values() == other._values()
+
+    def __hash__(self):
+        return hash(self.key)
+
     def __reduce__(self):
         return (Posting, tuple(getattr(self, n) for n in self.__slots__))
 

@@ -56,6 +56,7 @@ class Contract(Indexed, Folder):
     """
 
     title = "Contract"
+    small_max = 8
     number = None
     signed = None            # date
     ends = None              # date or None
@@ -110,9 +111,9 @@ class Contract(Indexed, Folder):
         return children
 
     def add_service(self, service):
-        seq = len(self.data) + 1
+        seq = len(self) + 1
         name = f"{service.kind}-{seq}"
-        while name in self.data:
+        while name in self:
             seq += 1
             name = f"{service.kind}-{seq}"
         return self.add(name, service)

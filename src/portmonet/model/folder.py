@@ -22,17 +22,25 @@ class FolderKeyError(KeyError):
 class Folder(Persistent):
     """A folder of children keyed by text names.
 
-    ``counted`` folders (the big top-level ones) keep a Length; small ones
-    (a subscriber's contracts) count their BTree, which is one bucket.
+    ``counted`` folders (the big top-level ones) keep a Length.  A folder
+    whose class sets ``small_max`` keeps up to that many children inline, in
+    a tuple replaced on each change, and moves them into a BTree when it
+    grows past it: a subscriber's one contract and a contract's one or two
+    services then cost no extra objects, which is what lets a million
+    subscribers be written in minutes.
     """
 
     __name__ = None
     __parent__ = None
     _num_objects = None
     title = ""
+    data = None            # the BTree, or None while the folder is small
+    _small = ()            # ((key, child), ...) sorted by key, while small
+    small_max = 0          # 0: always a BTree
 
     def __init__(self, counted=False):
-        self.data = self._make_tree()
+        if not self.small_max:
+            self.data = self._make_tree()
         if counted:
             self._num_objects = Length()
 
@@ -46,8 +54,17 @@ class Folder(Persistent):
             raise FolderKeyError(name)
         return name
 
+    def _small_get(self, key):
+        for k, child in self._small:
+            if k == key:
+                return child
+        raise FolderKeyError(key)
+
     def __getitem__(self, name):
-        return self.data[self._key(name)]
+        key = self._key(name)
+        if self.data is not None:
+            return self.data[key]
+        return self._small_get(key)
 
     def get(self, name, default=None):
         try:
@@ -57,37 +74,52 @@ class Folder(Persistent):
 
     def __contains__(self, name):
         try:
-            return self._key(name) in self.data
+            self[name]
+            return True
         except (KeyError, ValueError):
             return False
 
     def __len__(self):
         if self._num_objects is not None:
             return self._num_objects()
-        return len(self.data)
+        return len(self.data) if self.data is not None else len(self._small)
 
     def __iter__(self):
-        return iter(self.data.keys())
+        return iter(self.keys())
 
     def __bool__(self):
         return True
 
+    def items(self, min=None, max=None):
+        if self.data is not None:
+            return self.data.items(min, max)
+        return [(k, c) for k, c in self._small
+                if (min is None or k >= min) and (max is None or k <= max)]
+
     def keys(self, min=None, max=None):
-        return self.data.keys(min, max)
+        if self.data is not None:
+            return self.data.keys(min, max)
+        return [k for k, _ in self.items(min, max)]
 
     def values(self, min=None, max=None):
-        return self.data.values(min, max)
-
-    def items(self, min=None, max=None):
-        return self.data.items(min, max)
+        if self.data is not None:
+            return self.data.values(min, max)
+        return [c for _, c in self.items(min, max)]
 
     def add(self, name, child):
         key = self._key(name)
-        if key in self.data:
+        if key in self:
             raise FolderKeyError(f"{name!r} already exists in {self.__name__ or 'folder'}")
         child.__name__ = str(name)
         child.__parent__ = self
-        self.data[key] = child
+        if self.data is None and len(self._small) >= self.small_max:
+            self.data = self._make_tree()
+            self.data.update(self._small)
+            self._small = ()
+        if self.data is not None:
+            self.data[key] = child
+        else:
+            self._small = tuple(sorted(self._small + ((key, child),), key=lambda kc: kc[0]))
         if self._num_objects is not None:
             self._num_objects.change(1)
         added = getattr(child, "_on_added", None)
@@ -97,11 +129,14 @@ class Folder(Persistent):
 
     def remove(self, name):
         key = self._key(name)
-        child = self.data[key]
+        child = self[key]
         removed = getattr(child, "_on_removed", None)
         if removed is not None:
             removed()
-        del self.data[key]
+        if self.data is not None:
+            del self.data[key]
+        else:
+            self._small = tuple(kc for kc in self._small if kc[0] != key)
         if self._num_objects is not None:
             self._num_objects.change(-1)
         return child
@@ -122,4 +157,4 @@ class IntFolder(Folder):
         raise FolderKeyError(name)
 
     def __iter__(self):
-        return (str(k) for k in self.data.keys())
+        return (str(k) for k in self.keys())

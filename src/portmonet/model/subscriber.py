@@ -46,6 +46,7 @@ class Subscribers(IntFolder):
 class Subscriber(Indexed, Folder):
     """A folder of contracts with the person's or organisation's details."""
 
+    small_max = 8
     id = None
     kind = "person"
     name = ""
@@ -121,7 +122,7 @@ class Subscriber(Indexed, Folder):
         return list(self.values())
 
     def new_contract(self, number=None, **kwargs):
-        seq = len(self.data) + 1
+        seq = len(self) + 1
         number = number or f"{self.id}-{seq}"
         kwargs.setdefault("account_no", account_number(self.id, seq))
         return self.add(number, Contract(number, **kwargs))

@@ -33,9 +33,9 @@ class Report:
 def check_ledgers(root, conn, report, progress=None):
     causes = root.catalog.causes
     accounts = root.catalog.accounts.tree.values()
-    for account in walk(conn, accounts, then=lambda a: (a.ledger,)):
+    for account in walk(conn, accounts, then=lambda a: (a._tree,) if a._tree is not None else ()):
         total = 0
-        for posting in account.ledger.values():
+        for posting in account.postings():
             total += posting.amount
             report.count("postings")
             where = causes.get(posting.cause)

@@ -1,0 +1,62 @@
+"""The history of one object from ZODB's transaction records: who, when,
+why (the transaction's user and note) and which attributes changed."""
+import datetime
+
+from persistent import Persistent
+from ZODB.utils import p64, u64
+
+SECRET_FIELDS = {"_password", "_identity", "password_hash"}
+
+
+def _short(value, width=80):
+    if isinstance(value, Persistent):
+        text = f"<{type(value).__name__} {getattr(value, '__name__', '')} oid={u64(value._p_oid) if value._p_oid else '?'}>"
+    elif isinstance(value, tuple) and len(value) > 5:
+        text = f"({len(value)} items)"
+    else:
+        text = repr(value)
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def _state(db, oid, tid):
+    conn = db.open(at=tid)
+    try:
+        obj = conn.get(oid)
+        state = obj.__getstate__()
+        return dict(state if isinstance(state, dict) else {"state": state})
+    finally:
+        conn.close()
+
+
+def object_history(db, obj, limit=20):
+    """[{time, user, note, tid, changes: [(name, old, new)]}], newest first."""
+    oid = obj._p_oid
+    records = db.history(oid, size=limit + 1) or []
+    entries = []
+    states = [_state(db, oid, r["tid"]) for r in records]
+    for i, record in enumerate(records[:limit]):
+        new = states[i]
+        old = states[i + 1] if i + 1 < len(states) else {}
+        changes = []
+        for name in sorted(set(old) | set(new)):
+            before, after = old.get(name), new.get(name)
+            if before is after or before == after:
+                continue
+            if name in SECRET_FIELDS:
+                changes.append((name, "(secret)", "(secret, changed)"))
+            else:
+                changes.append((name, _short(before), _short(after)))
+        user = record.get("user_name", b"")
+        note = record.get("description", b"")
+        entries.append({
+            "time": datetime.datetime.fromtimestamp(record["time"], datetime.timezone.utc),
+            "user": user.decode("utf-8", "replace") if isinstance(user, bytes) else user,
+            "note": note.decode("utf-8", "replace") if isinstance(note, bytes) else note,
+            "tid": "0x%016x" % u64(record["tid"]),
+            "changes": changes,
+        })
+    return entries
+
+
+def oid_of(text):
+    return p64(int(text, 0))
