@@ -21,14 +21,14 @@ def prepare_database(config, settings):
     """Install a new database and check its evolve state before serving."""
     from . import evolve
     from .model.root import install
+    from .txn import describe
     db = config.registry._zodb_databases[""]
     tm = transaction.TransactionManager()
     conn = db.open(transaction_manager=tm)
     try:
         root = install(conn.root())
         txn = tm.get()
-        txn.setUser("portmonet web")
-        txn.note("start-up: install if new")
+        describe(txn, "portmonet web", "start-up: install if new")
         tm.commit()
         waiting = evolve.pending(root)
         if waiting:

@@ -15,6 +15,7 @@ from ZODB.POSException import ConflictError
 
 from . import crypto
 from .model.root import get_root
+from .txn import describe
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,7 @@ def transact(db, func, user, note, attempts=5):
     try:
         for attempt in tm.attempts(attempts):
             with attempt as txn:
-                txn.setUser(user)
-                txn.note(note)
+                describe(txn, user, note)
                 result = func(get_root(conn.root()))
         return result
     finally:
@@ -90,8 +90,7 @@ def connection(db):
 
 def commit(tm, user, note):
     txn = tm.get()
-    txn.setUser(user)
-    txn.note(note)
+    describe(txn, user, note)
     tm.commit()
 
 

@@ -14,6 +14,8 @@ import pkgutil
 
 import transaction
 
+from ..txn import describe
+
 log = logging.getLogger(__name__)
 
 _STEPS = {}
@@ -65,8 +67,7 @@ def run(root, user="portmonet evolve", only=None, tm=None):
             continue
         log.info("evolve: running %s", name)
         txn = tm.begin()
-        txn.setUser(user)
-        txn.note(f"evolve {name}")
+        describe(txn, user, f"evolve {name}")
         func(root)
         root.evolved.add(name)
         tm.commit()

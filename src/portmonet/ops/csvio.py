@@ -25,6 +25,7 @@ from ..model.root import get_root
 from ..model.services import InternetService
 from ..model.subscriber import KINDS, Subscriber
 from ..money import CURRENCY_EXPONENTS, MoneyError, format_amount, to_minor
+from ..txn import describe
 
 COLUMNS = ["login", "password", "name", "phone", "email", "contract", "tariff",
            "balance", "credit_limit", "ip"]
@@ -186,8 +187,7 @@ def import_subscribers(conn, tm, data, encoding="utf-8", user="portmonet import"
     root = get_root(conn.root())
     rows = validate(root, read_text(data, encoding))
     txn = tm.begin()
-    txn.setUser(user)
-    txn.note(f"import {len(rows)} subscribers")
+    describe(txn, user, f"import {len(rows)} subscribers")
     try:
         write_rows(root, rows, txn, progress=progress, user=user)
         tm.commit()

@@ -8,6 +8,7 @@ each, which is what keeps a million subscribers within minutes and memory.
 from ..model.services import InternetService, TelephoneLine
 from ..model.subscriber import Subscriber
 from .demo import ensure_tariffs, people
+from ..txn import describe
 
 
 def seed(conn, tm, count, seed=1, batch=5000, progress=None, user="portmonet seed"):
@@ -19,8 +20,7 @@ def seed(conn, tm, count, seed=1, batch=5000, progress=None, user="portmonet see
     subscribers = root["subscribers"]
     start = (subscribers.data.maxKey() + 1) if subscribers.data else 1
     txn = tm.get()
-    txn.setUser(user)
-    txn.note(f"seed {count} subscribers from id {start}")
+    describe(txn, user, f"seed {count} subscribers from id {start}")
     made = 0
     for id, person in people(seed, start, count):
         sub = subscribers.add_subscriber(Subscriber(
@@ -38,8 +38,7 @@ def seed(conn, tm, count, seed=1, batch=5000, progress=None, user="portmonet see
             tm.commit()
             conn.cacheMinimize()
             txn = tm.get()
-            txn.setUser(user)
-            txn.note(f"seed subscribers (batch ending at {id})")
+            describe(txn, user, f"seed subscribers (batch ending at {id})")
             if progress:
                 progress(batch)
     tm.commit()
