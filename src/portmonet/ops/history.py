@@ -1,6 +1,7 @@
 """The history of one object from ZODB's transaction records: who, when,
 why (the transaction's user and note) and which attributes changed."""
 import datetime
+import hashlib
 
 from persistent import Persistent
 from ZODB.utils import p64, u64
@@ -18,12 +19,24 @@ def _short(value, width=80):
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def _secret(value):
+    """Never the secret itself: a digest of the stored (encrypted or hashed)
+    value, enough to tell that it changed."""
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode()
+    return "secret#" + hashlib.sha256(data).hexdigest()[:8]
+
+
 def _state(db, oid, tid):
+    """The object's attributes as they were at *tid*, as short texts."""
     conn = db.open(at=tid)
     try:
         obj = conn.get(oid)
         state = obj.__getstate__()
-        return dict(state if isinstance(state, dict) else {"state": state})
+        state = state if isinstance(state, dict) else {"state": state}
+        return {name: _secret(value) if name in SECRET_FIELDS else _short(value)
+                for name, value in state.items()}
     finally:
         conn.close()
 
@@ -40,12 +53,12 @@ def object_history(db, obj, limit=20):
         changes = []
         for name in sorted(set(old) | set(new)):
             before, after = old.get(name), new.get(name)
-            if before is after or before == after:
+            if before == after:
                 continue
             if name in SECRET_FIELDS:
-                changes.append((name, "(secret)", "(secret, changed)"))
+                changes.append((name, "(secret)", "(secret, changed)" if after else "(removed)"))
             else:
-                changes.append((name, _short(before), _short(after)))
+                changes.append((name, before, after))
         user = record.get("user_name", b"")
         note = record.get("description", b"")
         entries.append({
