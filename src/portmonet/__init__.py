@@ -48,6 +48,7 @@ def main(global_config, **settings):
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     with Configurator(settings=settings, root_factory=root_factory) as config:
         config.include("pyramid_chameleon")
+        config.include("pyramid_retry")
         config.include("pyramid_tm")
         config.include("pyramid_zodbconn")
         config.include(".web")

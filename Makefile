@@ -1,0 +1,36 @@
+# Portmonet: the two commands.
+#   make run    install everything and start the whole system with demo data
+#   make test   install everything and run the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the system and its tests use (real peers, not mocks).
+SYSTEM_PACKAGES :=
+DEMO_SUBSCRIBERS ?= 1000
+
+.PHONY: run test install system-packages bench clean-db
+
+$(BIN)/portmonet: setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || tools/ensure-system-packages.sh python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+install: $(BIN)/portmonet
+
+system-packages:
+	@tools/ensure-system-packages.sh $(SYSTEM_PACKAGES)
+
+run: install system-packages
+	@mkdir -p zodb/var
+	DEMO_SUBSCRIBERS=$(DEMO_SUBSCRIBERS) $(BIN)/honcho -f Procfile start
+
+test: install system-packages
+	PYTHONWARNINGS=ignore $(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/foundation.py --subscribers 1000000
+
+clean-db:
+	rm -rf zodb/var
