@@ -8,9 +8,9 @@ from .helpers import make_subscriber
 
 def test_small_folder_moves_into_btree(root):
     sub, contract, _ = make_subscriber(root)
-    assert contract.data is None
+    assert contract._btree is None
     lines = [contract.add_service(TelephoneLine(f"7495000{i:04d}")) for i in range(contract.small_max + 3)]
-    assert contract.data is not None and contract._small == ()
+    assert contract._btree is not None and contract._small == ()
     assert len(contract) == len(lines)
     assert [contract[s.__name__] for s in lines] == lines
     assert all(s.__parent__ is contract for s in lines)

@@ -134,3 +134,14 @@ def test_property_balance_equals_postings_and_causes_post_once(ops):
     assert len(account) == len(first_amount)
     conn.close()
     db.close()
+
+
+def test_ledger_view_reads_inline_and_tree_alike(root):
+    _, _, account = make_subscriber(root)
+    first, _ = account.post(100, "payment", "v:0")
+    view = account.ledger
+    assert list(view.values()) == [first] and view[first.key] == first
+    for i in range(1, Account.INLINE_MAX + 2):
+        account.post(100, "payment", f"v:{i}")
+    assert account.ledger is account._tree
+    assert account.ledger.maxKey() == max(p.key for p in account.postings())

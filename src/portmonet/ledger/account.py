@@ -155,6 +155,17 @@ class Account(Indexed, Persistent):
                 return p
         raise KeyError(key)
 
+    @property
+    def ledger(self):
+        """The postings as a LOBTree (key -> Posting), for reading: ranges,
+        ``maxKey`` for newest-first pages.  While the ledger is inline this is
+        a transient copy: post only with :meth:`post`."""
+        if self._tree is not None:
+            return self._tree
+        tree = LOBTree()
+        tree.update([(p.key, p) for p in self._inline])
+        return tree
+
     def postings(self, start_us=None, end_us=None):
         """Postings in time order, optionally within [start, end) in epoch µs."""
         lo = None if start_us is None else start_us << 8

@@ -34,19 +34,30 @@ class Folder(Persistent):
     __parent__ = None
     _num_objects = None
     title = ""
-    data = None            # the BTree, or None while the folder is small
+    _btree = None          # the BTree, or None while the folder is small
     _small = ()            # ((key, child), ...) sorted by key, while small
     small_max = 0          # 0: always a BTree
 
     def __init__(self, counted=False):
         if not self.small_max:
-            self.data = self._make_tree()
+            self._btree = self._make_tree()
         if counted:
             self._num_objects = Length()
 
     @staticmethod
     def _make_tree():
         return OOBTree()
+
+    @property
+    def data(self):
+        """The children as a BTree, for reading (ranges, maxKey ...).  While the
+        folder is small this is a transient copy: change children with
+        ``add``/``remove`` only."""
+        if self._btree is not None:
+            return self._btree
+        tree = self._make_tree()
+        tree.update(list(self._small))
+        return tree
 
     # Keys as they appear in URLs are text; subclasses may convert.
     def _key(self, name):
@@ -62,8 +73,8 @@ class Folder(Persistent):
 
     def __getitem__(self, name):
         key = self._key(name)
-        if self.data is not None:
-            return self.data[key]
+        if self._btree is not None:
+            return self._btree[key]
         return self._small_get(key)
 
     def get(self, name, default=None):
@@ -82,7 +93,7 @@ class Folder(Persistent):
     def __len__(self):
         if self._num_objects is not None:
             return self._num_objects()
-        return len(self.data) if self.data is not None else len(self._small)
+        return len(self._btree) if self._btree is not None else len(self._small)
 
     def __iter__(self):
         return iter(self.keys())
@@ -91,19 +102,19 @@ class Folder(Persistent):
         return True
 
     def items(self, min=None, max=None):
-        if self.data is not None:
-            return self.data.items(min, max)
+        if self._btree is not None:
+            return self._btree.items(min, max)
         return [(k, c) for k, c in self._small
                 if (min is None or k >= min) and (max is None or k <= max)]
 
     def keys(self, min=None, max=None):
-        if self.data is not None:
-            return self.data.keys(min, max)
+        if self._btree is not None:
+            return self._btree.keys(min, max)
         return [k for k, _ in self.items(min, max)]
 
     def values(self, min=None, max=None):
-        if self.data is not None:
-            return self.data.values(min, max)
+        if self._btree is not None:
+            return self._btree.values(min, max)
         return [c for _, c in self.items(min, max)]
 
     def add(self, name, child):
@@ -112,12 +123,12 @@ class Folder(Persistent):
             raise FolderKeyError(f"{name!r} already exists in {self.__name__ or 'folder'}")
         child.__name__ = str(name)
         child.__parent__ = self
-        if self.data is None and len(self._small) >= self.small_max:
-            self.data = self._make_tree()
-            self.data.update(self._small)
+        if self._btree is None and len(self._small) >= self.small_max:
+            self._btree = self._make_tree()
+            self._btree.update(self._small)
             self._small = ()
-        if self.data is not None:
-            self.data[key] = child
+        if self._btree is not None:
+            self._btree[key] = child
         else:
             self._small = tuple(sorted(self._small + ((key, child),), key=lambda kc: kc[0]))
         if self._num_objects is not None:
@@ -133,8 +144,8 @@ class Folder(Persistent):
         removed = getattr(child, "_on_removed", None)
         if removed is not None:
             removed()
-        if self.data is not None:
-            del self.data[key]
+        if self._btree is not None:
+            del self._btree[key]
         else:
             self._small = tuple(kc for kc in self._small if kc[0] != key)
         if self._num_objects is not None:
