@@ -72,32 +72,49 @@ def main():
     parser.add_argument("--batch", type=int, default=10000)
     parser.add_argument("--folder", default=os.path.join(PROJECT, "bench", "out", "foundation-db"))
     parser.add_argument("--lookups", type=int, default=5000)
+    parser.add_argument("--reuse", action="store_true",
+                        help="Keep the database of an earlier run; measure lookups and check only.")
     args = parser.parse_args()
-    shutil.rmtree(args.folder, ignore_errors=True)
+    os.makedirs(os.path.join(PROJECT, "bench", "out"), exist_ok=True)
+    path = os.path.join(PROJECT, "bench", "out", f"foundation-{args.subscribers}.json")
+    result = {}
+    if args.reuse:
+        if os.path.exists(path):
+            with open(path) as f:
+                result = json.load(f)
+    else:
+        shutil.rmtree(args.folder, ignore_errors=True)
+    result.update({"subscribers": args.subscribers, "cpus": os.cpu_count()})
+
+    def save():
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
+
     zeo = BenchZeo(args.folder).start()
-    result = {"subscribers": args.subscribers, "cpus": os.cpu_count(),
-              "load_before": os.getloadavg()}
     try:
-        zeo.portmonet("init")
-        print(f"seeding {args.subscribers} subscribers through ZEO ...", flush=True)
-        seconds, rss = zeo.portmonet("seed", "--subscribers", str(args.subscribers),
-                                     "--batch", str(args.batch))
-        result["seed"] = {"seconds": round(seconds, 1), "peak_rss_mib": round(rss),
-                          "subscribers_per_s": round(args.subscribers / seconds)}
+        if not args.reuse:
+            result["load_before_seed"] = os.getloadavg()
+            zeo.portmonet("init")
+            print(f"seeding {args.subscribers} subscribers through ZEO ...", flush=True)
+            seconds, rss = zeo.portmonet("seed", "--subscribers", str(args.subscribers),
+                                         "--batch", str(args.batch))
+            result["seed"] = {"seconds": round(seconds, 1), "peak_rss_mib": round(rss),
+                              "subscribers_per_s": round(args.subscribers / seconds),
+                              "load_after": os.getloadavg()}
+            print(result["seed"], flush=True)
+            save()
         size = os.path.getsize(zeo.data_fs)
         result["data_fs"] = {"bytes": size, "bytes_per_subscriber": round(size / args.subscribers)}
         print("lookups ...", flush=True)
         result["lookups"] = lookups(zeo.port, args.subscribers, args.lookups)
+        save()
         print("portmonet check ...", flush=True)
+        result["load_before_check"] = os.getloadavg()
         seconds, rss = zeo.portmonet("check")
         result["check"] = {"seconds": round(seconds, 1), "peak_rss_mib": round(rss)}
     finally:
         zeo.stop()
-    result["load_after"] = os.getloadavg()
-    os.makedirs(os.path.join(PROJECT, "bench", "out"), exist_ok=True)
-    path = os.path.join(PROJECT, "bench", "out", f"foundation-{args.subscribers}.json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
+    save()
     print(json.dumps(result, indent=2))
     print(f"written {path}")
 

@@ -48,6 +48,14 @@ class Folder(Persistent):
     def _make_tree():
         return OOBTree()
 
+    def __setstate__(self, state):
+        # Databases written before 0.1 kept the BTree in ``data``; read it
+        # under its new name (written back when the folder next changes).
+        if isinstance(state, dict) and "data" in state:
+            state = dict(state)
+            state["_btree"] = state.pop("data")
+        super().__setstate__(state)
+
     @property
     def data(self):
         """The children as a BTree, for reading (ranges, maxKey ...).  While the
