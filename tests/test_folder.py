@@ -33,3 +33,14 @@ def test_counted_folder_len(root):
     for i in range(5):
         make_subscriber(root, f"S{i}")
     assert len(root["subscribers"]) == 5
+
+
+def test_folder_reads_the_old_data_attribute(root):
+    from portmonet.model.folder import Folder
+    old = Folder()
+    old.add("x", Folder())
+    state = old.__getstate__()
+    state["data"] = state.pop("_btree")          # the shape written before 0.1
+    reborn = Folder.__new__(Folder)
+    reborn.__setstate__(state)
+    assert list(reborn.keys()) == ["x"] and reborn["x"].__name__ == "x"
