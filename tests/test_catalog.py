@@ -6,7 +6,7 @@ from portmonet.catalog.normalize import InvalidValue, ipv4, phone
 from portmonet.model.services import InternetService, TelephoneLine
 from portmonet.model.subscriber import Subscriber
 
-from .helpers import make_subscriber
+from helpers import make_subscriber
 
 
 def test_lookups_by_every_key(root):

@@ -7,7 +7,7 @@ import pytest
 
 from portmonet.model.root import get_root
 
-from .conftest import BIN, PROJECT, ZeoServer, run_portmonet
+from conftest import BIN, PROJECT, ZeoServer, run_portmonet
 
 pytestmark = pytest.mark.integration
 
@@ -100,7 +100,7 @@ def test_missing_config_is_a_clear_error(tmp_path):
 
 def test_history_never_shows_secrets(zeo_db):
     from portmonet.ops.history import object_history
-    from .helpers import make_subscriber
+    from helpers import make_subscriber
     with zeo_db.transaction(note="create") as conn:
         make_subscriber(get_root(conn.root()), login="hist", password="FirstSecret1")
     with zeo_db.transaction(note="new password") as conn:

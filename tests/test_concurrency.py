@@ -8,8 +8,8 @@ import pytest
 from portmonet.model.root import get_root
 from portmonet.ops.check import check_books
 
-from .conftest import PROJECT
-from .helpers import make_subscriber
+from conftest import PROJECT
+from helpers import make_subscriber
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@ import pytest
 
 from portmonet.model.contract import StatusError, luhn_digit, valid_account_number
 
-from .helpers import make_subscriber
+from helpers import make_subscriber
 
 
 def test_status_transitions_and_history(root):

@@ -3,7 +3,7 @@ import pytest
 from portmonet.model.folder import FolderKeyError
 from portmonet.model.services import TelephoneLine
 
-from .helpers import make_subscriber
+from helpers import make_subscriber
 
 
 def test_small_folder_moves_into_btree(root):

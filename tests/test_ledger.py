@@ -7,7 +7,7 @@ from portmonet.ledger import InsufficientFunds, PostingError
 from portmonet.ledger.account import Account, _merge_inline
 from portmonet.ledger.posting import Posting
 
-from .helpers import make_subscriber
+from helpers import make_subscriber
 
 
 def test_cause_posts_once(root, tm):
