@@ -259,7 +259,18 @@ def keygen():
     click.echo(new_key())
 
 
-def _register_features():
+_registered = False
+
+
+def register_features():
+    """Add each feature's commands (its ``commands.register(cli)``).
+
+    Done when the command runs, not when this module is imported, so a
+    feature's commands module may itself import from here."""
+    global _registered
+    if _registered:
+        return cli
+    _registered = True
     import portmonet
     for info in pkgutil.iter_modules(portmonet.__path__):
         if not info.ispkg:
@@ -271,10 +282,8 @@ def _register_features():
                 raise
             continue
         module.register(cli)
-
-
-_register_features()
+    return cli
 
 
 def main(argv=None):
-    return cli.main(args=argv, prog_name="portmonet")
+    return register_features().main(args=argv, prog_name="portmonet")
