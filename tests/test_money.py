@@ -14,7 +14,8 @@ def test_to_minor(text, currency, minor):
     assert to_minor(text, currency) == minor
 
 
-@pytest.mark.parametrize("bad", ["12.345", "abc", "", "NaN", "Infinity", "1e", "12..3"])
+@pytest.mark.parametrize("bad", ["12.345", "abc", "", "NaN", "Infinity", "1e", "12..3",
+                                 "9" * 30, "1e40", "-1e40", "10000000000000.01"])
 def test_to_minor_rejects(bad):
     with pytest.raises(MoneyError):
         to_minor(bad)

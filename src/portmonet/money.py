@@ -20,6 +20,11 @@ DEFAULT_CURRENCY = "RUB"
 ROUNDING = ROUND_HALF_UP
 
 
+# No single amount Portmonet handles comes near this (10^13 roubles); a
+# larger one is a typing mistake or an attack, not money.
+MAX_MINOR = 10 ** 15
+
+
 class MoneyError(ValueError):
     """An amount or currency that cannot be accepted."""
 
@@ -43,7 +48,13 @@ def round_minor(value, currency=DEFAULT_CURRENCY):
     if not isinstance(value, (int, Decimal)):
         raise MoneyError(f"not an amount: {value!r}")
     exponent(currency)
-    return int(Decimal(value).quantize(Decimal(1), rounding=ROUNDING))
+    try:
+        minor = int(Decimal(value).quantize(Decimal(1), rounding=ROUNDING))
+    except InvalidOperation:
+        raise MoneyError(f"amount out of range: {value}") from None
+    if abs(minor) > MAX_MINOR:
+        raise MoneyError(f"amount out of range: {value}")
+    return minor
 
 
 def to_minor(major, currency=DEFAULT_CURRENCY, exact=True):
