@@ -93,3 +93,30 @@ def test_two_clients_same_account_resolve_without_retry(zeo_server, zeo_db, hist
         assert account.balance == 950 - history == account.ledger_sum()
         assert {p.cause for p in account.postings()} >= {"opening", "usage:a", "terminal:b"}
         assert (account._tree is not None) == (history > 0)
+
+
+def test_two_collectors_enqueue_usage_without_retry(zeo_server, zeo_db):
+    """RADIUS and a NetFlow collector append to the usage queue at once."""
+    import transaction
+    from portmonet.usage import UsageRecord
+    with zeo_db.transaction() as conn:
+        queue = get_root(conn.root()).usage
+        for i in range(5):
+            queue.enqueue(UsageRecord(f"seed:{i}", "traffic", "u1", i, i + 1, {"octets_in": i}))
+    other = zeo_server.open_db()
+    tms = [transaction.TransactionManager(), transaction.TransactionManager()]
+    conns = [zeo_db.open(transaction_manager=tms[0]), other.open(transaction_manager=tms[1])]
+    queues = [get_root(c.root()).usage for c in conns]
+    for q in queues:
+        len(q.pending)
+    queues[0].enqueue(UsageRecord("radius:nas1:s1:1", "traffic", "u1", 10, 20, {"octets_in": 5}))
+    queues[1].enqueue(UsageRecord("netflow:r1:77", "traffic", "u2", 10, 20, {"octets_in": 9}))
+    tms[0].commit()
+    tms[1].commit()
+    for c in conns:
+        c.close()
+    other.close()
+    with zeo_db.transaction() as conn:
+        queue = get_root(conn.root()).usage
+        assert len(queue.pending) == 7
+        assert {"radius:nas1:s1:1", "netflow:r1:77"} <= set(queue.seen.keys())

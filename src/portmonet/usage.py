@@ -47,6 +47,21 @@ class UsageRecord:
     def __setattr__(self, name, value):
         raise AttributeError("usage records are immutable")
 
+    def _order(self):
+        return (self.source_id, self.start_us, self.end_us)
+
+    # Stored as BTree values: BTrees' C conflict resolution compares values
+    # with '<' and '==', so concurrent enqueues merge only if records order.
+    def __eq__(self, other):
+        return isinstance(other, UsageRecord) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    def __lt__(self, other):
+        return self._order() < other._order()
+
+    def __hash__(self):
+        return hash(self.source_id)
+
     def __reduce__(self):
         return (UsageRecord, tuple(getattr(self, n) for n in self.__slots__))
 

@@ -54,6 +54,11 @@ class Posting:
     def __hash__(self):
         return hash(self.key)
 
+    # BTrees' C conflict resolution compares values with '<' as well as
+    # '==': without an order, concurrent appends to one ledger never merge.
+    def __lt__(self, other):
+        return self._values() < other._values()
+
     def __reduce__(self):
         return (Posting, tuple(getattr(self, n) for n in self.__slots__))
 
