@@ -60,6 +60,9 @@ class Subscriber(Indexed, Folder):
     bank_details = ""
     notes = ""
     _identity = None          # identity document, encrypted at rest
+    office_password_hash = None   # argon2, for the self-service office
+    notify_email = True       # notification settings the subscriber chooses
+    notify_sms = True
 
     def __init__(self, name, kind="person", phone=None, email=None, **details):
         super().__init__()
