@@ -1,0 +1,61 @@
+"""Staff users and their roles (administrators only)."""
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from ...interfaces import IStaffFolder, IStaffUser
+from ...model.staff import StaffUser
+from ..forms import StaffForm
+from ..acl import ROLE_PERMISSIONS
+from ..helpers import audit
+from .forms import form_page
+
+
+@view_config(context=IStaffFolder, renderer="portmonet:web/templates/staff.pt",
+             permission="manage_staff")
+def staff_list(context, request):
+    return {"page_title": "Staff", "users": list(context.values()),
+            "role_permissions": ROLE_PERMISSIONS}
+
+
+@view_config(context=IStaffFolder, name="add", renderer="portmonet:web/templates/form.pt",
+             permission="manage_staff")
+def add_staff(context, request):
+    form = StaffForm.from_request(request)
+    if request.method == "POST" and form.validate():
+        if form.login.data in context:
+            form.add_error("login", "this login exists")
+        elif not form.password.data:
+            form.add_error("password", "a new user needs a password")
+        else:
+            user = StaffUser(form.login.data, form.roles.data, form.password.data, form.name.data or "")
+            user.active = form.active.data
+            context.add_user(user)
+            audit(request, f"staff user {user.login} added with roles {','.join(user.roles)}")
+            return HTTPFound(request.resource_url(context))
+    return form_page(request, form, "New staff user", request.resource_url(context, "@@add"))
+
+
+@view_config(context=IStaffUser, renderer="portmonet:web/templates/form.pt",
+             permission="manage_staff")
+def edit_staff(context, request):
+    form = StaffForm.from_request(request, data={"login": context.login, "name": context.name,
+                                                 "roles": list(context.roles),
+                                                 "active": context.active})
+    del form.login
+    if request.method == "POST" and form.validate():
+        me = request.identity.obj
+        if context is me and ("administrator" not in form.roles.data or not form.active.data):
+            form.add_error("roles", "you cannot take the administrator role from yourself")
+        else:
+            context.roles = StaffUser._normalize_roles(form.roles.data)
+            context.name = form.name.data or context.login
+            context.active = form.active.data
+            if form.password.data:
+                context.set_password(form.password.data)
+                context.locked_until_us = 0
+            audit(request, f"staff user {context.login} changed: roles {','.join(context.roles)}, "
+                           f"active {context.active}"
+                           + (", password reset" if form.password.data else ""))
+            return HTTPFound(request.resource_url(context.__parent__))
+    return form_page(request, form, "Staff user", request.resource_url(context),
+                     context_title=context.login)
