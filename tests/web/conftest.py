@@ -1,6 +1,14 @@
 """A real Portmonet WSGI application (the one ``pserve`` serves) on an
 in-memory or FileStorage database, driven by WebTest."""
+import os
 import re
+import tempfile
+
+# Compiled templates on disk: every test makes a new app, which would
+# otherwise compile every Chameleon template again.
+os.environ.setdefault("CHAMELEON_CACHE", os.path.join(tempfile.gettempdir(),
+                                                      f"portmonet-chameleon-{os.getuid()}"))
+os.makedirs(os.environ["CHAMELEON_CACHE"], exist_ok=True)
 
 import pytest
 import transaction
@@ -16,11 +24,21 @@ from portmonet.model.subscriber import Subscriber
 PASSWORD = "correct horse 1"
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch):
+    """The same argon2, with a small cost: tests hash dozens of passwords."""
+    from argon2 import PasswordHasher
+    monkeypatch.setattr(crypto, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024))
+    from portmonet.web import security
+    monkeypatch.setattr(security, "_DUMMY_HASH", None)
+
+
 def make_app(uri, **extra):
     settings = {"zodbconn.uri": uri, "portmonet.secret_keys": crypto.DEMO_KEY,
                 "portmonet.evolve_on_start": "true", "portmonet.cookie_secure": "false",
                 "tm.attempts": "3"}
     settings.update(extra)
+    settings = {k: v for k, v in settings.items() if v is not None}
     return portmonet.main({}, **settings)
 
 
@@ -58,7 +76,7 @@ class Site:
     def login(self, login, password=PASSWORD, client=None):
         client = client or self.client()
         page = client.get("/@@login")
-        form = page.forms[0]
+        form = page.forms["form"]
         form["login"] = login
         form["password"] = password
         form.submit(status=302)
@@ -67,7 +85,7 @@ class Site:
     def office_login(self, identifier, password, client=None):
         client = client or self.client()
         page = client.get("/@@office-login")
-        form = page.forms[0]
+        form = page.forms["form"]
         form["identifier"] = identifier
         form["password"] = password
         form.submit(status=302)

@@ -12,6 +12,7 @@ from ...model.staff import StaffUser
 from ..forms import LoginForm, OfficeLoginForm, SetupForm
 from ..helpers import audit
 from ..i18n import COOKIE, LANGUAGES, _
+from .forms import form_page
 from ..security import office_password_hash, spend_password_time
 
 LOCK_AFTER = 5                    # consecutive failures of one staff account
@@ -106,8 +107,8 @@ def setup(context, request):
         audit(request, f"first administrator {user.login} created")
         remember(request, f"staff:{user.login}", password_hash=user.password_hash)
         return HTTPFound(request.resource_url(context))
-    return {"form": form, "page_title": "Create the first administrator",
-            "action": request.resource_url(context, "@@setup"), "submit": "Create"}
+    return form_page(request, form, "Create the first administrator",
+                     request.resource_url(context, "@@setup"), submit="Create")
 
 
 @view_config(context=IRoot, name="lang", permission=NO_PERMISSION_REQUIRED)

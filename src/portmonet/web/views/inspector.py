@@ -130,6 +130,10 @@ def _apply(obj, changes):
         setattr(obj, name, normalize(value) if normalize else value)
 
 
+class _NoUndo(Exception):
+    pass
+
+
 @view_config(context=IRoot, name="undo", request_method="POST", permission="admin_db")
 def undo(context, request):
     """Undo one transaction in a transaction of its own, so a refusal (a later
@@ -139,13 +143,20 @@ def undo(context, request):
         raise HTTPBadRequest()
     db = context._p_jar.db()
     tm = transaction.TransactionManager()
+    if not db.supportsUndo():
+        request.session.flash("This storage cannot undo")
+        undo_id = None
     try:
+        if undo_id is None:
+            raise _NoUndo()
         txn = tm.begin()
         txn.user = request.identity.userid
         txn.note(f"undo of transaction {undo_id}")
         db.undo(undo_id.encode("ascii"), txn)
         tm.commit()
         request.session.flash("Transaction undone")
+    except _NoUndo:
+        pass
     except (POSError, ValueError, TypeError) as exc:
         tm.abort()
         request.session.flash(f"Cannot undo: {exc}")
