@@ -70,6 +70,8 @@ def _amount(form, field):
         value = money.to_minor(field.data or "")
     except money.MoneyError as exc:
         raise V.ValidationError(str(exc))
+    except ArithmeticError:          # decimal overflow on absurd input
+        raise V.ValidationError("not an amount")
     if value <= 0:
         raise V.ValidationError("the amount must be positive")
     if value > 10**11:
@@ -82,6 +84,8 @@ def _non_negative_amount(form, field):
         value = money.to_minor(field.data or "0")
     except money.MoneyError as exc:
         raise V.ValidationError(str(exc))
+    except ArithmeticError:
+        raise V.ValidationError("not an amount")
     if not 0 <= value <= 10**11:
         raise V.ValidationError("0 to 1,000,000,000")
     field.minor = value
@@ -150,7 +154,9 @@ class PaymentForm(BaseForm):
 class LedgerFilterForm(BaseForm):
     start = StringField("From (YYYY-MM-DD)", [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     end = StringField("To (YYYY-MM-DD)", [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
-    kind = SelectField("Kind", choices=[("", "all")] + [(k, k) for k in POSTING_KINDS])
+    kind = SelectField("Kind", [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
+                       choices=[("", "all")] + [(k, k) for k in POSTING_KINDS],
+                       validate_choice=False)
 
 
 class OfficeLoginForm(BaseForm):

@@ -33,7 +33,8 @@ def edit_contract(context, request):
         if context.account else "0"})
     del form.number          # the number is the contract's name in the tree
     if request.method == "POST" and form.validate():
-        context.account.update(credit_limit=form.credit_limit.minor)
+        account = context.account
+        account.credit_limit = account._normalize_credit_limit(form.credit_limit.minor)
         audit(request, f"contract {context.number}: credit limit {form.credit_limit.minor}")
         return HTTPFound(request.resource_url(context))
     return form_page(request, form, "Edit contract", request.resource_url(context, "@@edit"),
