@@ -27,8 +27,23 @@ def _state(obj):
     return dict(state) if isinstance(state, dict) else {}
 
 
+def _class_defaults(obj):
+    """Simple public class-level defaults (a StaffUser's failed_logins): an
+    object that never changed them carries none in its state."""
+    out = {}
+    for cls in reversed(type(obj).__mro__):
+        for name, value in vars(cls).items():
+            if type(value) in (str, int, bool) and SIMPLE_NAME.match(name):
+                out[name] = value
+    return out
+
+
+# Keys of an object in its folder and in the indexes: never edited in place.
+FIXED = {"id", "number"}
+
+
 def _editable(name, value):
-    return (SIMPLE_NAME.match(name) and not _is_secret(name)
+    return (SIMPLE_NAME.match(name) and name not in FIXED and not _is_secret(name)
             and type(value) in (str, int, bool))
 
 
@@ -80,7 +95,7 @@ def _children(request, obj):
 @view_config(name="inspect", renderer="portmonet:web/templates/inspect.pt", permission="admin_db")
 def inspect(context, request):
     obj = _target(context, request)
-    state = _state(obj)
+    state = dict(_class_defaults(obj), **_state(obj))
     editable = [(k, v) for k, v in sorted(state.items()) if _editable(k, v)]
     form_cls = _form_class(editable)
     form = form_cls.from_request(request, data=dict(editable))
@@ -105,7 +120,7 @@ def inspect(context, request):
     attrs = [(k, type(v).__name__, _show(k, v), _link(request, v)) for k, v in sorted(state.items())]
     db = request.root._p_jar.db()
     return {"page_title": "Inspector", "obj": obj, "oid": _oid(obj), "cls": type(obj).__name__,
-            "attrs": attrs, "form": form, "children": _children(request, obj),
+            "fields": attrs, "form": form, "children": _children(request, obj),
             "history": object_history(obj, size=10, diff=True) if isinstance(obj, Persistent) else [],
             "can_undo": db.supportsUndo(), "action": request.url,
             "parent": _link(request, getattr(obj, "__parent__", None)),
