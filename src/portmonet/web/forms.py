@@ -10,6 +10,7 @@ from wtforms import (BooleanField, Form, HiddenField, PasswordField, SelectField
                      SelectMultipleField, StringField, TextAreaField, validators, widgets)
 
 from .. import money
+from .i18n import _
 from ..catalog import normalize
 from ..model.contract import STATUSES
 from ..model.staff import ROLES
@@ -92,86 +93,86 @@ def _non_negative_amount(form, field):
 
 
 class LoginForm(BaseForm):
-    login = StringField("Login", [V.InputRequired(), V.Length(max=64)])
-    password = PasswordField("Password", [V.InputRequired(), V.Length(max=256)])
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(max=256)])
 
 
 class SetupForm(BaseForm):
-    login = StringField("Login", [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
-    name = StringField("Name", [V.Optional(), V.Length(max=200)])
-    password = PasswordField("Password", [V.InputRequired(), V.Length(min=8, max=256)])
-    confirm = PasswordField("Repeat password", [V.EqualTo("password")])
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
+    name = StringField(_("Name"), [V.Optional(), V.Length(max=200)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat password"), [V.EqualTo("password")])
 
 
 class StaffForm(BaseForm):
-    login = StringField("Login", [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
-    name = StringField("Name", [V.Optional(), V.Length(max=200)])
-    roles = SelectMultipleField("Roles", [V.InputRequired()], choices=[(r, r) for r in ROLES],
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
+    name = StringField(_("Name"), [V.Optional(), V.Length(max=200)])
+    roles = SelectMultipleField(_("Roles"), [V.InputRequired()], choices=[(r, r) for r in ROLES],
                                 widget=widgets.ListWidget(prefix_label=False),
                                 option_widget=widgets.CheckboxInput())
-    active = BooleanField("Active", default=True)
-    password = PasswordField("Password (empty: unchanged)", [V.Optional(), V.Length(min=8, max=256)])
+    active = BooleanField(_("Active"), default=True)
+    password = PasswordField(_("Password (empty: unchanged)"), [V.Optional(), V.Length(min=8, max=256)])
 
 
 class SubscriberForm(BaseForm):
-    kind = SelectField("Kind", choices=[(k, k) for k in KINDS])
-    name = StringField("Name", [V.InputRequired(), V.Length(max=200)])
-    phone = StringField("Phone", [V.Optional(), V.Length(max=32), _normalized(normalize.phone)])
-    email = StringField("E-mail", [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
-    address = StringField("Address", [V.Optional(), V.Length(max=500)])
-    notes = TextAreaField("Notes", [V.Optional(), V.Length(max=4000)])
-    office_password = PasswordField("Office password (empty: unchanged)",
+    kind = SelectField(_("Kind"), choices=[(k, k) for k in KINDS])
+    name = StringField(_("Name"), [V.InputRequired(), V.Length(max=200)])
+    phone = StringField(_("Phone"), [V.Optional(), V.Length(max=32), _normalized(normalize.phone)])
+    email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
+    address = StringField(_("Address"), [V.Optional(), V.Length(max=500)])
+    notes = TextAreaField(_("Notes"), [V.Optional(), V.Length(max=4000)])
+    office_password = PasswordField(_("Office password (empty: unchanged)"),
                                     [V.Optional(), V.Length(min=8, max=256)])
 
 
 class ContractForm(BaseForm):
-    number = StringField("Contract number (empty: automatic)",
+    number = StringField(_("Contract number (empty: automatic)"),
                          [V.Optional(), V.Length(max=32), V.Regexp(r"^[^/@][^/]*$")])
-    credit_limit = StringField("Credit limit", [V.Optional(), _non_negative_amount], default="0")
+    credit_limit = StringField(_("Credit limit"), [V.Optional(), _non_negative_amount], default="0")
 
 
 class InternetServiceForm(BaseForm):
-    login = StringField("Internet login", [V.InputRequired(), V.Length(max=64),
+    login = StringField(_("Internet login"), [V.InputRequired(), V.Length(max=64),
                                            _normalized(normalize.login)])
-    password = PasswordField("Internet password (empty: unchanged)", [V.Optional(), V.Length(max=128)])
-    ip = StringField("Static IPv4 address", [V.Optional(), V.Length(max=15),
+    password = PasswordField(_("Internet password (empty: unchanged)"), [V.Optional(), V.Length(max=128)])
+    ip = StringField(_("Static IPv4 address"), [V.Optional(), V.Length(max=15),
                                              _normalized(normalize.ipv4)])
 
 
 class StatusForm(BaseForm):
-    status = SelectField("New status", choices=[(s, s) for s in STATUSES])
-    reason = StringField("Reason", [V.InputRequired(), V.Length(max=500)])
+    status = SelectField(_("New status"), choices=[(s, s) for s in STATUSES])
+    reason = StringField(_("Reason"), [V.InputRequired(), V.Length(max=500)])
 
 
 class PaymentForm(BaseForm):
-    amount = StringField("Amount", [V.InputRequired(), V.Length(max=20), _amount])
-    text = StringField("Comment", [V.Optional(), V.Length(max=200)])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+    text = StringField(_("Comment"), [V.Optional(), V.Length(max=200)])
     # One token per rendered form: the posting's cause, so a double submit
     # or a retried request posts once.
     token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}$")])
 
 
 class LedgerFilterForm(BaseForm):
-    start = StringField("From (YYYY-MM-DD)", [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
-    end = StringField("To (YYYY-MM-DD)", [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
-    kind = SelectField("Kind", [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
+    start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    kind = SelectField(_("Kind"), [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
                        choices=[("", "all")] + [(k, k) for k in POSTING_KINDS],
                        validate_choice=False)
 
 
 class OfficeLoginForm(BaseForm):
-    identifier = StringField("Internet login or contract number", [V.InputRequired(), V.Length(max=64)])
-    password = PasswordField("Password", [V.InputRequired(), V.Length(max=256)])
+    identifier = StringField(_("Internet login or contract number"), [V.InputRequired(), V.Length(max=64)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(max=256)])
 
 
 class PasswordForm(BaseForm):
-    old = PasswordField("Current password", [V.InputRequired(), V.Length(max=256)])
-    new = PasswordField("New password", [V.InputRequired(), V.Length(min=8, max=256)])
-    confirm = PasswordField("Repeat new password", [V.EqualTo("new")])
+    old = PasswordField(_("Current password"), [V.InputRequired(), V.Length(max=256)])
+    new = PasswordField(_("New password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat new password"), [V.EqualTo("new")])
 
 
 class SearchForm(BaseForm):
-    q = StringField("Search", [V.InputRequired(), V.Length(max=100)])
+    q = StringField(_("Search"), [V.InputRequired(), V.Length(max=100)])
 
 
 SIMPLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -71,3 +71,10 @@ def audit(request, note):
     if ident is not None:
         txn.user = ident.userid
     txn.note(note)
+
+
+def flash(request, message, **mapping):
+    """A message for the next page, in the user's language (the session
+    keeps plain text)."""
+    from .i18n import _
+    request.session.flash(request.localizer.translate(_(message, mapping=mapping or None)))

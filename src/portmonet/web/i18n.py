@@ -19,3 +19,11 @@ def negotiate(request):
 def includeme(config):
     config.set_locale_negotiator(negotiate)
     config.add_translation_dirs("portmonet:web/locale")
+
+
+# Words that come from the model's data and are shown translated.
+VOCABULARY = (
+    _("draft"), _("active"), _("suspended"), _("blocked"), _("terminated"),
+    _("charge"), _("payment"), _("refund"), _("correction"), _("transfer"),
+    _("person"), _("organisation"), _("all"),
+)

@@ -80,7 +80,7 @@ def login(context, request):
             return HTTPFound(_next_url(request, request.resource_url(context)))
         error = REFUSED
     request.response.status_int = 200 if error is None else 403
-    return {"form": form, "error": error, "page_title": "Sign in",
+    return {"form": form, "error": error, "page_title": _("Sign in"),
             "came_from": request.params.get("came_from", "")}
 
 
@@ -107,8 +107,8 @@ def setup(context, request):
         audit(request, f"first administrator {user.login} created")
         remember(request, f"staff:{user.login}", password_hash=user.password_hash)
         return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "Create the first administrator",
-                     request.resource_url(context, "@@setup"), submit="Create")
+    return form_page(request, form, _("Create the first administrator"),
+                     request.resource_url(context, "@@setup"), submit=_("Create"))
 
 
 @view_config(context=IRoot, name="lang", permission=NO_PERMISSION_REQUIRED)
@@ -129,7 +129,7 @@ def forbidden(exc, request):
         return HTTPFound(request.resource_url(request.root, target,
                                               query={"came_from": request.path_qs[:400]}))
     request.response.status_int = 403
-    return {"page_title": "Forbidden"}
+    return {"page_title": _("Forbidden")}
 
 
 # -- the subscribers' office ---------------------------------------------------
@@ -175,7 +175,7 @@ def office_login(context, request):
         limiter.failed(*keys)
         error = REFUSED
     request.response.status_int = 200 if error is None else 403
-    return {"form": form, "error": error, "page_title": "Subscriber's office", "came_from": ""}
+    return {"form": form, "error": error, "page_title": _("Subscriber's office"), "came_from": ""}
 
 
 @view_config(context=IRoot, name="office", permission=NO_PERMISSION_REQUIRED)

@@ -12,7 +12,8 @@ from ...model.contract import StatusError
 from ...model.services import InternetService
 from ..forms import (ContractForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
                      StatusForm)
-from ..helpers import audit
+from ..helpers import audit, flash
+from ..i18n import _
 from .forms import form_page
 
 LEDGER_PAGE = 100
@@ -37,7 +38,7 @@ def edit_contract(context, request):
         account.credit_limit = account._normalize_credit_limit(form.credit_limit.minor)
         audit(request, f"contract {context.number}: credit limit {form.credit_limit.minor}")
         return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "Edit contract", request.resource_url(context, "@@edit"),
+    return form_page(request, form, _("Edit contract"), request.resource_url(context, "@@edit"),
                      context_title=context.number)
 
 
@@ -55,9 +56,10 @@ def change_status(context, request):
             if form.status.data in ("blocked", "suspended", "terminated"):
                 _disconnect(request, context)
             audit(request, f"contract {context.number}: {old} -> {context.status}")
-            request.session.flash(f"Contract {context.number} is {context.status}")
+            flash(request, _("Contract ${number}: ${status}"), number=context.number,
+                  status=request.localizer.translate(_(context.status)))
             return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "Change status", request.resource_url(context, "@@status"),
+    return form_page(request, form, _("Change status"), request.resource_url(context, "@@status"),
                      context_title=f"{context.number}: {context.status}")
 
 
@@ -87,14 +89,14 @@ def take_payment(context, request):
             text=form.text.data or "Cash desk", user=request.identity.userid)
         if created:
             audit(request, f"cash desk payment {posting.amount} to account {account.number}")
-            request.session.flash(
-                f"Payment {format_amount(posting.amount)} taken; "
-                f"balance {format_amount(account.balance)}")
+            flash(request, _("Payment ${amount} taken; balance ${balance}"),
+                  amount=format_amount(posting.amount, account.currency),
+                  balance=format_amount(account.balance, account.currency))
         else:
-            request.session.flash("This payment was already taken")
+            flash(request, _("This payment was already taken"))
         return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "Take a payment", request.resource_url(context, "@@pay"),
-                     submit="Take payment",
+    return form_page(request, form, _("Take a payment"), request.resource_url(context, "@@pay"),
+                     submit=_("Take payment"),
                      context_title=f"{context.__parent__.name}, {context.number}")
 
 
@@ -115,7 +117,7 @@ def add_internet(context, request):
             else:
                 audit(request, f"internet service {service.login} on contract {context.number}")
                 return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "New Internet service",
+    return form_page(request, form, _("New Internet service"),
                      request.resource_url(context, "@@add-internet"), context_title=context.number)
 
 
@@ -137,7 +139,7 @@ def edit_internet(context, request):
         else:
             audit(request, f"internet service {context.login} edited")
             return HTTPFound(request.resource_url(context.__parent__))
-    return form_page(request, form, "Internet service", request.resource_url(context, "@@edit"),
+    return form_page(request, form, _("Internet service"), request.resource_url(context, "@@edit"),
                      context_title=context.login)
 
 

@@ -3,6 +3,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ..i18n import _
 from ...interfaces import IRoot
 from ..forms import SearchForm
 from ..search import page_of, search_ids
@@ -12,20 +13,20 @@ PAGE_SIZE = 20
 
 def _figures(root):
     """Figures that cost O(1): counters kept by the model, queue lengths."""
-    figures = [("Subscribers", len(root["subscribers"])),
-               ("Tariffs", len(root["tariffs"])),
-               ("Equipment", len(root["equipment"])),
-               ("Staff users", len(root["staff"]))]
+    figures = [(_("Subscribers"), len(root["subscribers"])),
+               (_("Tariffs"), len(root["tariffs"])),
+               (_("Equipment"), len(root["equipment"])),
+               (_("Staff users"), len(root["staff"]))]
     usage = getattr(root, "usage", None)
     if usage is not None and hasattr(usage, "__len__"):
-        figures.append(("Usage records waiting", len(usage)))
+        figures.append((_("Usage records waiting"), len(usage)))
     return figures
 
 
 @view_config(context=IRoot, renderer="portmonet:web/templates/dashboard.pt",
              permission="view")
 def dashboard(context, request):
-    return {"page_title": "Dashboard", "figures": _figures(context)}
+    return {"page_title": _("Dashboard"), "figures": _figures(context)}
 
 
 @view_config(context=IRoot, name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
@@ -54,5 +55,5 @@ def search(context, request):
     else:
         request.response.status_int = 200 if not request.GET else 400
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-    return {"page_title": "Search", "form": form, "rows": rows, "total": total,
+    return {"page_title": _("Search"), "form": form, "rows": rows, "total": total,
             "page": page, "pages": pages, "q": form.q.data or ""}

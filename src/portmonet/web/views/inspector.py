@@ -13,7 +13,8 @@ from ...catalog import DuplicateKeyError
 from ...interfaces import IRoot
 from ...model.indexing import Indexed
 from ..forms import SIMPLE_NAME, BaseForm
-from ..helpers import audit
+from ..helpers import audit, flash
+from ..i18n import _
 from ..history import _is_secret, _show, object_history
 
 MAX_CHILDREN = 50
@@ -113,13 +114,13 @@ def inspect(context, request):
                 else:
                     audit(request, f"inspector: {type(obj).__name__} {_oid(obj)} "
                                    f"changed {', '.join(sorted(changes))}")
-                    request.session.flash(f"Saved: {', '.join(sorted(changes))}")
+                    flash(request, f"Saved: {', '.join(sorted(changes))}")
                     return HTTPFound(request.url)
         else:
             request.response.status_int = 400
     attrs = [(k, type(v).__name__, _show(k, v), _link(request, v)) for k, v in sorted(state.items())]
     db = request.root._p_jar.db()
-    return {"page_title": "Inspector", "obj": obj, "oid": _oid(obj), "cls": type(obj).__name__,
+    return {"page_title": _("Inspector"), "obj": obj, "oid": _oid(obj), "cls": type(obj).__name__,
             "fields": attrs, "form": form, "children": _children(request, obj),
             "history": object_history(obj, size=10, diff=True) if isinstance(obj, Persistent) else [],
             "can_undo": db.supportsUndo(), "action": request.url,
@@ -159,7 +160,7 @@ def undo(context, request):
     db = context._p_jar.db()
     tm = transaction.TransactionManager()
     if not db.supportsUndo():
-        request.session.flash("This storage cannot undo")
+        flash(request, _("This storage cannot undo"))
         undo_id = None
     try:
         if undo_id is None:
@@ -169,12 +170,12 @@ def undo(context, request):
         txn.note(f"undo of transaction {undo_id}")
         db.undo(undo_id.encode("ascii"), txn)
         tm.commit()
-        request.session.flash("Transaction undone")
+        flash(request, _("Transaction undone"))
     except _NoUndo:
         pass
     except (POSError, ValueError, TypeError) as exc:
         tm.abort()
-        request.session.flash(f"Cannot undo: {exc}")
+        flash(request, f"Cannot undo: {exc}")
     came = request.POST.get("came_from", "")
     if not came.startswith(request.application_url + "/"):
         came = request.resource_url(context, "@@inspect")

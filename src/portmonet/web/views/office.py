@@ -10,7 +10,8 @@ from ... import crypto
 from ...interfaces import ISubscriber
 from ...ledger.account import now_us
 from ..forms import PasswordForm
-from ..helpers import audit
+from ..helpers import audit, flash
+from ..i18n import _
 from ..security import office_password_hash
 from .contract import filtered_postings, newest
 from .forms import form_page
@@ -50,10 +51,10 @@ def office_home(context, request):
     for contract in context.contracts():
         if contract.account is None:
             continue
-        recent, _ = newest(contract.account.ledger, 10)
+        recent, _more = newest(contract.account.ledger, 10)
         rows.append({"c": contract, "a": contract.account, "runs_out": runs_out(contract),
                      "recent": recent})
-    return {"page_title": "Subscriber's office", "s": context, "rows": rows}
+    return {"page_title": _("Subscriber's office"), "s": context, "rows": rows}
 
 
 @view_config(context=ISubscriber, name="office-ledger",
@@ -63,7 +64,7 @@ def office_ledger(context, request):
     if contract is None or contract.account is None:
         raise HTTPNotFound()
     form, rows, more = filtered_postings(request, contract.account)
-    return {"page_title": "Ledger", "a": contract.account, "form": form, "rows": rows,
+    return {"page_title": _("Ledger"), "a": contract.account, "form": form, "rows": rows,
             "more": more, "contract": None}
 
 
@@ -84,7 +85,7 @@ def office_password(context, request):
             audit(request, f"subscriber {context.id} changed the office password")
             # Stay signed in here; other sessions end (the fingerprint changed).
             remember(request, f"subscriber:{context.id}", password_hash=context.office_password_hash)
-            request.session.flash("Password changed")
+            flash(request, _("Password changed"))
             return HTTPFound(request.resource_url(context, "@@office"))
-    return form_page(request, form, "Change password",
+    return form_page(request, form, _("Change password"),
                      request.resource_url(context, "@@office-password"))

@@ -7,13 +7,14 @@ from ...model.staff import StaffUser
 from ..forms import StaffForm
 from ..acl import ROLE_PERMISSIONS
 from ..helpers import audit
+from ..i18n import _
 from .forms import form_page
 
 
 @view_config(context=IStaffFolder, renderer="portmonet:web/templates/staff.pt",
              permission="manage_staff")
 def staff_list(context, request):
-    return {"page_title": "Staff", "users": list(context.values()),
+    return {"page_title": _("Staff"), "users": list(context.values()),
             "role_permissions": ROLE_PERMISSIONS}
 
 
@@ -32,7 +33,7 @@ def add_staff(context, request):
             context.add_user(user)
             audit(request, f"staff user {user.login} added with roles {','.join(user.roles)}")
             return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "New staff user", request.resource_url(context, "@@add"))
+    return form_page(request, form, _("New staff user"), request.resource_url(context, "@@add"))
 
 
 @view_config(context=IStaffUser, renderer="portmonet:web/templates/form.pt",
@@ -57,5 +58,5 @@ def edit_staff(context, request):
                            f"active {context.active}"
                            + (", password reset" if form.password.data else ""))
             return HTTPFound(request.resource_url(context.__parent__))
-    return form_page(request, form, "Staff user", request.resource_url(context),
+    return form_page(request, form, _("Staff user"), request.resource_url(context),
                      context_title=context.login)

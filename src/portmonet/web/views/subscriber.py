@@ -7,7 +7,8 @@ from ...catalog import DuplicateKeyError
 from ...interfaces import ISubscriber, ISubscribers
 from ...model.subscriber import Subscriber
 from ..forms import ContractForm, SubscriberForm
-from ..helpers import audit
+from ..helpers import audit, flash
+from ..i18n import _
 from ..history import merged_history
 from .forms import form_page
 
@@ -26,7 +27,7 @@ def subscribers(context, request):
         rows.append(sub)
         if len(rows) >= 50:
             break
-    return {"page_title": "Subscribers", "rows": rows, "total": len(context)}
+    return {"page_title": _("Subscribers"), "rows": rows, "total": len(context)}
 
 
 def _apply_office_password(subscriber, form):
@@ -50,9 +51,9 @@ def add_subscriber(context, request):
             sub.new_contract(user=request.identity.userid)
             _apply_office_password(sub, form)
             audit(request, f"subscriber {sub.id} created")
-            request.session.flash(f"Subscriber {sub.id} created")
+            flash(request, f"Subscriber {sub.id} created")
             return HTTPFound(request.resource_url(sub))
-    return form_page(request, form, "New subscriber", request.resource_url(context, "@@add"))
+    return form_page(request, form, _("New subscriber"), request.resource_url(context, "@@add"))
 
 
 @view_config(context=ISubscriber, name="edit", renderer="portmonet:web/templates/form.pt",
@@ -72,9 +73,9 @@ def edit_subscriber(context, request):
         else:
             _apply_office_password(context, form)
             audit(request, f"subscriber {context.id} edited")
-            request.session.flash("Saved")
+            flash(request, _("Saved"))
             return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "Edit subscriber", request.resource_url(context, "@@edit"),
+    return form_page(request, form, _("Edit subscriber"), request.resource_url(context, "@@edit"),
                      context_title=context.name)
 
 
@@ -93,7 +94,7 @@ def add_contract(context, request):
         else:
             audit(request, f"contract {contract.number} added to subscriber {context.id}")
             return HTTPFound(request.resource_url(contract))
-    return form_page(request, form, "New contract", request.resource_url(context, "@@add-contract"),
+    return form_page(request, form, _("New contract"), request.resource_url(context, "@@add-contract"),
                      context_title=context.name)
 
 
