@@ -23,6 +23,7 @@ VIEWS = [
     (f"{C}/@@add-internet", "create"),
     (f"{C}/account/", "view"),
     (f"{C}/internet-1/", "edit"),
+    (f"{C}/internet-1/@@tariff", "edit"),
     ("/staff/", "manage_staff"),
     ("/staff/@@add", "manage_staff"),
     ("/staff/cashier/", "manage_staff"),
@@ -47,6 +48,8 @@ def test_role_matrix(site, role):
     token = csrf_of(client.get("/search?q=x", expect_errors=True))
     res = client.post("/@@undo", {"csrf_token": token, "id": "AAAAAAAAAAA="}, expect_errors=True)
     assert res.status_int == (302 if "admin_db" in allowed else 403), (role, res.status)
+    res = client.post(f"{C}/internet-1/@@kick", {"csrf_token": token}, expect_errors=True)
+    assert res.status_int == (302 if "block" in allowed else 403), (role, res.status)
 
 
 def test_anonymous_is_sent_to_sign_in(site):

@@ -242,3 +242,39 @@ def test_dashboard_figures(site):
     page = site.login("auditor").get("/")
     assert "47" in page.text and "Subscribers" in page.text
     assert site.client().get("/health").json["subscribers"] == 47
+
+
+def test_kick_session_and_change_tariff(site):
+    from portmonet.model.simple import Tariff
+    def tariffs(root):
+        root["tariffs"].add("home-50", Tariff("home-50", "Home 50", monthly_fee=45000))
+        root["tariffs"].add("home-100", Tariff("home-100", "Home 100", monthly_fee=60000))
+        root["tariffs"].add("tv", Tariff("tv", "TV", kind="tv"))
+    site.change(tariffs)
+    client = site.login("manager")
+    page = client.get(f"{C}/")
+    kick = [f for f in page.forms.values() if f.action.endswith("@@kick")][0]
+    kick.submit(status=302)
+    due = site.read(lambda r: [m.payload for m in r.outbox.due("radius")])
+    assert due == [{"action": "disconnect", "login": "ivanov"}]
+    form = client.get(f"{C}/internet-1/@@tariff").forms["form"]
+    assert [o[0] for o in form["tariff"].options] == ["home-100", "home-50"]   # no TV tariff
+    form["tariff"] = "home-100"
+    form.submit(status=302)
+    assert site.read(lambda r: r.catalog.logins.get("ivanov").tariff.name) == "home-100"
+    bad = client.post(f"{C}/internet-1/@@tariff", {"csrf_token": csrf_of(page), "tariff": "tv"},
+                      expect_errors=True)
+    assert bad.status_int == 400
+
+
+def test_identity_document_kept_encrypted(site):
+    client = site.login("manager")
+    form = client.get("/subscribers/1001/@@edit").forms["form"]
+    form["identity_document"] = "passport 4510 123456"
+    form.submit(status=302)
+    def check(root):
+        s = root["subscribers"]["1001"]
+        return s.identity_document, b"4510" in s._identity
+    assert site.read(check) == ("passport 4510 123456", False)
+    assert "4510" not in client.get("/subscribers/1001/").text
+    assert "4510" not in client.get("/subscribers/1001/@@edit").text

@@ -121,6 +121,8 @@ class SubscriberForm(BaseForm):
     email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
     address = StringField(_("Address"), [V.Optional(), V.Length(max=500)])
     notes = TextAreaField(_("Notes"), [V.Optional(), V.Length(max=4000)])
+    identity_document = TextAreaField(_("Identity document (kept encrypted; empty: unchanged)"),
+                                      [V.Optional(), V.Length(max=1000)])
     office_password = PasswordField(_("Office password (empty: unchanged)"),
                                     [V.Optional(), V.Length(min=8, max=256)])
 
@@ -142,6 +144,10 @@ class InternetServiceForm(BaseForm):
 class StatusForm(BaseForm):
     status = SelectField(_("New status"), choices=[(s, s) for s in STATUSES])
     reason = StringField(_("Reason"), [V.InputRequired(), V.Length(max=500)])
+
+
+class TariffForm(BaseForm):
+    tariff = SelectField(_("Tariff"), choices=[])
 
 
 class PaymentForm(BaseForm):

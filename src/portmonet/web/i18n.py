@@ -25,5 +25,5 @@ def includeme(config):
 VOCABULARY = (
     _("draft"), _("active"), _("suspended"), _("blocked"), _("terminated"),
     _("charge"), _("payment"), _("refund"), _("correction"), _("transfer"),
-    _("person"), _("organisation"), _("all"),
+    _("person"), _("organisation"), _("all"), _("on file (encrypted)"),
 )

@@ -11,7 +11,7 @@ from ...interfaces import IAccount, IContract, IInternetService
 from ...model.contract import StatusError
 from ...model.services import InternetService
 from ..forms import (ContractForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
-                     StatusForm)
+                     StatusForm, TariffForm)
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
@@ -197,3 +197,37 @@ def ledger(context, request):
     form, rows, more = filtered_postings(request, context)
     return {"page_title": f"Account {context.number}", "a": context, "form": form,
             "rows": rows, "more": more, "contract": context.__parent__}
+
+
+@view_config(context=IInternetService, name="kick", request_method="POST", permission="block")
+def kick_session(context, request):
+    """End the service's online sessions: the RADIUS process sends the
+    Disconnect after this transaction commits (outbox)."""
+    outbox = getattr(request.root, "outbox", None)
+    if outbox is None:
+        flash(request, _("No outbox in this database: run 'portmonet evolve'"))
+    else:
+        outbox.queue("radius", f"kick:{context.login}:{uuid.uuid4().hex}",
+                     {"action": "disconnect", "login": context.login})
+        audit(request, f"kick sessions of {context.login}")
+        flash(request, _("Disconnect of ${login} queued"), login=context.login)
+    return HTTPFound(request.resource_url(context.__parent__))
+
+
+@view_config(context=IInternetService, name="tariff", renderer="portmonet:web/templates/form.pt",
+             permission="edit")
+def change_tariff(context, request):
+    """Change the tariff now (a change from the next period belongs to the
+    billing feature's period logic and is not offered here)."""
+    tariffs = [t for t in request.root["tariffs"].values() if t.kind == context.kind]
+    form = TariffForm.from_request(request, data={
+        "tariff": context.tariff.__name__ if context.tariff is not None else ""})
+    form.tariff.choices = [(t.__name__, t.title) for t in tariffs]
+    if request.method == "POST" and form.validate():
+        old = context.tariff.__name__ if context.tariff is not None else "-"
+        context.tariff = request.root["tariffs"][form.tariff.data]
+        audit(request, f"tariff of {context.login}: {old} -> {form.tariff.data}")
+        flash(request, _("Saved"))
+        return HTTPFound(request.resource_url(context.__parent__))
+    return form_page(request, form, _("Change tariff"), request.resource_url(context, "@@tariff"),
+                     context_title=context.login)

@@ -30,7 +30,10 @@ def subscribers(context, request):
     return {"page_title": _("Subscribers"), "rows": rows, "total": len(context)}
 
 
-def _apply_office_password(subscriber, form):
+def _apply_secrets(subscriber, form):
+    """The fields kept secret: never shown back, changed only when given."""
+    if form.identity_document.data:
+        subscriber.identity_document = form.identity_document.data
     if form.office_password.data:
         subscriber.office_password_hash = crypto.hash_password(form.office_password.data)
 
@@ -49,7 +52,7 @@ def add_subscriber(context, request):
         else:
             context.add_subscriber(sub)
             sub.new_contract(user=request.identity.userid)
-            _apply_office_password(sub, form)
+            _apply_secrets(sub, form)
             audit(request, f"subscriber {sub.id} created")
             flash(request, f"Subscriber {sub.id} created")
             return HTTPFound(request.resource_url(sub))
@@ -60,6 +63,7 @@ def add_subscriber(context, request):
              permission="edit")
 def edit_subscriber(context, request):
     form = SubscriberForm.from_request(request, obj=context)
+    form.identity_document.data = "" if request.method != "POST" else form.identity_document.data
     if request.method == "POST" and form.validate():
         changes = {f: (getattr(form, f).data or ("" if f in ("address", "notes") else None))
                    for f in FIELDS}
@@ -71,7 +75,7 @@ def edit_subscriber(context, request):
             request.tm.doom()
             form.add_error("name", exc)
         else:
-            _apply_office_password(context, form)
+            _apply_secrets(context, form)
             audit(request, f"subscriber {context.id} edited")
             flash(request, _("Saved"))
             return HTTPFound(request.resource_url(context))
