@@ -278,3 +278,12 @@ def test_identity_document_kept_encrypted(site):
     assert site.read(check) == ("passport 4510 123456", False)
     assert "4510" not in client.get("/subscribers/1001/").text
     assert "4510" not in client.get("/subscribers/1001/@@edit").text
+
+
+def test_short_words_match_whole(site):
+    client = site.login("cashier")
+    assert _ids(client.get("/search", {"q": "iv"})) == []
+    def add(root):
+        root["subscribers"].add_subscriber(Subscriber("Li Wei"), id=2000)
+    site.change(add)
+    assert _ids(client.get("/search", {"q": "li"})) == [2000]

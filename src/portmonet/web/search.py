@@ -60,7 +60,10 @@ def search_ids(root, query):
     if words and not (exact and len(words) == 1 and digits.isdigit()):
         named = None
         for word in words[:5]:
-            ids = cat.words.ids_with_prefix(word, max_keys=MAX_WORD_KEYS)
+            # A one- or two-letter prefix would union a large part of the
+            # index: such short words must match whole.
+            ids = (cat.words.ids_with_prefix(word, max_keys=MAX_WORD_KEYS) if len(word) >= 3
+                   else cat.words.ids(word))
             named = ids if named is None else intersection(named, ids)
             if not named:
                 break
