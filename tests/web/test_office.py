@@ -8,6 +8,7 @@ from .conftest import csrf_of
 
 def test_login_by_internet_login_shows_balance_and_ledger(site):
     client = site.office_login("ivanov", "inet-pass-1")
+    assert "@@office" in client.get("/").location         # the front page sends them home
     home = client.get("/office").follow()
     assert home.request.path == "/subscribers/1001/@@office"
     assert home.html.find(id="balance-1001-1").text == "500.00"

@@ -119,10 +119,12 @@ def test_sign_in_issues_a_new_session(site):
 
 def test_open_redirect_refused(site):
     client = site.client()
-    form = client.get("/@@login?came_from=//evil.example/").forms["form"]
-    form["login"], form["password"] = "cashier", PASSWORD
-    res = form.submit(status=302)
-    assert res.location.startswith("http://localhost/") and "evil" not in res.location
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        client = site.client()
+        form = client.get("/@@login", {"came_from": target}).forms["form"]
+        form["login"], form["password"] = "cashier", PASSWORD
+        res = form.submit(status=302)
+        assert res.location.startswith("http://localhost/") and "evil" not in res.location
 
 
 def test_logout(site):

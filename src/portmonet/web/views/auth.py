@@ -29,7 +29,8 @@ def throttle(request):
 def _next_url(request, default):
     came = request.POST.get("came_from") or request.GET.get("came_from") or ""
     # Only a path on this site: no open redirect.
-    if came.startswith("/") and not came.startswith("//") and len(came) < 500:
+    if came.startswith("/") and not came.startswith("//") and "\\" not in came \
+            and len(came) < 500:
         return request.application_url + came
     return default
 
@@ -128,6 +129,10 @@ def forbidden(exc, request):
         target = "@@office-login" if office else "@@login"
         return HTTPFound(request.resource_url(request.root, target,
                                               query={"came_from": request.path_qs[:400]}))
+    if not request.identity.is_staff and request.context is request.root \
+            and request.view_name == "":
+        # A subscriber who opens the site's front page belongs in the office.
+        return HTTPFound(request.resource_url(request.identity.obj, "@@office"))
     request.response.status_int = 403
     return {"page_title": _("Forbidden")}
 
