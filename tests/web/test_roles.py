@@ -24,6 +24,7 @@ VIEWS = [
     (f"{C}/account/", "view"),
     (f"{C}/internet-1/", "edit"),
     (f"{C}/internet-1/@@tariff", "edit"),
+    ("/applications/", "create"),
     ("/staff/", "manage_staff"),
     ("/staff/@@add", "manage_staff"),
     ("/staff/cashier/", "manage_staff"),

@@ -44,6 +44,7 @@ def includeme(config):
     from .throttle import Throttle
     config.registry.pm_throttle = Throttle(
         limit=int(settings.get("portmonet.login_throttle", 10)), window=300)
+    config.registry.pm_register_throttle = Throttle(limit=5, window=3600)
     config.registry.pm_cookie_secure = secure
     headers.includeme(config)
     i18n.includeme(config)

@@ -177,6 +177,20 @@ class PasswordForm(BaseForm):
     confirm = PasswordField(_("Repeat new password"), [V.EqualTo("new")])
 
 
+class RegistrationForm(BaseForm):
+    name = StringField(_("Name"), [V.InputRequired(), V.Length(max=200)])
+    phone = StringField(_("Phone"), [V.InputRequired(), V.Length(max=32), _normalized(normalize.phone)])
+    email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
+    address = StringField(_("Address"), [V.InputRequired(), V.Length(max=500)])
+    password = PasswordField(_("Office password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat password"), [V.EqualTo("password")])
+
+
+class DecisionForm(BaseForm):
+    decision = SelectField(_("Decision"), choices=[("approved", "approve"), ("rejected", "reject")])
+    note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])
+
+
 class SearchForm(BaseForm):
     q = StringField(_("Search"), [V.InputRequired(), V.Length(max=100)])
 
