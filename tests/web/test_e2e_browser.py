@@ -68,6 +68,67 @@ def web_server(zeo_server, tmp_path):
     log.close()
 
 
+def test_parallel_cash_desks_all_land(web_server, zeo_server):
+    """Two cash desks post to one account at once through waitress on ZEO:
+    conflicts are resolved or retried, every payment lands once."""
+    import http.client
+    import re
+    import threading
+    from urllib.parse import urlencode, urlparse
+
+    port = urlparse(web_server).port
+    path = "/subscribers/1001/1001-1/@@pay"
+    errors = []
+
+    def desk(n):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        cookie = {}
+
+        def call(method, url, body=None):
+            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookie.items())}
+            if body is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                body = urlencode(body)
+            conn.request(method, url, body=body, headers=headers)
+            res = conn.getresponse()
+            text = res.read().decode()
+            for h in res.headers.get_all("Set-Cookie") or []:
+                name, _, rest = h.partition("=")
+                cookie[name] = rest.split(";")[0]
+            return res.status, text
+
+        status, page = call("GET", "/@@login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        status, _ = call("POST", "/@@login", {"csrf_token": token, "login": "cashier",
+                                              "password": PASSWORD})
+        for i in range(8):
+            status, page = call("GET", path)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            form_token = re.search(r'<input[^>]*name="token"[^>]*>', page).group(0)
+            form_token = re.search(r'value="([0-9a-f]{32})"', form_token).group(1)
+            status, _ = call("POST", path, {"csrf_token": token, "token": form_token,
+                                            "amount": f"{n + 1}.00"})
+            if status != 302:
+                errors.append(status)
+
+    threads = [threading.Thread(target=desk, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    db = zeo_server.open_db()
+    try:
+        with db.transaction() as conn:
+            from portmonet.model.root import get_root
+            acc = get_root(conn.root())["subscribers"]["1001"]["1001-1"].account
+            desk_postings = [p for p in acc.ledger.values() if p.cause.startswith("cashdesk:")]
+            assert len(desk_postings) == 24
+            assert acc.balance == 50000 + 8 * (100 + 200 + 300) == acc.ledger_sum()
+    finally:
+        db.close()
+
+
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright

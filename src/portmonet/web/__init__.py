@@ -28,8 +28,11 @@ def includeme(config):
     from .security import SecurityPolicy
 
     settings = config.get_settings()
-    # A ConflictError retries the whole request (pyramid_tm 2 needs pyramid_retry).
-    settings.setdefault("retry.attempts", settings.get("tm.attempts", 3))
+    # A ConflictError retries the whole request (pyramid_tm 2 needs
+    # pyramid_retry).  Postings to one account conflict whenever two land at
+    # once (time-ordered ledger keys: BTrees will not merge two inserts past
+    # a bucket's last key), so allow a few attempts.
+    settings.setdefault("retry.attempts", max(5, int(settings.get("tm.attempts", 5))))
     config.include("pyramid_retry")
     secure = asbool(settings.get("portmonet.cookie_secure", True))
     config.set_session_factory(SignedCookieSessionFactory(
