@@ -7,6 +7,8 @@ the browser's Accept-Language.  Features keep their own views in their
 packages, found by ``config.scan()``.
 """
 import hashlib
+import random
+import time
 
 from pyramid.settings import asbool
 
@@ -22,6 +24,19 @@ def session_secret(settings):
     return hashlib.sha256(b"portmonet-session\0" + keys.encode()).hexdigest()
 
 
+def _back_off(event):
+    """Before retrying after a ConflictError: wait a random, growing moment
+    so that the requests that collided do not collide again at once, then
+    make one ZEO round trip so the invalidations of the transaction we lost
+    to have arrived (else the retry may start from the same stale state)."""
+    attempt = event.environ.get("retry.attempt", 0)
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    for db in getattr(event.request.registry, "_zodb_databases", {}).values():
+        ping = getattr(db.storage, "ping", None)     # ZEO ClientStorage
+        if ping is not None:
+            ping()
+
+
 def includeme(config):
     from pyramid.session import SignedCookieSessionFactory
     from . import acl, headers, i18n
@@ -34,6 +49,8 @@ def includeme(config):
     # a bucket's last key), so allow a few attempts.
     settings.setdefault("retry.attempts", max(5, int(settings.get("tm.attempts", 5))))
     config.include("pyramid_retry")
+    from pyramid_retry import IBeforeRetry
+    config.add_subscriber(_back_off, IBeforeRetry)
     secure = asbool(settings.get("portmonet.cookie_secure", True))
     config.set_session_factory(SignedCookieSessionFactory(
         session_secret(settings), cookie_name="portmonet", secure=secure,
