@@ -35,8 +35,7 @@ def cheap_argon2(monkeypatch):
 
 def make_app(uri, **extra):
     settings = {"zodbconn.uri": uri, "portmonet.secret_keys": crypto.DEMO_KEY,
-                "portmonet.evolve_on_start": "true", "portmonet.cookie_secure": "false",
-                "tm.attempts": "3"}
+                "portmonet.evolve_on_start": "true", "portmonet.cookie_secure": "false"}
     settings.update(extra)
     settings = {k: v for k, v in settings.items() if v is not None}
     return portmonet.main({}, **settings)

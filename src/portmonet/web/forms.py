@@ -19,6 +19,16 @@ from ..ledger.posting import KINDS as POSTING_KINDS
 
 V = validators
 
+try:                                   # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice as _Choice
+except ImportError:                    # pragma: no cover - older WTForms
+    def _Choice(value, label):
+        return (value, label)
+
+
+def choices(pairs):
+    return [_Choice(value, label) for value, label in pairs]
+
 
 class _PostData:
     """WebOb's MultiDict spoken as WTForms expects (``getlist``)."""
@@ -107,7 +117,7 @@ class SetupForm(BaseForm):
 class StaffForm(BaseForm):
     login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
     name = StringField(_("Name"), [V.Optional(), V.Length(max=200)])
-    roles = SelectMultipleField(_("Roles"), [V.InputRequired()], choices=[(r, r) for r in ROLES],
+    roles = SelectMultipleField(_("Roles"), [V.InputRequired()], choices=choices((r, r) for r in ROLES),
                                 widget=widgets.ListWidget(prefix_label=False),
                                 option_widget=widgets.CheckboxInput())
     active = BooleanField(_("Active"), default=True)
@@ -115,7 +125,7 @@ class StaffForm(BaseForm):
 
 
 class SubscriberForm(BaseForm):
-    kind = SelectField(_("Kind"), choices=[(k, k) for k in KINDS])
+    kind = SelectField(_("Kind"), choices=choices((k, k) for k in KINDS))
     name = StringField(_("Name"), [V.InputRequired(), V.Length(max=200)])
     phone = StringField(_("Phone"), [V.Optional(), V.Length(max=32), _normalized(normalize.phone)])
     email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
@@ -142,7 +152,7 @@ class InternetServiceForm(BaseForm):
 
 
 class StatusForm(BaseForm):
-    status = SelectField(_("New status"), choices=[(s, s) for s in STATUSES])
+    status = SelectField(_("New status"), choices=choices((s, s) for s in STATUSES))
     reason = StringField(_("Reason"), [V.InputRequired(), V.Length(max=500)])
 
 
@@ -162,7 +172,7 @@ class LedgerFilterForm(BaseForm):
     start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     kind = SelectField(_("Kind"), [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
-                       choices=[("", "all")] + [(k, k) for k in POSTING_KINDS],
+                       choices=choices([("", "all")] + [(k, k) for k in POSTING_KINDS]),
                        validate_choice=False)
 
 
@@ -187,7 +197,7 @@ class RegistrationForm(BaseForm):
 
 
 class DecisionForm(BaseForm):
-    decision = SelectField(_("Decision"), choices=[("approved", "approve"), ("rejected", "reject")])
+    decision = SelectField(_("Decision"), choices=choices([("approved", "approve"), ("rejected", "reject")]))
     note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])
 
 

@@ -11,7 +11,7 @@ from ...interfaces import IAccount, IContract, IInternetService
 from ...model.contract import StatusError
 from ...model.services import InternetService
 from ..forms import (ContractForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
-                     StatusForm, TariffForm)
+                     StatusForm, TariffForm, choices)
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
@@ -222,7 +222,7 @@ def change_tariff(context, request):
     tariffs = [t for t in request.root["tariffs"].values() if t.kind == context.kind]
     form = TariffForm.from_request(request, data={
         "tariff": context.tariff.__name__ if context.tariff is not None else ""})
-    form.tariff.choices = [(t.__name__, t.title) for t in tariffs]
+    form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
     if request.method == "POST" and form.validate():
         old = context.tariff.__name__ if context.tariff is not None else "-"
         context.tariff = request.root["tariffs"][form.tariff.data]
