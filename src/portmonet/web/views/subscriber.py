@@ -10,6 +10,7 @@ from ..forms import ContractForm, SubscriberForm
 from ..helpers import audit, flash
 from ..i18n import _
 from ..history import merged_history
+from .contract import newest
 from .forms import form_page
 
 FIELDS = ("kind", "name", "phone", "email", "address", "notes")
@@ -110,5 +111,11 @@ def card(context, request):
     if request.has_permission("view_history", context):
         objects = [context] + contracts + [s for c in contracts for s in c.values()]
         history = merged_history(objects, size=20)
+    payments = []
+    for contract in contracts:
+        if contract.account is not None:
+            rows, _more = newest(contract.account.ledger, 10, kind="payment", max_scan=2000)
+            payments.extend((contract, p) for p in rows)
+    payments.sort(key=lambda cp: cp[1].key, reverse=True)
     return {"page_title": context.name, "s": context, "contracts": contracts,
-            "history": history}
+            "history": history, "payments": payments[:10]}
