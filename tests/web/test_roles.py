@@ -15,6 +15,7 @@ VIEWS = [
     ("/subscribers/@@add", "create"),
     ("/subscribers/1001/", "view"),
     ("/subscribers/1001/@@edit", "edit"),
+    ("/subscribers/1001/@@history", "view_history"),
     ("/subscribers/1001/@@add-contract", "create"),
     (f"{C}/", "view"),
     (f"{C}/@@edit", "edit"),

@@ -107,10 +107,6 @@ def add_contract(context, request):
              permission="view")
 def card(context, request):
     contracts = context.contracts()
-    history = []
-    if request.has_permission("view_history", context):
-        objects = [context] + contracts + [s for c in contracts for s in c.values()]
-        history = merged_history(objects, size=20)
     payments = []
     for contract in contracts:
         if contract.account is not None:
@@ -118,4 +114,16 @@ def card(context, request):
             payments.extend((contract, p) for p in rows)
     payments.sort(key=lambda cp: cp[1].key, reverse=True)
     return {"page_title": context.name, "s": context, "contracts": contracts,
-            "history": history, "payments": payments[:10]}
+            "payments": payments[:10]}
+
+
+@view_config(context=ISubscriber, name="history", renderer="portmonet:web/templates/history.pt",
+             permission="view_history")
+def history(context, request):
+    """Who changed what and when: the subscriber, contracts and services,
+    from the ZODB transaction history (its own page: it costs a storage
+    round trip per object and revision)."""
+    contracts = context.contracts()
+    objects = [context] + contracts + [s for c in contracts for s in c.values()]
+    return {"page_title": _("Change history"), "s": context,
+            "history": merged_history(objects, size=30)}
