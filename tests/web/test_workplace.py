@@ -289,3 +289,21 @@ def test_short_words_match_whole(site):
         root["subscribers"].add_subscriber(Subscriber("Li Wei"), id=2000)
     site.change(add)
     assert _ids(client.get("/search", {"q": "li"})) == [2000]
+
+
+def test_ledger_pages_back_in_time(site):
+    from portmonet.web.views.contract import LEDGER_PAGE
+    def post(root):
+        acc = root["subscribers"]["1001"]["1001-1"].account
+        for n in range(LEDGER_PAGE + 30):
+            acc.post(-1, "charge", f"t:p{n}", f"fee {n}", when=1_700_000_000_000_000 + n * 1_000_000)
+    site.change(post)
+    client = site.login("accountant")
+    first = client.get(f"{C}/account/", {"kind": "charge"})
+    rows = first.html.find(id="ledger").find_all("tr")[1:]
+    assert len(rows) == LEDGER_PAGE and "fee 129" in rows[0].text
+    second = first.click(href="before=")
+    rows2 = second.html.find(id="ledger").find_all("tr")[1:]
+    assert len(rows2) == 30 and "fee 29" in rows2[0].text and "fee 0" in rows2[-1].text
+    assert second.html.find(id="older") is None
+    assert client.get(f"{C}/account/", {"before": "x" * 40}).status_int == 200

@@ -1,6 +1,7 @@
 """A contract: services, account, status; the cash desk; the ledger."""
 import datetime
 import uuid
+from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
@@ -151,11 +152,14 @@ def _day_us(text, end=False):
                                  tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
 
 
-def newest(tree, limit, start_us=None, end_us=None, kind=None, max_scan=20_000):
+def newest(tree, limit, start_us=None, end_us=None, kind=None, max_scan=20_000, before_key=None):
     """Postings newest first without reading the whole ledger: walk the
-    keys (time << 8 | random) downward.  Returns (postings, more?)."""
+    keys (time << 8 | random) downward, from below *before_key* if given
+    (the next page).  Returns (postings, more?)."""
     lo = None if start_us is None else start_us << 8
     hi = None if end_us is None else (end_us << 8) - 1
+    if before_key is not None:
+        hi = before_key - 1 if hi is None else min(hi, before_key - 1)
     rows = []
     try:
         key = tree.maxKey(hi) if hi is not None else tree.maxKey()
@@ -177,9 +181,12 @@ def newest(tree, limit, start_us=None, end_us=None, kind=None, max_scan=20_000):
 
 
 def filtered_postings(request, account):
-    """(form, postings newest first, more?) for the ledger filter in GET."""
+    """(form, postings newest first, URL of the next page or None) for the
+    ledger filter in GET."""
     form = LedgerFilterForm.from_request(request, get=True)
     rows, more = [], False
+    before = request.GET.get("before", "")
+    before = int(before) if before.isdigit() and len(before) < 19 else None
     if not request.GET or form.validate():
         try:
             start = _day_us(form.start.data) if form.start.data else None
@@ -187,9 +194,12 @@ def filtered_postings(request, account):
         except ValueError:
             form.start.errors = ["not a date"]
             return form, rows, more
-        kind = form.kind.data or None
-        rows, more = newest(account.ledger, LEDGER_PAGE, start, end, form.kind.data or None)
-    return form, rows, more
+        rows, more = newest(account.ledger, LEDGER_PAGE, start, end, form.kind.data or None,
+                            before_key=before)
+    if not more:
+        return form, rows, None
+    query = [(k, v) for k, v in request.GET.items() if k != "before"]
+    return form, rows, request.path + "?" + urlencode(query + [("before", rows[-1].key)])
 
 
 @view_config(context=IAccount, renderer="portmonet:web/templates/ledger.pt", permission="view")
