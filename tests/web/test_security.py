@@ -132,3 +132,16 @@ def test_logout(site):
     page = client.get("/")
     client.post("/logout", {"csrf_token": csrf_of(page)}, status=302)
     assert client.get("/", expect_errors=True).status_int == 302
+
+
+def test_hostile_urls_are_not_found(site):
+    client = site.login("administrator")
+    for url in ("/subscribers/abc/", "/subscribers/99999999999999999999999/", "/subscribers/-1/",
+                "/subscribers/1001/nope/", "/subscribers/1001/1001-1/account/x/",
+                "/%00/"):
+        assert client.get(url, expect_errors=True).status_int == 404, url
+
+
+def test_static_assets_need_no_sign_in(site):
+    res = site.client().get("/static/style.css")
+    assert res.status_int == 200 and "max-age" in res.headers["Cache-Control"]
