@@ -90,3 +90,14 @@ def test_office_logout(site):
     page = client.get("/subscribers/1001/@@office")
     client.post("/office-logout", {"csrf_token": csrf_of(page)}, status=302)
     assert client.get("/subscribers/1001/@@office", expect_errors=True).status_int == 302
+
+
+def test_notification_settings(site):
+    client = site.office_login("ivanov", "inet-pass-1")
+    form = client.get("/subscribers/1001/@@office-notifications").forms["form"]
+    assert form["notify_email"].checked and form["notify_sms"].checked
+    form["notify_sms"] = False
+    form.submit(status=302)
+    assert site.read(lambda r: (r["subscribers"]["1001"].notify_email,
+                                r["subscribers"]["1001"].notify_sms)) == (True, False)
+    assert client.get("/subscribers/1002/@@office-notifications", expect_errors=True).status_int == 403

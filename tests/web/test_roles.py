@@ -34,6 +34,7 @@ VIEWS = [
     ("/subscribers/1001/@@office", "office"),
     ("/subscribers/1001/@@office-ledger?contract=1001-1", "office"),
     ("/subscribers/1001/@@office-password", "office"),
+    ("/subscribers/1001/@@office-notifications", "office"),
 ]
 
 

@@ -201,6 +201,11 @@ class DecisionForm(BaseForm):
     note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])
 
 
+class NotificationsForm(BaseForm):
+    notify_email = BooleanField(_("Notify me by e-mail"))
+    notify_sms = BooleanField(_("Notify me by SMS"))
+
+
 class SearchForm(BaseForm):
     q = StringField(_("Search"), [V.InputRequired(), V.Length(max=100)])
 

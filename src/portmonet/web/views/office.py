@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from ... import crypto
 from ...interfaces import ISubscriber
 from ...ledger.account import now_us
-from ..forms import PasswordForm
+from ..forms import NotificationsForm, PasswordForm
 from ..helpers import audit, flash
 from ..i18n import _
 from ..security import office_password_hash
@@ -89,3 +89,24 @@ def office_password(context, request):
             return HTTPFound(request.resource_url(context, "@@office"))
     return form_page(request, form, _("Change password"),
                      request.resource_url(context, "@@office-password"))
+
+
+# Read by the notifier (getattr with these defaults: the Subscriber class
+# does not declare them, so old objects need no migration).
+NOTIFY_DEFAULTS = {"notify_email": True, "notify_sms": True}
+
+
+@view_config(context=ISubscriber, name="office-notifications",
+             renderer="portmonet:web/templates/form.pt", permission="office")
+def office_notifications(context, request):
+    form = NotificationsForm.from_request(request, data={
+        name: getattr(context, name, default) for name, default in NOTIFY_DEFAULTS.items()})
+    if request.method == "POST" and form.validate():
+        for name in NOTIFY_DEFAULTS:
+            setattr(context, name, bool(getattr(form, name).data))
+        audit(request, f"subscriber {context.id} notification settings: "
+                       f"e-mail {context.notify_email}, sms {context.notify_sms}")
+        flash(request, _("Saved"))
+        return HTTPFound(request.resource_url(context, "@@office"))
+    return form_page(request, form, _("Notifications"),
+                     request.resource_url(context, "@@office-notifications"))
