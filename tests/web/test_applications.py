@@ -1,7 +1,5 @@
 """Registration in the office; staff approve or reject."""
-import pytest
-
-from portmonet.web.applications import Applications, Application
+from portmonet.web.applications import Application
 
 
 def _apply(client, **fields):

@@ -1,6 +1,4 @@
 """The administrator's object inspector, history and undo (FileStorage, which undoes)."""
-import re
-
 import pytest
 
 from .conftest import Site, make_app, populate

@@ -165,7 +165,7 @@ def newest(tree, limit, start_us=None, end_us=None, kind=None, max_scan=20_000, 
         key = tree.maxKey(hi) if hi is not None else tree.maxKey()
     except ValueError:
         return rows, False
-    for _ in range(max_scan):
+    for _step in range(max_scan):
         if key is None or (lo is not None and key < lo):
             break
         posting = tree[key]
