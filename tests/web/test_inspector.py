@@ -38,7 +38,9 @@ def test_edit_simple_fields_with_validation(site):
     form = client.get("/staff/cashier/@@inspect").forms["form"]
     form["failed_logins"] = "many"           # an int field
     form.submit(status=400)
-    assert "password_hash" not in client.get("/staff/cashier/@@inspect").forms["form"].fields
+    fields = client.get("/staff/cashier/@@inspect").forms["form"].fields
+    assert "password_hash" not in fields and "login" not in fields      # secret; folder key
+    assert "name" in fields
 
 
 def test_history_and_undo(file_site):

@@ -97,7 +97,11 @@ def _children(request, obj):
 def inspect(context, request):
     obj = _target(context, request)
     state = dict(_class_defaults(obj), **_state(obj))
-    editable = [(k, v) for k, v in sorted(state.items()) if _editable(k, v)]
+    # An attribute holding the object's own name in its folder is its key:
+    # changing it in place would orphan the object.
+    key = getattr(obj, "__name__", None)
+    editable = [(k, v) for k, v in sorted(state.items())
+                if _editable(k, v) and not (key is not None and v == key and k != "title")]
     form_cls = _form_class(editable)
     form = form_cls.from_request(request, data=dict(editable))
     if request.method == "POST":
