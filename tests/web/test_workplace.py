@@ -307,3 +307,41 @@ def test_ledger_pages_back_in_time(site):
     assert len(rows2) == 30 and "fee 29" in rows2[0].text and "fee 0" in rows2[-1].text
     assert second.html.find(id="older") is None
     assert client.get(f"{C}/account/", {"before": "x" * 40}).status_int == 200
+
+
+def test_dashboard_plots_cash_desk_payments(site):
+    cashier = site.login("cashier")
+    for amount in ("100", "50.50"):
+        form = cashier.get(f"{C}/@@pay").forms["form"]
+        form["amount"] = amount
+        form.submit(status=302)
+    page = site.login("accountant").get("/")
+    plot = page.html.find(id="plot-cashdesk")
+    assert plot is not None and "150.50" in page.text
+    heights = [int(r["height"]) for r in plot.find_all("rect")]
+    assert len(heights) == 14 and heights[-1] > 0 and heights[:-1] == [0] * 13
+    # A cashier has no view_reports: figures, no plot.
+    assert 'id="plot-cashdesk"' not in cashier.get("/").text
+
+
+def test_day_figures_merge_concurrent_records(zeo_db):
+    """Two clients of a real ZEO server recording on the same day at once
+    both count (the Lengths resolve the conflict on the server)."""
+    import transaction
+    from portmonet.model.root import get_root, install
+    db = zeo_db
+    from portmonet.web.figures import record
+    tm0 = transaction.TransactionManager()
+    c0 = db.open(transaction_manager=tm0)
+    install(c0.root())
+    record(get_root(c0.root()), "cashdesk_payments", 1)       # the day's counters exist
+    tm0.commit()
+    tms = [transaction.TransactionManager() for _ in range(2)]
+    conns = [db.open(transaction_manager=t) for t in tms]
+    for conn, amount in zip(conns, (100, 250)):
+        record(get_root(conn.root()), "cashdesk_payments", amount)
+    for t in tms:
+        t.commit()
+    tm0.begin()
+    series = get_root(c0.root()).day_figures.series("cashdesk_payments", days=1)
+    assert series[0][1:] == (3, 351)

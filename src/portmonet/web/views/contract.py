@@ -13,6 +13,7 @@ from ...model.contract import StatusError
 from ...model.services import InternetService
 from ..forms import (ContractForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
                      StatusForm, TariffForm, choices)
+from ..figures import record
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
@@ -89,6 +90,7 @@ def take_payment(context, request):
             form.amount.minor, "payment", cause=f"cashdesk:{form.token.data}",
             text=form.text.data or "Cash desk", user=request.identity.userid)
         if created:
+            record(request.root, "cashdesk_payments", posting.amount)
             audit(request, f"cash desk payment {posting.amount} to account {account.number}")
             flash(request, _("Payment ${amount} taken; balance ${balance}"),
                   amount=format_amount(posting.amount, account.currency),

@@ -5,6 +5,8 @@ from pyramid.view import view_config
 
 from ..i18n import _
 from ...interfaces import IRoot
+from ...money import format_amount
+from ..figures import bar_plot
 from ..forms import SearchForm
 from ..search import page_of, search_ids
 
@@ -26,7 +28,14 @@ def _figures(root):
 @view_config(context=IRoot, renderer="portmonet:web/templates/dashboard.pt",
              permission="view")
 def dashboard(context, request):
-    return {"page_title": _("Dashboard"), "figures": _figures(context)}
+    plots = []
+    day_figures = getattr(context, "day_figures", None)
+    if day_figures is not None and request.has_permission("view_reports", context):
+        series = day_figures.series("cashdesk_payments", days=14)
+        plots.append({"id": "plot-cashdesk", "title": _("Cash desk payments per day, last 14 days"),
+                      "total": format_amount(sum(row[2] for row in series)),
+                      "svg": bar_plot(series, label=format_amount)})
+    return {"page_title": _("Dashboard"), "figures": _figures(context), "plots": plots}
 
 
 @view_config(context=IRoot, name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
