@@ -316,12 +316,12 @@ def test_dashboard_plots_cash_desk_payments(site):
         form["amount"] = amount
         form.submit(status=302)
     page = site.login("accountant").get("/")
-    plot = page.html.find(id="plot-cashdesk")
+    plot = page.html.find(id="plot-cashdesk_payments")
     assert plot is not None and "150.50" in page.text
     heights = [int(r["height"]) for r in plot.find_all("rect")]
     assert len(heights) == 14 and heights[-1] > 0 and heights[:-1] == [0] * 13
     # A cashier has no view_reports: figures, no plot.
-    assert 'id="plot-cashdesk"' not in cashier.get("/").text
+    assert 'id="plot-cashdesk_payments"' not in cashier.get("/").text
 
 
 def test_day_figures_merge_concurrent_records(zeo_db):

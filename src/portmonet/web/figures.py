@@ -12,7 +12,11 @@ from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
-KNOWN = {"cashdesk_payments": "Cash desk payments"}
+from .i18n import _
+
+# The series the dashboard plots (name -> title); a feature that records a
+# series adds it here.
+KNOWN = {"cashdesk_payments": _("Cash desk payments per day, last 14 days")}
 
 
 class DayFigures(Persistent):

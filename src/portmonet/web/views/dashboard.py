@@ -6,7 +6,7 @@ from pyramid.view import view_config
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
-from ..figures import bar_plot
+from ..figures import KNOWN, bar_plot
 from ..forms import SearchForm
 from ..search import page_of, search_ids
 
@@ -31,10 +31,11 @@ def dashboard(context, request):
     plots = []
     day_figures = getattr(context, "day_figures", None)
     if day_figures is not None and request.has_permission("view_reports", context):
-        series = day_figures.series("cashdesk_payments", days=14)
-        plots.append({"id": "plot-cashdesk", "title": _("Cash desk payments per day, last 14 days"),
-                      "total": format_amount(sum(row[2] for row in series)),
-                      "svg": bar_plot(series, label=format_amount)})
+        for name, title in KNOWN.items():
+            series = day_figures.series(name, days=14)
+            plots.append({"id": f"plot-{name}", "title": title,
+                          "total": format_amount(sum(row[2] for row in series)),
+                          "svg": bar_plot(series, label=format_amount)})
     return {"page_title": _("Dashboard"), "figures": _figures(context), "plots": plots}
 
 
