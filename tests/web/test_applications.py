@@ -53,3 +53,28 @@ def test_pending_newest_first_without_reading_all(root):
     folder[keys[1]].decide("rejected", "test")
     assert [a.name for a in folder.pending()] == ["P4", "P3", "P2", "P0"]
     assert [a.name for a in folder.pending(limit=2)] == ["P4", "P3"]
+
+
+def test_office_tariff_request_approved_by_staff(site):
+    from portmonet.model.simple import Tariff
+    def tariffs(root):
+        root["tariffs"].add("home-50", Tariff("home-50", "Home 50"))
+        root["tariffs"].add("home-500", Tariff("home-500", "Home 500"))
+    site.change(tariffs)
+    office = site.office_login("ivanov", "inet-pass-1")
+    form = office.get("/subscribers/1001/@@office-tariff").forms["form"]
+    form["tariff"] = "home-500"
+    form.submit(status=302)
+    # Another subscriber's service cannot be named.
+    page = office.get("/subscribers/1001/@@office-tariff")
+    res = office.post("/subscribers/1001/@@office-tariff",
+                      {"csrf_token": page.forms["form"]["csrf_token"].value,
+                       "login": "petrov", "tariff": "home-50"}, expect_errors=True)
+    assert res.status_int == 400
+    manager = site.login("manager")
+    listing = manager.get("/applications/")
+    assert "ivanov -&gt; home-500" in listing.text or "ivanov -> home-500" in listing.html.text
+    form = listing.click("Ivanov Ivan").forms["form"]
+    form["decision"] = "approved"
+    form.submit(status=302)
+    assert site.read(lambda r: r.catalog.logins.get("ivanov").tariff.name) == "home-500"

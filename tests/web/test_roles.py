@@ -35,6 +35,7 @@ VIEWS = [
     ("/subscribers/1001/@@office-ledger?contract=1001-1", "office"),
     ("/subscribers/1001/@@office-password", "office"),
     ("/subscribers/1001/@@office-notifications", "office"),
+    ("/subscribers/1001/@@office-tariff", "office"),
 ]
 
 

@@ -64,8 +64,11 @@ def _just_below(key):
 
 @implementer(IApplication)
 class Application(Persistent):
+    """A person's request to become a subscriber."""
+
     __name__ = None
     __parent__ = None
+    kind = "registration"
     state = "pending"
     decided_by = ""
     decided_us = 0
@@ -85,6 +88,22 @@ class Application(Persistent):
     def title(self):
         return self.name
 
+    @property
+    def summary(self):
+        return f"{self.name}, {self.phone}, {self.email}, {self.address}"
+
+    def carry_out(self, root, user):
+        """Approved: the subscriber with a draft contract, signing in to the
+        office with the password chosen in the application."""
+        from ..model.subscriber import Subscriber
+        sub = Subscriber(self.name, phone=self.phone or None, email=self.email or None,
+                         address=self.address)
+        root["subscribers"].add_subscriber(sub)
+        sub.new_contract(status="draft", user=user)
+        sub.office_password_hash = self.password_hash
+        self.subscriber_id = sub.id
+        return sub
+
     def decide(self, state, user, note=""):
         if self.state != "pending":
             raise ValueError(f"this application is already {self.state}")
@@ -94,3 +113,36 @@ class Application(Persistent):
         self.decided_by = user
         self.decided_us = now_us()
         self.note = note
+
+
+class TariffRequest(Application):
+    """A subscriber asks (in the office) for another tariff on a service."""
+
+    kind = "tariff"
+
+    def __init__(self, subscriber, service, tariff_name):
+        self.name = subscriber.name
+        self.phone = subscriber.phone or ""
+        self.email = subscriber.email or ""
+        self.address = subscriber.address
+        self.password_hash = None
+        self.client_addr = ""
+        self.created_us = now_us()
+        self.subscriber_id = subscriber.id
+        self.login = service.login
+        self.tariff_name = tariff_name
+
+    @property
+    def summary(self):
+        return f"{self.name}: {self.login} -> {self.tariff_name}"
+
+    def carry_out(self, root, user):
+        service = root.catalog.logins.get(self.login)
+        subscriber = root["subscribers"].get(str(self.subscriber_id))
+        if service is None or subscriber is None or service.__parent__.__parent__ is not subscriber:
+            raise ValueError("the service is no longer this subscriber's")
+        tariff = root["tariffs"].get(self.tariff_name)
+        if tariff is None or tariff.kind != service.kind:
+            raise ValueError(f"no {service.kind} tariff {self.tariff_name!r}")
+        service.tariff = tariff
+        return subscriber

@@ -196,6 +196,11 @@ class RegistrationForm(BaseForm):
     confirm = PasswordField(_("Repeat password"), [V.EqualTo("password")])
 
 
+class TariffRequestForm(BaseForm):
+    login = SelectField(_("Internet login"), choices=[])
+    tariff = SelectField(_("Tariff"), choices=[])
+
+
 class DecisionForm(BaseForm):
     decision = SelectField(_("Decision"), choices=choices([("approved", "approve"), ("rejected", "reject")]))
     note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])

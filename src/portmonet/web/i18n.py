@@ -26,4 +26,5 @@ VOCABULARY = (
     _("draft"), _("active"), _("suspended"), _("blocked"), _("terminated"),
     _("charge"), _("payment"), _("refund"), _("correction"), _("transfer"),
     _("person"), _("organisation"), _("all"), _("on file (encrypted)"),
+    _("registration"), _("tariff"), _("pending"), _("approved"), _("rejected"),
 )

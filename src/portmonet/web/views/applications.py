@@ -4,10 +4,9 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ... import crypto
-from ...interfaces import IRoot
-from ...model.subscriber import Subscriber
-from ..applications import Application, IApplication, IApplications
-from ..forms import DecisionForm, RegistrationForm
+from ...interfaces import IRoot, ISubscriber
+from ..applications import Application, IApplication, IApplications, TariffRequest
+from ..forms import DecisionForm, RegistrationForm, TariffRequestForm, choices
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
@@ -55,21 +54,42 @@ def decide(context, request):
         try:
             context.decide(form.decision.data, request.identity.userid, form.note.data or "")
             if context.state == "approved":
-                sub = Subscriber(context.name, phone=context.phone or None,
-                                 email=context.email or None, address=context.address)
-                request.root["subscribers"].add_subscriber(sub)
-                sub.new_contract(status="draft", user=request.identity.userid)
-                sub.office_password_hash = context.password_hash
-                context.subscriber_id = sub.id
+                context.carry_out(request.root, request.identity.userid)
         except ValueError as exc:
             request.tm.doom()
             form.add_error("decision", exc)
         else:
-            audit(request, f"application {context.__name__} {context.state}"
-                  + (f": subscriber {context.subscriber_id}" if context.subscriber_id else ""))
-            if context.subscriber_id:
+            audit(request, f"{context.kind} application {context.__name__} {context.state}: "
+                           f"{context.summary}")
+            if context.state == "approved" and context.subscriber_id:
                 return HTTPFound(request.resource_url(request.root["subscribers"][str(context.subscriber_id)]))
             return HTTPFound(request.resource_url(context.__parent__))
     return form_page(request, form, _("Application"), request.resource_url(context),
-                     context_title=f"{context.name}, {context.phone}, {context.email}, "
-                                   f"{context.address} — {context.state}")
+                     context_title=f"{h_kind(request, context)}: {context.summary} — "
+                                   f"{request.localizer.translate(_(context.state))}")
+
+
+def h_kind(request, application):
+    return request.localizer.translate(_(application.kind))
+
+
+@view_config(context=ISubscriber, name="office-tariff", renderer="portmonet:web/templates/form.pt",
+             permission="office")
+def office_tariff(context, request):
+    """Ask for another tariff; staff approve it under Applications."""
+    folder = request.root.get("applications")
+    services = [s for c in context.contracts() for s in c.services("internet")]
+    if folder is None or not services:
+        raise HTTPNotFound()
+    tariffs = [t for t in request.root["tariffs"].values() if t.kind == "internet"]
+    form = TariffRequestForm.from_request(request)
+    form.login.choices = choices((s.login, s.login) for s in services)
+    form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
+    if request.method == "POST" and form.validate():
+        service = next(s for s in services if s.login == form.login.data)
+        folder.add(folder.new_key(), TariffRequest(context, service, form.tariff.data))
+        audit(request, f"subscriber {context.id} asks for tariff {form.tariff.data} on {service.login}")
+        flash(request, _("Your request is sent; we will let you know."))
+        return HTTPFound(request.resource_url(context, "@@office"))
+    return form_page(request, form, _("Change tariff"),
+                     request.resource_url(context, "@@office-tariff"), submit=_("Send"))
