@@ -86,3 +86,34 @@ def test_every_documented_role_has_known_permissions():
         assert set(perms) <= set(PERMISSIONS)
     assert set(ROLE_PERMISSIONS["auditor"]) & {"edit", "create", "take_payment", "block",
                                                 "refund", "manage_staff", "admin_db"} == set()
+
+
+def test_features_grant_their_permissions(site):
+    """A feature's permission reaches the roles it is granted to, nobody else."""
+    from portmonet.web import acl
+    saved = (dict(acl.ROLE_PERMISSIONS), acl.OFFICE_ROOT_PERMISSIONS, dict(acl.PERMISSIONS))
+    try:
+        acl.grant("engineer", "poll_now", doc="poll a device now")
+        root_acl = site.read(lambda r: r.__acl__)
+        assert ("Allow", "role:engineer", "poll_now") in [tuple(map(str, a)) for a in root_acl]
+        assert not any(a[2] == "poll_now" and a[1] != "role:engineer" for a in root_acl[:-1])
+        with pytest.raises(ValueError):
+            acl.grant("janitor", "mop")
+    finally:
+        acl.ROLE_PERMISSIONS.clear()
+        acl.ROLE_PERMISSIONS.update(saved[0])
+        acl.OFFICE_ROOT_PERMISSIONS = saved[1]
+        acl.PERMISSIONS.clear()
+        acl.PERMISSIONS.update(saved[2])
+        acl._root_acl = None
+
+
+def test_office_session_gets_only_office_root_permissions(site):
+    from pyramid.authorization import ACLHelper
+    helper = ACLHelper()
+    principals = ["system.Everyone", "system.Authenticated", "subscriber:1001", "role:subscriber"]
+    def check(root):
+        return {perm: bool(helper.permits(root, principals, perm))
+                for perm in ("pay_online", "activate_card", "view", "take_payment", "office")}
+    assert site.read(check) == {"pay_online": True, "activate_card": True, "view": False,
+                                "take_payment": False, "office": False}

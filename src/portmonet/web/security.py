@@ -65,7 +65,8 @@ def _load(request, userid, fp):
         if subscriber is None or fingerprint(office_password_hash(subscriber)) != fp:
             return None
         return Identity(userid, "subscriber", subscriber,
-                        [acl.subscriber_principal(subscriber.id)])
+                        [acl.subscriber_principal(subscriber.id),
+                         acl.role_principal(acl.SUBSCRIBER_ROLE)])
     return None
 
 
