@@ -30,7 +30,7 @@ def test_first_administrator_setup_then_closed(empty_site):
     assert empty_site.read(lambda r: r["staff"]["boss"].roles) == ("administrator",)
     assert empty_site.client().get("/@@setup", status=404)
     note = empty_site.db.history(empty_site.read(lambda r: r["staff"]["boss"]._p_oid), 1)[0]
-    assert note["user_name"] == "staff:boss" and "first administrator" in note["description"]
+    assert note["user_name"] == "boss" and "first administrator" in note["description"]
 
 
 def test_wrong_password_and_unknown_login_look_the_same(site):

@@ -59,7 +59,10 @@ def _load(request, userid, fp):
         if user is None or not user.active or fingerprint(user.password_hash) != fp:
             return None
         principals = [acl.role_principal(r) for r in user.roles]
-        return Identity(userid, "staff", user, principals)
+        # The staff login itself is the user id (the transaction user of every
+        # change, what other features' views read); logins never hold ':',
+        # so it cannot be taken for 'subscriber:<id>' or 'role:<r>'.
+        return Identity(user.login, "staff", user, principals)
     if kind == "subscriber":
         subscriber = root["subscribers"].get(key)
         if subscriber is None or fingerprint(office_password_hash(subscriber)) != fp:

@@ -55,7 +55,7 @@ def check_staff_login(request, login, password):
         if user.failed_logins >= LOCK_AFTER:
             user.locked_until_us = now + LOCK_FOR_US
             user.failed_logins = 0
-        request.tm.get().user = f"staff:{user.login}"
+        request.tm.get().user = user.login
         audit(request, "failed staff login")
         limiter.failed(*keys)
         return None
@@ -75,7 +75,7 @@ def login(context, request):
     if request.method == "POST" and form.validate():
         user = check_staff_login(request, form.login.data.strip(), form.password.data)
         if user is not None:
-            request.tm.get().user = f"staff:{user.login}"
+            request.tm.get().user = user.login
             audit(request, "staff login")
             remember(request, f"staff:{user.login}", password_hash=user.password_hash)
             return HTTPFound(_next_url(request, request.resource_url(context)))
@@ -104,7 +104,7 @@ def setup(context, request):
         user = StaffUser(form.login.data, ("administrator",), form.password.data,
                          form.name.data or "")
         context["staff"].add_user(user)
-        request.tm.get().user = f"staff:{user.login}"
+        request.tm.get().user = user.login
         audit(request, f"first administrator {user.login} created")
         remember(request, f"staff:{user.login}", password_hash=user.password_hash)
         return HTTPFound(request.resource_url(context))
