@@ -23,6 +23,8 @@ PERMISSIONS = {
     "assign_payment": "assign an unrecognised bank payment to an account",
     "manage_agents": "add and change payment agents and channels",
     "activate_card": "activate a scratch card for a subscriber",
+    "manage_cards": "issue and withdraw batches of scratch cards",
+    "sell_cards": "sell scratch cards",
     "view_reports": "see figures and reports (the dashboard's plots)",
     "view_history": "see the change history (who, when, what)",
     "manage_equipment": "equipment and NAS",
@@ -32,13 +34,15 @@ PERMISSIONS = {
 
 ROLE_PERMISSIONS = {
     "administrator": tuple(PERMISSIONS),
-    "manager": ("view", "create", "edit", "block", "activate_card", "view_payments",
-                "view_reports", "view_history"),
+    # Payments permissions as the payments feature's own map
+    # (portmonet.payments.permissions) gives them, so both agree.
+    "manager": ("view", "create", "edit", "block", "take_payment", "refund", "activate_card",
+                "manage_cards", "sell_cards", "view_payments", "view_reports", "view_history"),
     "cashier": ("view", "take_payment", "activate_card", "view_payments"),
-    "accountant": ("view", "take_payment", "refund", "correct", "view_payments",
-                   "assign_payment", "view_reports", "view_history"),
+    "accountant": ("view", "correct", "view_payments", "assign_payment", "view_reports",
+                   "view_history"),
     "engineer": ("view", "block", "manage_equipment"),
-    "dealer": ("view", "create", "activate_card"),
+    "dealer": ("view", "create", "activate_card", "sell_cards"),
     "auditor": ("view", "view_payments", "view_reports", "view_history"),
 }
 
