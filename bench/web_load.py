@@ -122,19 +122,21 @@ def main():
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--threads", type=int, default=8, help="waitress threads")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="web processes (each its own port; clients spread over them)")
     ap.add_argument("--role", default="cashier", help="the staff role of the clients")
     ap.add_argument("--workdir", default="/tmp/portmonet-web-bench")
     args = ap.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
-    zport, wport = free_port(), free_port()
+    zport = free_port()
+    wports = [free_port() for _ in range(args.processes)]
     conf = os.path.join(args.workdir, "zeo.conf")
     with open(conf, "w") as f:
         f.write(f"<zeo>\n  address 127.0.0.1:{zport}\n</zeo>\n"
                 f"<filestorage>\n  path {args.workdir}/Data.fs\n</filestorage>\n")
     ini = os.path.join(args.workdir, "bench.ini")
-    with open(ini, "w") as f:
-        f.write(f"""[app:main]
+    template = f"""[app:main]
 use = egg:portmonet
 zodbconn.uri = zeo://127.0.0.1:{zport}?cache_size=512MB&connection_cache_size=100000&wait_timeout=60
 portmonet.secret_keys = {crypto.DEMO_KEY}
@@ -144,7 +146,7 @@ portmonet.login_throttle = 1000
 
 [server:main]
 use = egg:waitress#main
-listen = 127.0.0.1:{wport}
+listen = 127.0.0.1:WEB_PORT
 threads = {args.threads}
 connection_limit = 200
 
@@ -164,7 +166,14 @@ level = NOTSET
 formatter = generic
 [formatter_generic]
 format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
-""")
+"""
+    inis = []
+    for n, port in enumerate([wports[0]] + wports):
+        path = ini if n == 0 else os.path.join(args.workdir, f"bench-{n}.ini")
+        with open(path, "w") as f:
+            f.write(template.replace("WEB_PORT", str(port)))
+        if n:
+            inis.append(path)
     procs = []
     try:
         zeo = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
@@ -185,10 +194,12 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
             print(f"seeded {args.subscribers - have} subscribers in {time.time() - t0:.0f}s", flush=True)
         subprocess.run(portmonet + ["staff", "add", f"bench-{args.role}", "--role", args.role,
                                     "--password", STAFF_PASSWORD], capture_output=True)
-        web = subprocess.Popen([os.path.join(BIN, "pserve"), ini], cwd=args.workdir,
-                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.workdir, "web.log"), "w"))
-        procs.append(web)
-        wait_port(wport, web, "pserve")
+        for n, (path, port) in enumerate(zip(inis, wports)):
+            web = subprocess.Popen([os.path.join(BIN, "pserve"), path], cwd=args.workdir,
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=open(os.path.join(args.workdir, f"web-{n}.log"), "w"))
+            procs.append(web)
+            wait_port(port, web, "pserve")
 
         from portmonet.ops.demo import people
         sample = dict(people(1, 1, min(args.subscribers, 5000)))     # seed 1, ids from 1
@@ -196,8 +207,8 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
         surnames = [p.name.split()[0][:4] for p in sample.values()]
 
         staff = []
-        for _ in range(args.clients):
-            c = Client(wport)
+        for i in range(args.clients):
+            c = Client(wports[i % len(wports)])
             status, _ = c.form_post("/@@login", "/@@login",
                                     {"login": f"bench-{args.role}", "password": STAFF_PASSWORD})
             assert status == 302, status
@@ -205,7 +216,7 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
         office = []
         for i in range(args.clients):
             sid = ids[i * 7 % len(ids)]
-            c = Client(wport)
+            c = Client(wports[i % len(wports)])
             status, _ = c.form_post("/@@office-login", "/@@office-login",
                                     {"identifier": sample[sid].login, "password": sample[sid].password})
             assert status == 302, status
@@ -225,7 +236,8 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
         def office_path(client, rng):
             return f"/subscribers/{client.sid}/@@office"
 
-        print(f"subscribers={args.subscribers} clients={args.clients} waitress threads={args.threads} "
+        print(f"subscribers={args.subscribers} clients={args.clients} web processes={args.processes} "
+              f"waitress threads={args.threads} "
               f"role={args.role} seconds={args.seconds}", flush=True)
         run_scenario("warm-up", staff, card_path, min(5, args.seconds))
         run_scenario("search", staff, search_path, args.seconds)
