@@ -11,6 +11,7 @@ C = "/subscribers/1001/1001-1"
 VIEWS = [
     ("/", "view"),
     ("/search?q=ivan", "view"),
+    ("/@@password", "view"),
     ("/subscribers/", "view"),
     ("/subscribers/@@add", "create"),
     ("/subscribers/1001/", "view"),

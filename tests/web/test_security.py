@@ -145,3 +145,20 @@ def test_hostile_urls_are_not_found(site):
 def test_static_assets_need_no_sign_in(site):
     res = site.client().get("/static/style.css")
     assert res.status_int == 200 and "max-age" in res.headers["Cache-Control"]
+
+
+def test_staff_change_their_own_password(site):
+    client = site.login("engineer")
+    other = site.login("engineer")
+    form = client.get("/@@password").forms["form"]
+    form["old"], form["new"], form["confirm"] = "wrong", "a new password 9", "a new password 9"
+    assert "wrong password" in form.submit(status=400).text
+    form = client.get("/@@password").forms["form"]
+    form["old"], form["new"], form["confirm"] = PASSWORD, "short", "short"
+    form.submit(status=400)
+    form = client.get("/@@password").forms["form"]
+    form["old"], form["new"], form["confirm"] = PASSWORD, "a new password 9", "a new password 9"
+    form.submit(status=302)
+    assert client.get("/").status_int == 200                       # this session stays
+    assert other.get("/", expect_errors=True).status_int == 302     # the other ended
+    site.login("engineer", "a new password 9")

@@ -68,7 +68,7 @@ def subscriber_principal(subscriber_id):
 
 def grant(role, *permissions, doc=""):
     """Give *role* (a staff role, or 'subscriber') more permissions."""
-    global ROLE_PERMISSIONS, OFFICE_ROOT_PERMISSIONS, _root_acl
+    global OFFICE_ROOT_PERMISSIONS, _root_acl
     for perm in permissions:
         PERMISSIONS.setdefault(perm, doc)
     if role == SUBSCRIBER_ROLE:

@@ -1,12 +1,13 @@
 """Staff users and their roles (administrators only)."""
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPForbidden, HTTPFound
+from pyramid.security import remember
 from pyramid.view import view_config
 
-from ...interfaces import IStaffFolder, IStaffUser
+from ...interfaces import IRoot, IStaffFolder, IStaffUser
 from ...model.staff import StaffUser
-from ..forms import StaffForm
+from ..forms import PasswordForm, StaffForm
 from ..acl import ROLE_PERMISSIONS
-from ..helpers import audit
+from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
 
@@ -60,3 +61,24 @@ def edit_staff(context, request):
             return HTTPFound(request.resource_url(context.__parent__))
     return form_page(request, form, _("Staff user"), request.resource_url(context),
                      context_title=context.login)
+
+
+@view_config(context=IRoot, name="password", renderer="portmonet:web/templates/form.pt",
+             permission="view")
+def own_password(context, request):
+    """Every employee changes their own password (the old one is asked)."""
+    user = request.identity.obj if request.identity is not None and request.identity.is_staff else None
+    if user is None:
+        raise HTTPForbidden()
+    form = PasswordForm.from_request(request)
+    if request.method == "POST" and form.validate():
+        if not user.check_password(form.old.data):
+            form.add_error("old", _("wrong password"))
+        else:
+            user.set_password(form.new.data)
+            audit(request, f"staff user {user.login} changed their password")
+            # This session stays; the others end (the fingerprint changed).
+            remember(request, f"staff:{user.login}", password_hash=user.password_hash)
+            flash(request, _("Password changed"))
+            return HTTPFound(request.resource_url(context))
+    return form_page(request, form, _("Change password"), request.resource_url(context, "@@password"))
