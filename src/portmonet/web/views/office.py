@@ -79,7 +79,7 @@ def office_password(context, request):
             find_office_subscriber(request.root, s.login, form.old.data) is context
             for c in context.contracts() for s in c.services("internet"))
         if not ok:
-            form.add_error("old", "wrong password")
+            form.add_error("old", _("wrong password"))
         else:
             context.office_password_hash = crypto.hash_password(form.new.data)
             audit(request, f"subscriber {context.id} changed the office password")
