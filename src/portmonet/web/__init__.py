@@ -1,9 +1,71 @@
 """The web process: employees' workplace and subscribers' office.
 
-This package holds the shared web machinery; features keep their own views
-in their packages, found by ``config.scan()``.
+``includeme`` sets up what every view relies on: the signed session cookie
+(Secure, HttpOnly, SameSite), the security policy and ACLs, CSRF checks on
+every unsafe request, security headers, and the message catalogs chosen by
+the browser's Accept-Language.  Features keep their own views in their
+packages, found by ``config.scan()``.
 """
+import hashlib
+import random
+import time
+
+from pyramid.settings import asbool
+
+from .. import db as dbmod
+
+
+def session_secret(settings):
+    secret = settings.get("portmonet.session_secret")
+    if secret:
+        return secret
+    # Derived from the encryption keys so a deployment has one secret to keep.
+    keys = dbmod.secret_keys(settings)
+    return hashlib.sha256(b"portmonet-session\0" + keys.encode()).hexdigest()
+
+
+def _back_off(event):
+    """Before retrying after a ConflictError: wait a random, growing moment
+    so that the requests that collided do not collide again at once, then
+    make one ZEO round trip so the invalidations of the transaction we lost
+    to have arrived (else the retry may start from the same stale state)."""
+    attempt = event.environ.get("retry.attempt", 0)
+    time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 5)))
+    for db in getattr(event.request.registry, "_zodb_databases", {}).values():
+        ping = getattr(db.storage, "ping", None)     # ZEO ClientStorage
+        if ping is not None:
+            ping()
 
 
 def includeme(config):
+    from pyramid.session import SignedCookieSessionFactory
+    from . import acl, headers, i18n
+    from .security import SecurityPolicy
+
+    settings = config.get_settings()
+    # A ConflictError retries the whole request (pyramid_tm 2 needs
+    # pyramid_retry).  Postings to one account conflict whenever two land at
+    # once (time-ordered ledger keys: BTrees will not merge two inserts past
+    # a bucket's last key), so allow a few attempts.
+    settings.setdefault("retry.attempts", max(5, int(settings.get("tm.attempts", 5))))
+    config.include("pyramid_retry")
+    from pyramid_retry import IBeforeRetry
+    config.add_subscriber(_back_off, IBeforeRetry)
+    secure = asbool(settings.get("portmonet.cookie_secure", True))
+    config.set_session_factory(SignedCookieSessionFactory(
+        session_secret(settings), cookie_name="portmonet", secure=secure,
+        httponly=True, samesite="Strict",
+        timeout=int(settings.get("portmonet.session_timeout", 3600)),
+        reissue_time=60))
+    config.set_security_policy(SecurityPolicy())
+    config.set_default_csrf_options(require_csrf=True)
+    config.set_default_permission("view")
+    acl.install()
+    from .throttle import Throttle
+    config.registry.pm_throttle = Throttle(
+        limit=int(settings.get("portmonet.login_throttle", 10)), window=300)
+    config.registry.pm_register_throttle = Throttle(limit=5, window=3600)
+    config.registry.pm_cookie_secure = secure
+    headers.includeme(config)
+    i18n.includeme(config)
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)

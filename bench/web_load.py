@@ -1,0 +1,256 @@
+"""Load on the web process: requests per second and latency percentiles of
+search, the subscriber's card and the office home page, with N concurrent
+clients, through waitress (``pserve``) on loopback on a real ZEO server.
+
+    .venv/bin/python bench/web_load.py --subscribers 100000 --clients 20 --seconds 20
+
+It starts ``runzeo`` on a FileStorage in --workdir (kept, so a second run with
+the same --workdir and size skips seeding), seeds demo subscribers with
+``portmonet seed``, adds a staff user, starts ``pserve`` and drives it with
+client threads (each its own keep-alive connection and session).  The load
+generator runs on the same machine and takes CPU from the server: the
+figures are a floor, not a ceiling.
+"""
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.cookies import SimpleCookie
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(HERE)
+BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, os.path.join(PROJECT, "src"))
+
+from portmonet import crypto  # noqa: E402
+
+STAFF_PASSWORD = "bench password 1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"{what} exited")
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start")
+
+
+class Client:
+    """One browser-like client: a keep-alive connection and a cookie."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookies = {}
+
+    def request(self, method, path, body=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            body = urllib.parse.urlencode(body)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        res = self.conn.getresponse()
+        data = res.read()
+        for header in res.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return res.status, data.decode("utf-8", "replace")
+
+    def form_post(self, form_path, post_path, fields):
+        status, page = self.request("GET", form_path)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return self.request("POST", post_path, dict(fields, csrf_token=token))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def run_scenario(name, clients, make_path, seconds):
+    latencies, errors = [], []
+    lock = threading.Lock()
+    stop = time.time() + seconds
+
+    def worker(client, rng):
+        mine, bad = [], 0
+        while time.time() < stop:
+            path = make_path(client, rng)
+            t0 = time.perf_counter()
+            status, _ = client.request("GET", path)
+            mine.append(time.perf_counter() - t0)
+            if status != 200:
+                bad += 1
+        with lock:
+            latencies.extend(mine)
+            errors.append(bad)
+
+    threads = [threading.Thread(target=worker, args=(c, random.Random(i)))
+               for i, c in enumerate(clients)]
+    t0 = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - t0
+    n = len(latencies)
+    print(f"{name:14s} requests={n:6d} errors={sum(errors):4d} req/s={n / elapsed:7.1f} "
+          f"p50={percentile(latencies, 50) * 1000:6.1f}ms p95={percentile(latencies, 95) * 1000:6.1f}ms "
+          f"p99={percentile(latencies, 99) * 1000:6.1f}ms", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--subscribers", type=int, default=20000)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--threads", type=int, default=8, help="waitress threads")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="web processes (each its own port; clients spread over them)")
+    ap.add_argument("--role", default="cashier", help="the staff role of the clients")
+    ap.add_argument("--workdir", default="/tmp/portmonet-web-bench")
+    args = ap.parse_args()
+
+    os.makedirs(args.workdir, exist_ok=True)
+    zport = free_port()
+    wports = [free_port() for _ in range(args.processes)]
+    conf = os.path.join(args.workdir, "zeo.conf")
+    with open(conf, "w") as f:
+        f.write(f"<zeo>\n  address 127.0.0.1:{zport}\n</zeo>\n"
+                f"<filestorage>\n  path {args.workdir}/Data.fs\n</filestorage>\n")
+    ini = os.path.join(args.workdir, "bench.ini")
+    template = f"""[app:main]
+use = egg:portmonet
+zodbconn.uri = zeo://127.0.0.1:{zport}?cache_size=512MB&connection_cache_size=100000&wait_timeout=60
+portmonet.secret_keys = {crypto.DEMO_KEY}
+portmonet.evolve_on_start = true
+portmonet.cookie_secure = false
+portmonet.login_throttle = 1000
+
+[server:main]
+use = egg:waitress#main
+listen = 127.0.0.1:WEB_PORT
+threads = {args.threads}
+connection_limit = 200
+
+[loggers]
+keys = root
+[handlers]
+keys = console
+[formatters]
+keys = generic
+[logger_root]
+level = WARNING
+handlers = console
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+[formatter_generic]
+format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
+"""
+    inis = []
+    for n, port in enumerate([wports[0]] + wports):
+        path = ini if n == 0 else os.path.join(args.workdir, f"bench-{n}.ini")
+        with open(path, "w") as f:
+            f.write(template.replace("WEB_PORT", str(port)))
+        if n:
+            inis.append(path)
+    procs = []
+    try:
+        zeo = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(zeo)
+        wait_port(zport, zeo, "runzeo")
+        portmonet = [os.path.join(BIN, "portmonet"), "-c", ini]
+        subprocess.run(portmonet + ["init"], check=True, capture_output=True)
+        have = int(subprocess.run(
+            [sys.executable, "-c", "import sys; from portmonet import db; from portmonet.cli import app_root;"
+             f"s=db.load_settings({ini!r}); db.configure(s); d=db.open_database(s);"
+             "c=d.open(); print(len(app_root(c)['subscribers']))"],
+            check=True, capture_output=True, text=True).stdout.split()[-1])
+        if have < args.subscribers:
+            t0 = time.time()
+            subprocess.run(portmonet + ["seed", "--subscribers", str(args.subscribers - have)],
+                           check=True, stdout=subprocess.DEVNULL)
+            print(f"seeded {args.subscribers - have} subscribers in {time.time() - t0:.0f}s", flush=True)
+        subprocess.run(portmonet + ["staff", "add", f"bench-{args.role}", "--role", args.role,
+                                    "--password", STAFF_PASSWORD], capture_output=True)
+        for n, (path, port) in enumerate(zip(inis, wports)):
+            web = subprocess.Popen([os.path.join(BIN, "pserve"), path], cwd=args.workdir,
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=open(os.path.join(args.workdir, f"web-{n}.log"), "w"))
+            procs.append(web)
+            wait_port(port, web, "pserve")
+
+        from portmonet.ops.demo import people
+        sample = dict(people(1, 1, min(args.subscribers, 5000)))     # seed 1, ids from 1
+        ids = list(sample)
+        surnames = [p.name.split()[0][:4] for p in sample.values()]
+
+        staff = []
+        for i in range(args.clients):
+            c = Client(wports[i % len(wports)])
+            status, _ = c.form_post("/@@login", "/@@login",
+                                    {"login": f"bench-{args.role}", "password": STAFF_PASSWORD})
+            assert status == 302, status
+            staff.append(c)
+        office = []
+        for i in range(args.clients):
+            sid = ids[i * 7 % len(ids)]
+            c = Client(wports[i % len(wports)])
+            status, _ = c.form_post("/@@office-login", "/@@office-login",
+                                    {"identifier": sample[sid].login, "password": sample[sid].password})
+            assert status == 302, status
+            c.sid = sid
+            office.append(c)
+
+        def search_path(client, rng):
+            sid = rng.choice(ids)
+            kind = rng.randrange(5)
+            q = (sample[sid].login, rng.choice(surnames), sample[sid].phone, f"{sid}-1",
+                 sample[sid].email)[kind]
+            return "/search?" + urllib.parse.urlencode({"q": q})
+
+        def card_path(client, rng):
+            return f"/subscribers/{rng.choice(ids)}/"
+
+        def office_path(client, rng):
+            return f"/subscribers/{client.sid}/@@office"
+
+        print(f"subscribers={args.subscribers} clients={args.clients} web processes={args.processes} "
+              f"waitress threads={args.threads} "
+              f"role={args.role} seconds={args.seconds}", flush=True)
+        run_scenario("warm-up", staff, card_path, min(5, args.seconds))
+        run_scenario("search", staff, search_path, args.seconds)
+        run_scenario("card", staff, card_path, args.seconds)
+        run_scenario("office home", office, office_path, args.seconds)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    main()

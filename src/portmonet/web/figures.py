@@ -1,0 +1,66 @@
+"""Figures per day for the dashboard's plots, kept as they happen.
+
+``record(root, "cashdesk_payments", amount)`` adds one event and its amount
+to today's figures.  Each (day, name) holds two ``BTrees.Length`` counters,
+which merge concurrent additions instead of conflicting, so any process
+(the cash desk here; payment channels, the rater) can record without
+slowing the others.  Reading a fortnight is 2 × 14 lookups, never a scan.
+"""
+import datetime
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+from .i18n import _
+
+# The series the dashboard plots (name -> title); a feature that records a
+# series adds it here.
+KNOWN = {"cashdesk_payments": _("Cash desk payments per day, last 14 days")}
+
+
+class DayFigures(Persistent):
+    __name__ = "day_figures"
+    __parent__ = None
+
+    def __init__(self):
+        self.days = OOBTree()      # (ISO day, name) -> (count Length, amount Length)
+
+    def record(self, name, amount=0, day=None):
+        key = ((day or datetime.date.today()).isoformat(), name)
+        held = self.days.get(key)
+        if held is None:
+            held = self.days[key] = (Length(), Length())
+        held[0].change(1)
+        if amount:
+            held[1].change(amount)
+
+    def series(self, name, days=14, today=None):
+        """[(date, count, amount)] for the last *days* days, oldest first."""
+        today = today or datetime.date.today()
+        out = []
+        for n in range(days - 1, -1, -1):
+            day = today - datetime.timedelta(days=n)
+            held = self.days.get((day.isoformat(), name))
+            out.append((day, held[0]() if held else 0, held[1]() if held else 0))
+        return out
+
+
+def record(root, name, amount=0):
+    figures = getattr(root, "day_figures", None)
+    if figures is not None:
+        figures.record(name, amount)
+
+
+def bar_plot(series, value_index=2, width=560, height=140, label=str):
+    """An inline SVG bar chart (no script: the CSP allows none): a dict the
+    template draws, with bars scaled to the largest value."""
+    values = [row[value_index] for row in series]
+    top = max(values) or 1
+    step = width / max(len(values), 1)
+    bars = []
+    for i, (row, value) in enumerate(zip(series, values)):
+        h = int((height - 30) * value / top)
+        bars.append({"x": int(i * step) + 2, "y": height - 20 - h, "w": max(int(step) - 4, 1),
+                     "h": h, "day": row[0].strftime("%d.%m"), "value": label(value)})
+    return {"width": width, "height": height, "bars": bars}

@@ -1,0 +1,218 @@
+"""The forms of the workplace and the office: WTForms, used for every form.
+
+Forms validate every field server-side; views re-show them with the
+messages.  CSRF is Pyramid's (a ``csrf_token`` field checked for every
+unsafe request), so WTForms' own CSRF is off.
+"""
+import re
+
+from wtforms import (BooleanField, Form, HiddenField, PasswordField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField, validators, widgets)
+
+from .. import money
+from .i18n import _
+from ..catalog import normalize
+from ..model.contract import STATUSES
+from ..model.staff import ROLES
+from ..model.subscriber import KINDS
+from ..ledger.posting import KINDS as POSTING_KINDS
+
+V = validators
+
+try:                                   # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms.fields.choices import SelectChoice as _Choice
+except ImportError:                    # pragma: no cover - older WTForms
+    def _Choice(value, label):
+        return (value, label)
+
+
+def choices(pairs):
+    return [_Choice(value, label) for value, label in pairs]
+
+
+class _PostData:
+    """WebOb's MultiDict spoken as WTForms expects (``getlist``)."""
+
+    def __init__(self, multidict):
+        self.data = multidict
+
+    def __iter__(self):
+        return iter(self.data.keys())
+
+    def __len__(self):
+        return len(self.data)
+
+    def __contains__(self, key):
+        return key in self.data
+
+    def getlist(self, key):
+        return self.data.getall(key)
+
+
+class BaseForm(Form):
+    """``BaseForm.from_request(request, obj=...)`` binds POST (or GET) data."""
+
+    class Meta:
+        locales = ("en",)
+
+    @classmethod
+    def from_request(cls, request, get=False, **kw):
+        data = request.GET if get else request.POST
+        formdata = _PostData(data) if (get or request.method == "POST") else None
+        return cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kw)
+
+    def add_error(self, field, message):
+        """Put a model's refusal (a ValueError) on the field it is about."""
+        getattr(self, field).errors = list(getattr(self, field).errors) + [str(message)]
+
+
+def _normalized(func, message=None):
+    def check(form, field):
+        if field.data:
+            try:
+                func(field.data)
+            except ValueError as exc:
+                raise V.ValidationError(message or str(exc))
+    return check
+
+
+def _amount(form, field):
+    try:
+        value = money.to_minor(field.data or "")
+    except money.MoneyError as exc:
+        raise V.ValidationError(str(exc))
+    except ArithmeticError:          # decimal overflow on absurd input
+        raise V.ValidationError("not an amount")
+    if value <= 0:
+        raise V.ValidationError("the amount must be positive")
+    if value > 10**11:
+        raise V.ValidationError("the amount is too large")
+    field.minor = value
+
+
+def _non_negative_amount(form, field):
+    try:
+        value = money.to_minor(field.data or "0")
+    except money.MoneyError as exc:
+        raise V.ValidationError(str(exc))
+    except ArithmeticError:
+        raise V.ValidationError("not an amount")
+    if not 0 <= value <= 10**11:
+        raise V.ValidationError("0 to 1,000,000,000")
+    field.minor = value
+
+
+class LoginForm(BaseForm):
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(max=256)])
+
+
+class SetupForm(BaseForm):
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
+    name = StringField(_("Name"), [V.Optional(), V.Length(max=200)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat password"), [V.EqualTo("password")])
+
+
+class StaffForm(BaseForm):
+    login = StringField(_("Login"), [V.InputRequired(), V.Length(max=64), _normalized(normalize.login)])
+    name = StringField(_("Name"), [V.Optional(), V.Length(max=200)])
+    roles = SelectMultipleField(_("Roles"), [V.InputRequired()], choices=choices((r, r) for r in ROLES),
+                                widget=widgets.ListWidget(prefix_label=False),
+                                option_widget=widgets.CheckboxInput())
+    active = BooleanField(_("Active"), default=True)
+    password = PasswordField(_("Password (empty: unchanged)"), [V.Optional(), V.Length(min=8, max=256)])
+
+
+class SubscriberForm(BaseForm):
+    kind = SelectField(_("Kind"), choices=choices((k, k) for k in KINDS))
+    name = StringField(_("Name"), [V.InputRequired(), V.Length(max=200)])
+    phone = StringField(_("Phone"), [V.Optional(), V.Length(max=32), _normalized(normalize.phone)])
+    email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
+    address = StringField(_("Address"), [V.Optional(), V.Length(max=500)])
+    notes = TextAreaField(_("Notes"), [V.Optional(), V.Length(max=4000)])
+    identity_document = TextAreaField(_("Identity document (kept encrypted; empty: unchanged)"),
+                                      [V.Optional(), V.Length(max=1000)])
+    office_password = PasswordField(_("Office password (empty: unchanged)"),
+                                    [V.Optional(), V.Length(min=8, max=256)])
+
+
+class ContractForm(BaseForm):
+    number = StringField(_("Contract number (empty: automatic)"),
+                         [V.Optional(), V.Length(max=32), V.Regexp(r"^[^/@][^/]*$")])
+    credit_limit = StringField(_("Credit limit"), [V.Optional(), _non_negative_amount], default="0")
+
+
+class InternetServiceForm(BaseForm):
+    login = StringField(_("Internet login"), [V.InputRequired(), V.Length(max=64),
+                                           _normalized(normalize.login)])
+    password = PasswordField(_("Internet password (empty: unchanged)"), [V.Optional(), V.Length(max=128)])
+    ip = StringField(_("Static IPv4 address"), [V.Optional(), V.Length(max=15),
+                                             _normalized(normalize.ipv4)])
+
+
+class StatusForm(BaseForm):
+    status = SelectField(_("New status"), choices=choices((s, s) for s in STATUSES))
+    reason = StringField(_("Reason"), [V.InputRequired(), V.Length(max=500)])
+
+
+class TariffForm(BaseForm):
+    tariff = SelectField(_("Tariff"), choices=[])
+
+
+class PaymentForm(BaseForm):
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+    text = StringField(_("Comment"), [V.Optional(), V.Length(max=200)])
+    # One token per rendered form: the posting's cause, so a double submit
+    # or a retried request posts once.
+    token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}$")])
+
+
+class LedgerFilterForm(BaseForm):
+    start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    kind = SelectField(_("Kind"), [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
+                       choices=choices([("", "all")] + [(k, k) for k in POSTING_KINDS]),
+                       validate_choice=False)
+
+
+class OfficeLoginForm(BaseForm):
+    identifier = StringField(_("Internet login or contract number"), [V.InputRequired(), V.Length(max=64)])
+    password = PasswordField(_("Password"), [V.InputRequired(), V.Length(max=256)])
+
+
+class PasswordForm(BaseForm):
+    old = PasswordField(_("Current password"), [V.InputRequired(), V.Length(max=256)])
+    new = PasswordField(_("New password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat new password"), [V.EqualTo("new")])
+
+
+class RegistrationForm(BaseForm):
+    name = StringField(_("Name"), [V.InputRequired(), V.Length(max=200)])
+    phone = StringField(_("Phone"), [V.InputRequired(), V.Length(max=32), _normalized(normalize.phone)])
+    email = StringField(_("E-mail"), [V.Optional(), V.Length(max=254), _normalized(normalize.email)])
+    address = StringField(_("Address"), [V.InputRequired(), V.Length(max=500)])
+    password = PasswordField(_("Office password"), [V.InputRequired(), V.Length(min=8, max=256)])
+    confirm = PasswordField(_("Repeat password"), [V.EqualTo("password")])
+
+
+class TariffRequestForm(BaseForm):
+    login = SelectField(_("Internet login"), choices=[])
+    tariff = SelectField(_("Tariff"), choices=[])
+
+
+class DecisionForm(BaseForm):
+    decision = SelectField(_("Decision"), choices=choices([("approved", "approve"), ("rejected", "reject")]))
+    note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])
+
+
+class NotificationsForm(BaseForm):
+    notify_email = BooleanField(_("Notify me by e-mail"))
+    notify_sms = BooleanField(_("Notify me by SMS"))
+
+
+class SearchForm(BaseForm):
+    q = StringField(_("Search"), [V.InputRequired(), V.Length(max=100)])
+
+
+SIMPLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -1,0 +1,80 @@
+"""What every template gets as ``h``: URLs, permissions, money, translation,
+the CSRF token, the signed-in user; and the audit note of a change."""
+import datetime
+
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender, subscriber
+
+from .. import money
+from .i18n import LANGUAGES
+
+
+class Helpers:
+
+    def __init__(self, request):
+        self.request = request
+
+    @property
+    def identity(self):
+        return self.request.identity
+
+    @property
+    def csrf(self):
+        return get_csrf_token(self.request)
+
+    @property
+    def lang(self):
+        return self.request.locale_name
+
+    languages = LANGUAGES
+
+    def t(self, message, **mapping):
+        from .i18n import _
+        return self.request.localizer.translate(_(message, mapping=mapping or None))
+
+    def can(self, permission, context=None):
+        return bool(self.request.has_permission(
+            permission, self.request.context if context is None else context))
+
+    def url(self, resource, *elements, **query):
+        return self.request.resource_url(resource, *elements, query=query or None)
+
+    def money(self, minor, currency="RUB"):
+        return money.format_amount(minor, currency)
+
+    @staticmethod
+    def when(value):
+        if value is None:
+            return ""
+        if isinstance(value, (int, float)):
+            value = datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        if isinstance(value, datetime.datetime):
+            return value.strftime("%Y-%m-%d %H:%M:%S")
+        return value.isoformat()
+
+    def flashes(self):
+        return self.request.session.pop_flash()
+
+
+@subscriber(BeforeRender)
+def add_helpers(event):
+    request = event.get("request")
+    if request is not None:
+        event["h"] = Helpers(request)
+
+
+def audit(request, note):
+    """Record who did what on the request's transaction (the ZODB history
+    shows it for ever): user = the signed-in principal, note = *note*."""
+    txn = request.tm.get()
+    ident = request.identity
+    if ident is not None:
+        txn.user = ident.userid
+    txn.note(note)
+
+
+def flash(request, message, **mapping):
+    """A message for the next page, in the user's language (the session
+    keeps plain text)."""
+    from .i18n import _
+    request.session.flash(request.localizer.translate(_(message, mapping=mapping or None)))
