@@ -55,7 +55,7 @@ def test_check_finds_injected_inconsistencies(ini, zeo_server):
     proc = run_portmonet("check", ini=ini, check=False)
     assert proc.returncode == 1
     assert f"account {number}: balance" in proc.stdout
-    assert "cause index holds" in proc.stdout
+    assert "cause 'ghost:1' is indexed as" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1].startswith("FAILED")
 
 

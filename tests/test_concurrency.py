@@ -1,4 +1,5 @@
 """Two real ZEO client processes writing to one account at once."""
+import contextlib
 import os
 import subprocess
 import sys
@@ -30,6 +31,18 @@ def start_posters(zeo_server, tmp_path, jobs):
     return results
 
 
+@contextlib.contextmanager
+def fresh_view(zeo_server):
+    """A root read by a new ZEO client: another client's last commit may not
+    have reached an existing client's cache yet (invalidations are async)."""
+    database = zeo_server.open_db()
+    try:
+        with database.transaction() as conn:
+            yield get_root(conn.root()), conn
+    finally:
+        database.close()
+
+
 def account_of(zeo_db, **kwargs):
     with zeo_db.transaction() as conn:
         _, _, account = make_subscriber(get_root(conn.root()), **kwargs)
@@ -45,8 +58,7 @@ def test_concurrent_posts_from_two_processes_all_land(zeo_server, zeo_db, tmp_pa
     results = start_posters(zeo_server, tmp_path, [(number, "rater", n, -7),
                                                    (number, "cashier", n, 500)])
     assert results == [(n, 0), (n, 0)]
-    with zeo_db.transaction() as conn:
-        root = get_root(conn.root())
+    with fresh_view(zeo_server) as (root, conn):
         account = root.catalog.accounts.get(number)
         assert len(account) == 2 * n + 1
         assert account.balance == 1000 + n * 500 - n * 7 == account.ledger_sum()
@@ -59,8 +71,8 @@ def test_guarded_withdrawals_never_overdraw(zeo_server, zeo_db, tmp_path):
     results = start_posters(zeo_server, tmp_path, [(number, "w1", 8, -100, "guarded"),
                                                    (number, "w2", 8, -100, "guarded")])
     assert sum(r[0] for r in results) == 10 and sum(r[1] for r in results) == 6
-    with zeo_db.transaction() as conn:
-        account = get_root(conn.root()).catalog.accounts.get(number)
+    with fresh_view(zeo_server) as (root, conn):
+        account = root.catalog.accounts.get(number)
         assert account.balance == 0 == account.ledger_sum()
 
 
@@ -88,8 +100,8 @@ def test_two_clients_same_account_resolve_without_retry(zeo_server, zeo_db, hist
     for c in conns:
         c.close()
     other.close()
-    with zeo_db.transaction() as conn:
-        account = get_root(conn.root()).catalog.accounts.get(number)
+    with fresh_view(zeo_server) as (root, conn):
+        account = root.catalog.accounts.get(number)
         assert account.balance == 950 - history == account.ledger_sum()
         assert {p.cause for p in account.postings()} >= {"opening", "usage:a", "terminal:b"}
         assert (account._tree is not None) == (history > 0)
@@ -116,7 +128,7 @@ def test_two_collectors_enqueue_usage_without_retry(zeo_server, zeo_db):
     for c in conns:
         c.close()
     other.close()
-    with zeo_db.transaction() as conn:
-        queue = get_root(conn.root()).usage
+    with fresh_view(zeo_server) as (root, conn):
+        queue = root.usage
         assert len(queue.pending) == 7
         assert {"radius:nas1:s1:1", "netflow:r1:77"} <= set(queue.seen.keys())
