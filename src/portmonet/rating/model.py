@@ -1,0 +1,126 @@
+"""``/rating``: rated records, the error queue, Internet allowances used.
+
+A rated record keeps the usage record it came from and everything that
+explains its price (tariff, version, zone, rule, period), so a charge can be
+explained and re-rated.  Records are stored inline in BTrees keyed by the
+usage record's source id (what the ledger's cause is made of).
+"""
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree, OOTreeSet
+from persistent import Persistent
+from zope.interface import implementer
+
+from ..ledger.account import now_us
+from .interfaces import IRating
+
+
+def cause_of(source_id, generation=0):
+    """The ledger cause of a record's charge (generation n after n re-ratings)."""
+    return f"usage:{source_id}" if not generation else f"usage:{source_id}#r{generation}"
+
+
+def reversal_cause(source_id, generation):
+    return f"usage:{source_id}#r{generation}-reversal"
+
+
+class RatedRecord:
+    """An immutable rated record (stored inline)."""
+
+    __slots__ = ("record", "contract", "account", "service", "tariff", "version", "zone",
+                 "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
+                 "cause", "generation", "previous_amount", "rated_us")
+
+    def __init__(self, **values):
+        for name in self.__slots__:
+            object.__setattr__(self, name, values.get(name))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("rated records are immutable")
+
+    def __reduce__(self):
+        return (_rebuild, (tuple(getattr(self, n) for n in self.__slots__),))
+
+    @property
+    def source_id(self):
+        return self.record.source_id
+
+    @property
+    def kind(self):
+        return self.record.kind
+
+    def explain(self):
+        r = self.record
+        return (f"{r.source_id}: {r.kind} of {r.subject} {dict(r.quantities)} -> "
+                f"{self.amount} (base {self.base}, discount {self.discount}, tax {self.tax}) "
+                f"by {self.tariff} v{self.version} zone {self.zone or '-'} "
+                f"period {self.period} rule {self.rule}")
+
+
+def _rebuild(values):
+    rated = RatedRecord.__new__(RatedRecord)
+    for name, value in zip(RatedRecord.__slots__, values):
+        object.__setattr__(rated, name, value)
+    return rated
+
+
+class ParkedRecord:
+    """A record that could not be rated, with the reason (inline, immutable)."""
+
+    __slots__ = ("record", "reason", "parked_us", "attempts")
+
+    def __init__(self, record, reason, parked_us, attempts=1):
+        for name, value in zip(self.__slots__, (record, reason, parked_us, attempts)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("parked records are immutable")
+
+    def __reduce__(self):
+        return (ParkedRecord, tuple(getattr(self, n) for n in self.__slots__))
+
+
+@implementer(IRating)
+class Rating(Persistent):
+    """``root["rating"]``."""
+
+    __name__ = "rating"
+    __parent__ = None
+    title = "Rating"
+
+    def __init__(self):
+        self.rated = OOBTree()          # source_id -> RatedRecord
+        self.by_contract = OOTreeSet()  # (contract number, start_us, source_id)
+        self.errors = OOBTree()         # source_id -> ParkedRecord
+        self.allowance = OOBTree()      # "contract/service/rule/YYYY-MM" -> bytes used
+        self.rated_count = Length()
+        self.error_count = Length()
+
+    def used(self, key):
+        return self.allowance.get(key, 0)
+
+    def count_usage(self, counted, sign=1):
+        for key, volume in counted:
+            self.allowance[key] = self.allowance.get(key, 0) + sign * volume
+
+    def keep(self, rated):
+        if rated.source_id not in self.rated:
+            self.rated_count.change(1)
+            self.by_contract.add((rated.contract, rated.record.start_us, rated.source_id))
+        self.rated[rated.source_id] = rated
+
+    def park(self, record, reason):
+        held = self.errors.get(record.source_id)
+        if held is None:
+            self.error_count.change(1)
+        attempts = held.attempts + 1 if held is not None else 1
+        self.errors[record.source_id] = ParkedRecord(record, reason, now_us(), attempts)
+
+    def unpark(self, source_id):
+        del self.errors[source_id]
+        self.error_count.change(-1)
+
+    def for_contract(self, number, start_us=None, end_us=None):
+        lo = (number, start_us if start_us is not None else -1, "")
+        hi = (number, end_us if end_us is not None else 2**63, "")
+        for _, _, source_id in self.by_contract.keys(lo, hi, excludemax=True):
+            yield self.rated[source_id]

@@ -1,0 +1,53 @@
+"""``portmonet import tariffs FILE`` and ``portmonet tariffs ...``."""
+import datetime
+
+import click
+
+from .. import db as dbmod
+from ..cli import app_root
+from ..money import format_amount
+from .loader import TariffDefinitionError, install, load_file
+
+
+def register(cli):
+    import_group = cli.commands["import"]
+
+    @import_group.command("tariffs")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--replace", is_flag=True,
+                  help="Correct versions whose effective date already holds a different plan.")
+    @click.pass_obj
+    def import_tariffs(env, path, replace):
+        """Load tariffs from a YAML, TOML or JSON file (all or nothing)."""
+        try:
+            specs = load_file(path)
+        except TariffDefinitionError as exc:
+            for error in exc.errors:
+                click.echo(f"{path}: {error}", err=True)
+            raise click.ClickException(f"nothing imported: {len(exc.errors)} error(s)")
+
+        def work(root):
+            try:
+                return install(root, specs, replace)
+            except ValueError as exc:
+                raise click.ClickException(f"nothing imported: {exc}")
+        report = dbmod.transact(env.db, work, "portmonet import", f"import tariffs from {path}")
+        for name, effective, outcome in report:
+            click.echo(f"{name} from {effective}: {outcome}")
+
+    @cli.group("tariffs")
+    def tariffs_group():
+        """Tariff plans."""
+
+    @tariffs_group.command("list")
+    @click.pass_obj
+    def list_cmd(env):
+        today = datetime.date.today()
+        with dbmod.connection(env.db) as (conn, tm):
+            for tariff in app_root(conn)["tariffs"].values():
+                versions = getattr(tariff, "versions", None)
+                n = len(versions) if versions is not None else 0
+                click.echo(f"{tariff.name}\t{tariff.kind}\t{tariff.title}\t"
+                           f"fee {format_amount(tariff.monthly_fee, tariff.currency)}\t"
+                           f"{n} version(s)\trate limit {getattr(tariff, 'rate_limit', None) and tariff.rate_limit.text or '-'}"
+                           f"\t(as of {today})")
