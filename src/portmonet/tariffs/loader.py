@@ -102,9 +102,9 @@ class Reader:
     def check_keys(self, allowed):
         if isinstance(self.data, dict):
             unknown = sorted(set(self.data) - set(allowed))
-            if unknown:
-                self.fail(f"unknown field(s) {', '.join(map(str, unknown))}; "
-                          f"allowed: {', '.join(allowed)}")
+            if unknown:   # noted, and the known fields are still checked
+                self.errors.append(f"{self.path}: unknown field(s) {', '.join(map(str, unknown))}; "
+                                   f"allowed: {', '.join(allowed)}")
 
     def raw(self, key, default=_Bad):
         if not isinstance(self.data, dict) or key not in self.data or self.data[key] is None:
