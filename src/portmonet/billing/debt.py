@@ -81,8 +81,8 @@ def control(root, billing, contract, today, when_us=None):
 
 
 def expire_promises(root, billing, today):
-    """End promised credit that is due; returns how many ended."""
-    ended = 0
+    """End promised credit that is due; returns the contract numbers."""
+    ended = []
     for number, promise in list(billing.promises.items()):
         if promise.active and today >= promise.until:
             contract = root.catalog.contracts.get(number)
@@ -90,15 +90,16 @@ def expire_promises(root, billing, today):
                 account = contract.account
                 account.credit_limit = max(0, account.credit_limit - promise.amount)
             billing.promises[number] = promise.replace(active=False)
-            ended += 1
+            ended.append(number)
     return ended
 
 
 def debt_pass(root, billing, today, when_us=None):
     """The frequent, small pass: promises that end, contracts whose grace
     ran out, blocked contracts whose money came back."""
-    out = {"promises_ended": expire_promises(root, billing, today), "blocked": 0, "unblocked": 0}
-    numbers = set(billing.blocked.keys()) | set(billing.debt.keys())
+    ended = expire_promises(root, billing, today)
+    out = {"promises_ended": len(ended), "blocked": 0, "unblocked": 0}
+    numbers = set(billing.blocked.keys()) | set(billing.debt.keys()) | set(ended)
     for number in sorted(numbers):
         contract = root.catalog.contracts.get(number)
         if contract is None:

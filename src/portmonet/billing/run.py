@@ -157,7 +157,9 @@ def run(db, period, now=None, batch=500, options=None, progress=None, restart=Fa
         run_now = now if now is not None else now_us()
         billing = root["billing"]
         state = billing.run_state(period, run_now)
-        if restart:
+        if restart or state.finished_us:
+            # resume an interrupted run; a finished one is gone over again
+            # (fees in arrears come due, new contracts appear)
             state.done_through = None
         state.finished_us = 0
         dbmod.commit(tm, USER, f"bill {period}: start")

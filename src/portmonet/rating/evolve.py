@@ -1,5 +1,6 @@
 """Install the rating feature's folder."""
 from ..evolve import step
+from . import checks  # noqa: F401  (registers the books check)
 from .model import Rating
 
 
