@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal
 
 from ..ledger.account import now_us
+from ..money import format_amount
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import days_in_month
@@ -116,7 +117,8 @@ def take_promise(root, billing, contract, amount, days, today, max_amount, max_d
     """Give a promised payment: temporary credit, limited in amount, length
     and frequency.  Unblocks at once if that brings the money back."""
     if not 0 < amount <= max_amount:
-        raise PromiseRefused(f"a promised payment is from 0.01 up to {max_amount} minor units")
+        raise PromiseRefused(f"a promised payment is more than 0 and up to "
+                             f"{format_amount(max_amount, contract.account.currency)}")
     if not 0 < days <= max_days:
         raise PromiseRefused(f"a promised payment lasts 1 to {max_days} days")
     last = billing.promises.get(contract.number)
