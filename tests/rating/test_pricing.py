@@ -25,7 +25,7 @@ def rate_all(root, *records):
 
 
 def charged(root, source_id):
-    return root["rating"].rated[source_id]
+    return root["rating"].find(source_id)
 
 
 @pytest.mark.parametrize("destination, seconds, start, amount, zone", [
@@ -97,7 +97,8 @@ def test_errors_are_parked_then_rated_after_the_fix(root, contract, tm):
                      UsageRecord("x4", "call", contract.services("phone")[0].number,
                                  MONDAY_NOON, MONDAY_NOON, {}, {"destination": "74992223344"}))
     assert stats == {"rated": 0, "parked": 4, "skipped": 0, "amount": 0, "taken": 4}
-    errors = root["rating"].errors
+    state = root["rating"]
+    errors = {p.record.source_id: p for p in state.errors.values()}
     assert errors["x1"].reason == "unknown calling number 74957777777"
     assert "no zone of phone v1 for destination 33123456789" == errors["x2"].reason
     assert errors["x3"].reason == "unknown login 'nobody'"
@@ -108,6 +109,7 @@ def test_errors_are_parked_then_rated_after_the_fix(root, contract, tm):
     contract.add_service(TelephoneLine("74957777777", tariff=root["tariffs"]["phone"]))
     stats, _ = rater.retry_errors(root, 100)
     assert stats == {"rated": 1, "parked": 3}
+    errors = {p.record.source_id: p for p in state.errors.values()}
     assert charged(root, "x1").amount == 120 and "x1" not in errors
     assert errors["x2"].attempts == 2 and root["rating"].error_count() == 3
     assert check_books(root, root._p_jar).ok

@@ -67,11 +67,13 @@ def test_rating_twice_posts_once_and_balances_equal_postings(items, batch, crash
         state = root["rating"]
         if state.rated:
             rated = next(iter(state.rated.values()))
-            root.usage.pending[1] = rated.record
+            root.usage.pending[rated.key] = rated.record
             assert rater.rate_batch(root, 10, conn)["skipped"] == 1
             tm.commit()
-        assert set(state.rated) | set(state.errors) == expected
-        assert not set(state.rated) & set(state.errors)
+        rated_ids = {r.source_id for r in state.rated.values()}
+        parked_ids = {p.record.source_id for p in state.errors.values()}
+        assert rated_ids | parked_ids == expected
+        assert not rated_ids & parked_ids
         for contract in contracts:
             account = contract.account
             usage = [p for p in account.ledger.values() if p.cause.startswith("usage:")]

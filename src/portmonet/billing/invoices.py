@@ -13,7 +13,7 @@ def _usage_line(rating, cause):
     if rating is None:
         return None
     source_id = cause[len("usage:"):].split("#", 1)[0]
-    return rating.rated.get(source_id)
+    return rating.find(source_id)
 
 
 def summarize(root, billing, account, start_us, end_us):

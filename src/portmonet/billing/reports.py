@@ -21,7 +21,7 @@ def _explain(root, billing, posting):
         return "fee", "?"
     if cause.startswith("usage:"):
         rating = root.get("rating")
-        rated = rating.rated.get(cause[len("usage:"):].split("#", 1)[0]) if rating else None
+        rated = rating.find(cause[len("usage:"):].split("#", 1)[0]) if rating else None
         if rated is not None:
             return rated.kind, rated.tariff
         return "usage", "?"

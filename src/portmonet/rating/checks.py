@@ -23,10 +23,10 @@ def check_rating(root, conn, report):
             report.problem(f"rated {rated.source_id}: {rated.amount} rated but "
                            f"{-posting.amount} charged")
     for cause in causes.keys("usage:", "usage;", excludemax=True):
-        if "#" not in cause and cause[len("usage:"):] not in state.rated:
+        if "#" not in cause and state.find(cause[len("usage:"):]) is None:
             report.problem(f"charge {cause!r} has no rated record")
-    for record in root.usage.pending.values():
-        if record.source_id in state.rated:
+    for key, record in root.usage.pending.items():
+        if key in state.rated:
             report.problem(f"usage {record.source_id} is rated but still queued")
     if len(state.errors) != state.error_count():
         report.problem("rating error count differs from the error queue")

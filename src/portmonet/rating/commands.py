@@ -85,10 +85,10 @@ def register(cli):
         with dbmod.connection(env.db) as (conn, tm):
             state = app_root(conn)["rating"]
             click.echo(f"{state.error_count()} parked record(s)")
-            for i, (source_id, parked) in enumerate(state.errors.items()):
+            for i, parked in enumerate(state.errors.values()):
                 if i >= limit:
                     break
-                click.echo(f"{source_id}\t{parked.record.kind}\t{parked.record.subject}\t"
+                click.echo(f"{parked.record.source_id}\t{parked.record.kind}\t{parked.record.subject}\t"
                            f"attempts={parked.attempts}\t{parked.reason}")
 
     @rating_group.command("show")
@@ -98,9 +98,9 @@ def register(cli):
         """Explain how a usage record was priced."""
         with dbmod.connection(env.db) as (conn, tm):
             state = app_root(conn)["rating"]
-            rated = state.rated.get(source_id)
+            rated = state.find(source_id)
             if rated is None:
-                parked = state.errors.get(source_id)
+                parked = state.find_parked(source_id)
                 if parked is None:
                     click.echo(f"{source_id}: not rated", err=True)
                     sys.exit(1)

@@ -2,10 +2,14 @@
 
 A rated record keeps the usage record it came from and everything that
 explains its price (tariff, version, zone, rule, period), so a charge can be
-explained and re-rated.  Records are stored inline in BTrees keyed by the
-usage record's source id (what the ledger's cause is made of).
+explained and re-rated.  Rated and parked records are stored inline under the
+usage queue's arrival key: the rater takes records in that order, so a batch
+appends to the last buckets instead of rewriting buckets all over a tree
+(which made every commit pickle most of the tree).  ``root.usage.seen``
+already maps a source id to its arrival key.
 """
 from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree, OOTreeSet
 from persistent import Persistent
 from zope.interface import implementer
@@ -26,7 +30,7 @@ def reversal_cause(source_id, generation):
 class RatedRecord:
     """An immutable rated record (stored inline)."""
 
-    __slots__ = ("record", "contract", "account", "service", "tariff", "version", "zone",
+    __slots__ = ("key", "record", "contract", "account", "service", "tariff", "version", "zone",
                  "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
                  "cause", "generation", "previous_amount", "rated_us")
 
@@ -66,10 +70,10 @@ def _rebuild(values):
 class ParkedRecord:
     """A record that could not be rated, with the reason (inline, immutable)."""
 
-    __slots__ = ("record", "reason", "parked_us", "attempts")
+    __slots__ = ("key", "record", "reason", "parked_us", "attempts")
 
-    def __init__(self, record, reason, parked_us, attempts=1):
-        for name, value in zip(self.__slots__, (record, reason, parked_us, attempts)):
+    def __init__(self, key, record, reason, parked_us, attempts=1):
+        for name, value in zip(self.__slots__, (key, record, reason, parked_us, attempts)):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
@@ -88,9 +92,9 @@ class Rating(Persistent):
     title = "Rating"
 
     def __init__(self):
-        self.rated = OOBTree()          # source_id -> RatedRecord
-        self.by_contract = OOTreeSet()  # (contract number, start_us, source_id)
-        self.errors = OOBTree()         # source_id -> ParkedRecord
+        self.rated = LOBTree()          # arrival key -> RatedRecord
+        self.by_contract = OOTreeSet()  # (contract number, start_us, arrival key)
+        self.errors = LOBTree()         # arrival key -> ParkedRecord
         self.allowance = OOBTree()      # "contract/service/rule/YYYY-MM" -> bytes used
         self.rated_count = Length()
         self.error_count = Length()
@@ -102,25 +106,37 @@ class Rating(Persistent):
         for key, volume in counted:
             self.allowance[key] = self.allowance.get(key, 0) + sign * volume
 
-    def keep(self, rated):
-        if rated.source_id not in self.rated:
-            self.rated_count.change(1)
-            self.by_contract.add((rated.contract, rated.record.start_us, rated.source_id))
-        self.rated[rated.source_id] = rated
+    def _key_of(self, source_id):
+        return self.__parent__.usage.seen.get(source_id)
 
-    def park(self, record, reason):
-        held = self.errors.get(record.source_id)
+    def find(self, source_id):
+        """The rated record of a source id, or None."""
+        key = self._key_of(source_id)
+        return self.rated.get(key) if key is not None else None
+
+    def find_parked(self, source_id):
+        key = self._key_of(source_id)
+        return self.errors.get(key) if key is not None else None
+
+    def keep(self, rated):
+        if rated.key not in self.rated:
+            self.rated_count.change(1)
+            self.by_contract.add((rated.contract, rated.record.start_us, rated.key))
+        self.rated[rated.key] = rated
+
+    def park(self, key, record, reason):
+        held = self.errors.get(key)
         if held is None:
             self.error_count.change(1)
         attempts = held.attempts + 1 if held is not None else 1
-        self.errors[record.source_id] = ParkedRecord(record, reason, now_us(), attempts)
+        self.errors[key] = ParkedRecord(key, record, reason, now_us(), attempts)
 
-    def unpark(self, source_id):
-        del self.errors[source_id]
+    def unpark(self, key):
+        del self.errors[key]
         self.error_count.change(-1)
 
     def for_contract(self, number, start_us=None, end_us=None):
-        lo = (number, start_us if start_us is not None else -1, "")
-        hi = (number, end_us if end_us is not None else 2**63, "")
-        for _, _, source_id in self.by_contract.keys(lo, hi, excludemax=True):
-            yield self.rated[source_id]
+        lo = (number, start_us if start_us is not None else -1, -1)
+        hi = (number, end_us if end_us is not None else 2**63, -1)
+        for _, _, key in self.by_contract.keys(lo, hi, excludemax=True):
+            yield self.rated[key]

@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 USER = "portmonet rate"
 
 
-def _rated(record, q, generation=0, previous=None):
+def _rated(key, record, q, generation=0, previous=None):
     contract = q.service.__parent__
     amount = q.price.total
     return RatedRecord(
-        record=record, contract=contract.number, account=contract.account.number,
+        key=key, record=record, contract=contract.number, account=contract.account.number,
         service=q.service.__name__, tariff=q.tariff.name, version=q.version.number,
         zone=q.zone, rule=q.rule, period=q.period, billed=q.billed, counted=q.counted,
         base=q.price.base, discount=q.price.discount, tax=q.price.tax, amount=amount,
@@ -47,9 +47,9 @@ def _quote(root, state, record):
         raise RatingError(f"cannot rate: {type(exc).__name__}: {exc}") from exc
 
 
-def charge(root, state, record, q):
+def charge(root, state, key, record, q):
     """Post the charge of a priced record and keep it rated."""
-    rated = _rated(record, q)
+    rated = _rated(key, record, q)
     if rated.amount:
         account = q.service.__parent__.account
         account.post(-rated.amount, "charge", rated.cause, text=_text(rated), user=USER)
@@ -87,16 +87,16 @@ def rate_batch(root, limit, conn=None):
         _warm(conn, root, items)
     stats = {"rated": 0, "parked": 0, "skipped": 0, "amount": 0}
     for key, record in items:
-        if record.source_id in state.rated:
+        if key in state.rated or key in state.errors:
             stats["skipped"] += 1
         else:
             try:
                 q = _quote(root, state, record)
             except RatingError as exc:
-                state.park(record, str(exc))
+                state.park(key, record, str(exc))
                 stats["parked"] += 1
             else:
-                stats["amount"] += charge(root, state, record, q).amount
+                stats["amount"] += charge(root, state, key, record, q).amount
                 stats["rated"] += 1
         queue.done(key)
     stats["taken"] = len(items)
@@ -104,24 +104,24 @@ def rate_batch(root, limit, conn=None):
 
 
 def retry_errors(root, limit, after=None):
-    """Rate parked records again; returns (stats, last source id seen)."""
+    """Rate parked records again; returns (stats, last key seen)."""
     state = root["rating"]
     stats = {"rated": 0, "parked": 0}
     last = None
-    for source_id in list(state.errors.keys(after, None, excludemin=after is not None))[:limit]:
-        last = source_id
-        parked = state.errors[source_id]
-        if source_id in state.rated:
-            state.unpark(source_id)
+    for key in list(state.errors.keys(after, None, excludemin=after is not None))[:limit]:
+        last = key
+        parked = state.errors[key]
+        if key in state.rated:
+            state.unpark(key)
             continue
         try:
             q = _quote(root, state, parked.record)
         except RatingError as exc:
-            state.park(parked.record, str(exc))
+            state.park(key, parked.record, str(exc))
             stats["parked"] += 1
             continue
-        state.unpark(source_id)
-        charge(root, state, parked.record, q)
+        state.unpark(key)
+        charge(root, state, key, parked.record, q)
         stats["rated"] += 1
     return stats, last
 
@@ -159,7 +159,7 @@ def rerate(root, contract_number, start_us=None, end_us=None, user=USER):
                              text=f"re-rating {sid}: {q.rule}"[:120], user=user)
             out["changed"] += 1
         state.count_usage(q.counted)
-        state.keep(_rated(old.record, q, generation, old.amount))
+        state.keep(_rated(old.key, old.record, q, generation, old.amount))
         out["old"] += old.amount
         out["new"] += new_amount
     return out
