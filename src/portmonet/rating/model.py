@@ -10,7 +10,7 @@ already maps a source id to its arrival key.
 """
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
-from BTrees.OOBTree import OOBTree, OOTreeSet
+from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
@@ -93,7 +93,6 @@ class Rating(Persistent):
 
     def __init__(self):
         self.rated = LOBTree()          # arrival key -> RatedRecord
-        self.by_contract = OOTreeSet()  # (contract number, start_us, arrival key)
         self.errors = LOBTree()         # arrival key -> ParkedRecord
         self.allowance = OOBTree()      # "contract/service/rule/YYYY-MM" -> bytes used
         self.rated_count = Length()
@@ -121,7 +120,6 @@ class Rating(Persistent):
     def keep(self, rated):
         if rated.key not in self.rated:
             self.rated_count.change(1)
-            self.by_contract.add((rated.contract, rated.record.start_us, rated.key))
         self.rated[rated.key] = rated
 
     def park(self, key, record, reason):
@@ -136,7 +134,15 @@ class Rating(Persistent):
         self.error_count.change(-1)
 
     def for_contract(self, number, start_us=None, end_us=None):
-        lo = (number, start_us if start_us is not None else -1, -1)
-        hi = (number, end_us if end_us is not None else 2**63, -1)
-        for _, _, key in self.by_contract.keys(lo, hi, excludemax=True):
-            yield self.rated[key]
+        """A contract's rated records of usage in [start, end).
+
+        A scan from the arrival time of *start* on: re-rating is rare, and an
+        index by contract would rewrite a bucket all over a big tree for every
+        record rated (it cost the rater about a third of its time).
+        """
+        lo = None if start_us is None else start_us << 8
+        for rated in self.rated.values(lo):
+            start = rated.record.start_us
+            if rated.contract == number and (start_us is None or start >= start_us) \
+                    and (end_us is None or start < end_us):
+                yield rated
