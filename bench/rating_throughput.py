@@ -70,8 +70,11 @@ def main():
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         print(proc.stdout.read().strip())
+        cpu = usage.ru_utime + usage.ru_stime
         print(f"rated {total} records in {elapsed:.1f} s: {total / elapsed:.0f} records/s; "
-              f"rater peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
+              f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
+              f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
+        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         check = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "check"],
                                capture_output=True, text=True)
         print("check:", check.stdout.strip().splitlines()[-1])

@@ -119,8 +119,9 @@ def register(cli):
     @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "both"]), default="pdf",
                   show_default=True)
     @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+    @click.option("--limit", type=click.IntRange(1), default=None, help="Render at most this many.")
     @click.pass_obj
-    def render_cmd(env, period, account, number, fmt, out_dir):
+    def render_cmd(env, period, account, number, fmt, out_dir, limit):
         """Render invoices to files (PDF with reportlab, HTML)."""
         from . import render
         os.makedirs(out_dir, exist_ok=True)
@@ -138,6 +139,8 @@ def register(cli):
             else:
                 raise click.UsageError("give --number or --period")
             for inv in chosen:
+                if limit is not None and count >= limit:
+                    break
                 base = os.path.join(out_dir, inv.label)
                 if fmt in ("pdf", "both"):
                     with open(base + ".pdf", "wb") as f:
