@@ -167,3 +167,18 @@ def test_daily_fee_in_arrears_and_reports(world):
         _, debtors = reports.debtors(root, root._p_jar)
         assert [d[0] for d in debtors] == [poor, payer]
     tx(db, look)
+
+
+def test_after_payment_hook_unblocks_in_the_payment_transaction(world):
+    db, (rich, poor, payer) = world
+    run(db, "2024-03", now=APRIL_1)
+
+    def pay(root):
+        p = contract(root, poor)
+        p.account.post(50000, "payment", "bank:2")
+        assert debt.after_payment(root, p.account) is None      # still 390.00 short
+        p.account.post(50000, "payment", "bank:3")
+        assert debt.after_payment(root, p.account) == "unblocked"
+        assert p.status == "active" and p.number not in root["billing"].blocked
+        assert debt.after_payment(root, contract(root, rich).account) is None
+    tx(db, pay)

@@ -170,3 +170,16 @@ def warn_low_balance(root, contract, today, days):
     _notify(root, contract, f"low-balance:{contract.number}:{today}", "low-balance",
             balance=account.balance, days_left=days_left)
     return True
+
+
+def after_payment(root, account, today=None):
+    """For the code that books a payment, in its transaction: unblock the
+    contract at once if this payment brings its money back (the
+    ``debt-control`` pass does the same for payments booked elsewhere)."""
+    billing = root.get("billing")
+    contract = getattr(account, "__parent__", None)
+    if billing is None or contract is None or getattr(contract, "number", None) is None:
+        return None
+    if contract.number not in billing.blocked and contract.number not in billing.debt:
+        return None
+    return control(root, billing, contract, today or datetime.date.today())
