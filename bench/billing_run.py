@@ -25,7 +25,7 @@ def main():
         db = zeo.db()
         t = time.monotonic()
         # every fourth contract has no money: it is blocked and notified
-        build(db, args.contracts, opening=0)
+        build(db, args.contracts, broke_every=4)
         db.close()
         print(f"setup: {args.contracts} contracts in {time.monotonic() - t:.0f} s")
         t = time.monotonic()

@@ -81,8 +81,9 @@ class Zeo:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def build(db, contracts, batch=2000, opening=100000):
-    """*contracts* subscribers, each a contract with Internet and a phone line."""
+def build(db, contracts, batch=2000, opening=100000, broke_every=0):
+    """*contracts* subscribers, each a contract with Internet and a phone
+    line; every *broke_every*-th has no opening payment."""
     import transaction
     from portmonet import crypto
     from portmonet.model.root import get_root, install
@@ -103,7 +104,7 @@ def build(db, contracts, batch=2000, opening=100000):
         contract = sub.new_contract(signed=started)
         contract.add_service(InternetService(f"b{i}", None, tariff=net, started=started))
         contract.add_service(TelephoneLine(f"7495{i:07d}", tariff=tel, started=started))
-        if opening:
+        if opening and not (broke_every and i % broke_every == 0):
             contract.account.post(opening, "payment", f"bench:{i}", when=1)
         if i % batch == 0:
             tm.commit()
