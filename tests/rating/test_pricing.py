@@ -137,3 +137,27 @@ def test_rerate_reverses_and_reposts(root, contract, tm):
     assert again["changed"] == 0 and contract.account.balance == 100000 - 360
     tm.commit()
     assert check_books(root, root._p_jar).ok
+
+
+def test_rerate_a_tariff_in_chunks(root, contract, tm):
+    from tariffs.samples import PLANS
+    from tariffs.world import make_contract
+    other = make_contract(root, 2)
+    for i, c in enumerate((contract, other, contract, other)):
+        root.usage.enqueue(call(f"k{i}", c.services("phone")[0].number, "74992223344", 61,
+                                MONDAY_NOON + i))
+    rater.rate_batch(root, 100)
+    load_plans(root, PLANS.replace('price: "1.00", increment: 60/60, prices',
+                                   'price: "2.00", increment: 60/60, prices'), replace=True)
+    after, seen = None, 0
+    while True:
+        out = rater.rerate(root, None, us(2024, 3, 1, 0, 0), us(2024, 4, 1, 0, 0),
+                           tariff="phone", after=after, limit=3)
+        seen += out["records"]
+        assert out["new"] == 2 * out["old"]
+        if out["records"] < 3:
+            break
+        after = out["last"]
+    assert seen == 4
+    assert contract.account.balance == other.account.balance == 100000 - 2 * 480
+    assert check_books(root, root._p_jar).ok

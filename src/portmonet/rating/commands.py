@@ -54,24 +54,38 @@ def register(cli):
         click.echo(f"rated {rated} parked records; {parked} still cannot be rated")
 
     @cli.command("rerate")
-    @click.option("--contract", "number", required=True)
+    @click.option("--contract", "number", default=None)
+    @click.option("--tariff", default=None)
     @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
     @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
                   help="First day NOT re-rated.")
+    @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True)
     @click.pass_obj
-    def rerate_cmd(env, number, start, end):
-        """Rate a contract's usage of [FROM, TO) again; reverse and repost differences."""
-        def work(root):
-            if root.catalog.contracts.get(number) is None:
-                raise click.ClickException(f"no contract {number!r}")
-            return rater.rerate(root, number, _day_us(start.date()), _day_us(end.date()))
-        out = dbmod.transact(env.db, work, rater.USER,
-                             f"re-rate contract {number} {start.date()}..{end.date()}")
-        for source_id, reason in out["failed"]:
-            click.echo(f"not re-rated {source_id}: {reason}", err=True)
-        click.echo(f"{out['records']} records, {out['changed']} changed: "
-                   f"{format_amount(out['old'])} -> {format_amount(out['new'])} "
-                   f"(difference {format_amount(out['new'] - out['old'])})")
+    def rerate_cmd(env, number, tariff, start, end, batch):
+        """Rate the usage of [FROM, TO) of a contract or a tariff again;
+        reverse and repost what changed, and show the difference."""
+        if not number and not tariff:
+            raise click.UsageError("give --contract and/or --tariff")
+        totals = {"records": 0, "changed": 0, "old": 0, "new": 0}
+        after = None
+        while True:
+            def work(root):
+                if number and root.catalog.contracts.get(number) is None:
+                    raise click.ClickException(f"no contract {number!r}")
+                return rater.rerate(root, number, _day_us(start.date()), _day_us(end.date()),
+                                    tariff=tariff, after=after, limit=batch)
+            out = dbmod.transact(env.db, work, rater.USER,
+                                 f"re-rate {number or tariff} {start.date()}..{end.date()}")
+            for source_id, reason in out["failed"]:
+                click.echo(f"not re-rated {source_id}: {reason}", err=True)
+            for name in totals:
+                totals[name] += out[name]
+            if out["last"] is None or out["records"] < batch:
+                break
+            after = out["last"]
+        click.echo(f"{totals['records']} records, {totals['changed']} changed: "
+                   f"{format_amount(totals['old'])} -> {format_amount(totals['new'])} "
+                   f"(difference {format_amount(totals['new'] - totals['old'])})")
 
     @cli.group("rating")
     def rating_group():

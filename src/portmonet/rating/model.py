@@ -133,16 +133,28 @@ class Rating(Persistent):
         del self.errors[key]
         self.error_count.change(-1)
 
-    def for_contract(self, number, start_us=None, end_us=None):
-        """A contract's rated records of usage in [start, end).
+    def select(self, start_us=None, end_us=None, contract=None, tariff=None, after=None,
+               limit=None):
+        """Rated records of usage in [start, end), of a contract and/or a
+        tariff, in arrival order after the key *after*, at most *limit*.
 
-        A scan from the arrival time of *start* on: re-rating is rare, and an
-        index by contract would rewrite a bucket all over a big tree for every
-        record rated (it cost the rater about a third of its time).
+        A scan from the arrival time of *start* on (usage arrives after it
+        happens): re-rating is rare, and an index by contract would rewrite a
+        bucket all over a big tree for every record rated (it cost the rater
+        about a third of its time).
         """
         lo = None if start_us is None else start_us << 8
-        for rated in self.rated.values(lo):
+        exclude = False
+        if after is not None and (lo is None or after >= lo):
+            lo, exclude = after, True
+        out = []
+        for rated in self.rated.values(lo, None, excludemin=exclude):
             start = rated.record.start_us
-            if rated.contract == number and (start_us is None or start >= start_us) \
+            if (contract is None or rated.contract == contract) \
+                    and (tariff is None or rated.tariff == tariff) \
+                    and (start_us is None or start >= start_us) \
                     and (end_us is None or start < end_us):
-                yield rated
+                out.append(rated)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out

@@ -126,16 +126,20 @@ def retry_errors(root, limit, after=None):
     return stats, last
 
 
-def rerate(root, contract_number, start_us=None, end_us=None, user=USER):
-    """Rate a contract's records of [start, end) again against the tariffs as
-    they are now; a changed price reverses the old charge and posts the new
-    one.  Returns {"records", "changed", "old", "new", "failed"}."""
+def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, tariff=None,
+           after=None, limit=None):
+    """Rate the records of [start, end) of a contract and/or a tariff again
+    against the tariffs as they are now; a changed price reverses the old
+    charge and posts the new one.  Works on at most *limit* records after
+    the arrival key *after* (callers commit chunk by chunk).  Returns
+    {"records", "changed", "old", "new", "failed", "last"}."""
     state = root["rating"]
-    records = list(state.for_contract(contract_number, start_us, end_us))
+    records = state.select(start_us, end_us, contract_number, tariff, after, limit)
     # Give back the allowance these records used so they count again in order.
     for old in records:
         state.count_usage(old.counted, -1)
-    out = {"records": len(records), "changed": 0, "old": 0, "new": 0, "failed": []}
+    out = {"records": len(records), "changed": 0, "old": 0, "new": 0, "failed": [],
+           "last": records[-1].key if records else None}
     for old in records:
         try:
             q = _quote(root, state, old.record)

@@ -51,3 +51,32 @@ def register(cli):
                            f"fee {format_amount(tariff.monthly_fee, tariff.currency)}\t"
                            f"{n} version(s)\trate limit {getattr(tariff, 'rate_limit', None) and tariff.rate_limit.text or '-'}"
                            f"\t(as of {today})")
+
+    @tariffs_group.command("assign")
+    @click.option("--contract", "number", required=True)
+    @click.option("--service", "service_name", required=True, help="e.g. internet-1")
+    @click.option("--tariff", "tariff_name", required=True)
+    @click.option("--from", "effective", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="Day the new tariff takes effect (default today).")
+    @click.option("--next-period", is_flag=True, help="From the first day of next month.")
+    @click.pass_obj
+    def assign_cmd(env, number, service_name, tariff_name, effective, next_period):
+        """Move a service to another tariff, now, from a date or from the next period."""
+        from .assign import change_tariff
+
+        def work(root):
+            contract = root.catalog.contracts.get(number)
+            service = contract.get(service_name) if contract is not None else None
+            if service is None:
+                raise click.ClickException(f"no service {service_name!r} on contract {number!r}")
+            tariff = root["tariffs"].get(tariff_name)
+            if tariff is None:
+                raise click.ClickException(f"no tariff {tariff_name!r}")
+            if tariff.kind not in (service.kind, "other"):
+                raise click.ClickException(f"{tariff_name} is a {tariff.kind} tariff, "
+                                           f"{service_name} a {service.kind} service")
+            return change_tariff(service, tariff, effective.date() if effective else None,
+                                 next_period)
+        when = dbmod.transact(env.db, work, "portmonet tariffs",
+                              f"tariff of {number}/{service_name} -> {tariff_name}")
+        click.echo(f"{number}/{service_name} on {tariff_name} from {when}")
