@@ -6,7 +6,6 @@ process and its peak memory.
 import argparse
 import os
 import random
-import resource
 import subprocess
 import sys
 import time

@@ -1,6 +1,4 @@
 """The commands for real: a ZEO server, the ``portmonet`` executable."""
-import csv
-import io
 
 import pytest
 
