@@ -108,3 +108,19 @@ def test_tax_and_discount_on_fees(world):
     lines, _ = service_fee(line, contract, "month", D(2024, 4, 1), D(2024, 5, 1))
     base, discount, tax, total = price_fee(lines, "staff")
     assert (base, discount, tax, total) == (60000, 0, 10000, 60000)   # VAT 20% included
+
+
+def test_bundle_discount_needs_every_kind(world):
+    from portmonet.model.services import TvPackage
+    root, contract = world
+    tv = contract.add_service(TvPackage("basic", tariff=root["tariffs"]["tv"], started=D(2024, 1, 1)))
+
+    def day_fee():
+        from portmonet.rating.pricing import active_kinds
+        lines, _ = service_fee(tv, contract, "day", D(2024, 3, 5), D(2024, 3, 6))
+        return price_fee(lines, None, active_kinds(contract))[3]
+    assert day_fee() == 30000                      # TV alone: no bundle
+    internet = contract.add_service(InternetService("bundle", "pw", tariff=root["tariffs"]["home"]))
+    assert day_fee() == 27000                      # Internet + TV: 10% off
+    internet.ended = D(2024, 3, 1)
+    assert day_fee() == 30000                      # the Internet service ended

@@ -156,14 +156,15 @@ def test_daily_fee_in_arrears_and_reports(world):
     def look(root):
         posting = contract(root, rich).account.find_cause(
             f"fee:{rich}:tv-3:2024-03-05")
-        assert posting.amount == -30000 and posting.time == day_us(D(2024, 3, 6)) - 1
+        # 300.00 a day less the Internet + TV bundle's 10%
+        assert posting.amount == -27000 and posting.time == day_us(D(2024, 3, 6)) - 1
         header, rows = reports.charges(root, root._p_jar, day_us(D(2024, 3, 1)), APRIL_1)
         table = {(r[0], r[1]): r[3] for r in rows}
         assert table[("internet", "home")] == 3 * 60000
         assert table[("phone", "phone")] == 3 * 30000
-        assert table[("tv", "tv")] == 30000
+        assert table[("tv", "tv")] == 27000
         _, revenue = reports.revenue_by_tariff(root, root._p_jar, day_us(D(2024, 3, 1)), APRIL_1)
-        assert dict(revenue) == {"home": 180000, "phone": 90000, "tv": 30000}
+        assert dict(revenue) == {"home": 180000, "phone": 90000, "tv": 27000}
         _, debtors = reports.debtors(root, root._p_jar)
         assert [d[0] for d in debtors] == [poor, payer]
     tx(db, look)

@@ -56,6 +56,8 @@ tariffs:
     versions:
       - effective: 2024-01-01
         fee: {amount: "300.00", period: day, charge: arrears}
+        discounts:
+          - {name: bundle, percent: 10, applies: fee, requires: [internet, tv]}
         content:
           - {code: film-1, title: "A film", amount: "199.00"}
 """

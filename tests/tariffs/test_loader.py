@@ -27,6 +27,8 @@ tariffs:
           - {name: night, from: "25:00", to: "07:00", days: [someday]}
         volume:
           - {name: v, price: "1", classes: [moon]}
+        discounts:
+          - {name: b, percent: 5, requires: [internet, radio]}
         colour: blue
 """
     with pytest.raises(TariffDefinitionError) as exc:
@@ -37,7 +39,8 @@ tariffs:
                      "unknown field(s) colour",
                      "zones[0].prefixes: '7x' is not a digit prefix",
                      "periods[0].from: '25:00' is not a time of day",
-                     "unknown traffic class 'moon'"):
+                     "unknown traffic class 'moon'",
+                     "discounts[0].requires: 'radio' is not a service kind"):
         assert expected in text, text
 
 

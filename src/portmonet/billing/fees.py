@@ -99,13 +99,14 @@ def service_fee(service, contract, kind, start, end):
     return lines, period_days
 
 
-def price_fee(lines, group):
-    """Discounts and tax of each stretch; returns (base, discount, tax, total)."""
+def price_fee(lines, group, kinds=frozenset()):
+    """Discounts and tax of each stretch; returns (base, discount, tax, total).
+    *kinds*: the kinds of the contract's active services (bundles)."""
     base = discount = tax = total = 0
     for _tariff, version, _state, _days, line_base, first_day in lines:
         if not line_base:
             continue
-        price = shape(line_base, "fee", first_day, group, version.discounts, version.tax)
+        price = shape(line_base, "fee", first_day, group, version.discounts, version.tax, kinds)
         base += price.base
         discount += price.discount
         tax += price.tax

@@ -19,6 +19,7 @@ from ..ledger.account import InsufficientFunds, now_us
 from ..model.root import get_root
 from ..ops.bulk import prefetch
 from . import debt, invoices
+from ..rating.pricing import active_kinds
 from .fees import price_fee, service_fee
 from .model import FeeRecord, day_us, parse_period
 
@@ -44,6 +45,7 @@ def charge_fees(billing, contract, kind, period, start, end, now):
     """Post each service's fee of the period once; returns the number posted."""
     posted = 0
     group = getattr(contract, "discount_group", None)
+    kinds = active_kinds(contract)
     account = contract.account
     for service in contract.values():
         if getattr(service, "kind", None) == "once":
@@ -55,7 +57,7 @@ def charge_fees(billing, contract, kind, period, start, end, now):
         lines, period_days = service_fee(service, contract, kind, start, end)
         if not lines:
             continue
-        base, discount, tax, total = price_fee(lines, group)
+        base, discount, tax, total = price_fee(lines, group, kinds)
         if not total:
             continue
         advance = all(line[1].fee.charge == "advance" for line in lines)

@@ -61,6 +61,11 @@ def find_service(catalog, record):
     return tv[0]
 
 
+def active_kinds(contract):
+    """Kinds of a contract's active services (bundle discounts ask)."""
+    return frozenset(s.kind for s in contract.values() if s.active)
+
+
 def local_time(tariff, us):
     tz = zoneinfo.ZoneInfo(tariff_timezone(tariff))
     return datetime.datetime.fromtimestamp(us / 1e6, tz).replace(tzinfo=None)
@@ -86,7 +91,8 @@ def quote(catalog, record, used):
     price_usage = _PRICERS[record.kind]
     base, parts = price_usage(version, record, period, moment, contract, service, used)
     group = getattr(contract, "discount_group", None)
-    price = shape(base, "usage", moment.date(), group, version.discounts, version.tax)
+    price = shape(base, "usage", moment.date(), group, version.discounts, version.tax,
+                  active_kinds(contract))
     return Quote(service, tariff, version, price, period=period, **parts)
 
 

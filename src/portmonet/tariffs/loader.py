@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..money import MoneyError, exponent, to_minor
 from . import rules
+from ..model.services import SERVICE_KINDS
 from .model import KINDS, RatedTariff, TariffVersion
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
@@ -244,7 +245,7 @@ def _tax(r):
 
 
 def _discount(r):
-    r.check_keys(("name", "percent", "amount", "applies", "from", "to", "group"))
+    r.check_keys(("name", "percent", "amount", "applies", "from", "to", "group", "requires"))
     name = r.text("name", pattern=_NAME)
     percent, amount = r.percent("percent", None), r.amount("amount", None)
     if (percent is None) == (amount is None):
@@ -256,8 +257,12 @@ def _discount(r):
     if start and end and end < start:
         r.fail(f"ends ({end}) before it starts ({start})", "to")
     group = r.raw("group", None)
+    requires = r.items("requires")
+    for kind in requires:
+        if kind not in SERVICE_KINDS:
+            r.fail(f"{kind!r} is not a service kind ({', '.join(SERVICE_KINDS)})", "requires")
     return rules.Discount(name, percent, amount, applies, start, end,
-                          None if group is None else str(group))
+                          None if group is None else str(group), requires)
 
 
 def _minutes(r, key):

@@ -62,10 +62,14 @@ NO_TAX = Tax()
 
 class Discount(Frozen):
     """A percentage (or, for fees, a fixed amount) off, for a date range
-    (inclusive) and optionally only for contracts of one group."""
+    (inclusive), optionally only for contracts of one group, or only for
+    contracts that hold active services of all the ``requires`` kinds (a
+    bundle: Internet + TV)."""
+
+    requires = frozenset()
 
     def __init__(self, name, percent=None, amount=None, applies="all",
-                 start=None, end=None, group=None):
+                 start=None, end=None, group=None, requires=()):
         self.name = name
         self.percent = None if percent is None else Decimal(percent)
         self.amount = amount
@@ -73,13 +77,17 @@ class Discount(Frozen):
         self.start = start
         self.end = end
         self.group = group
+        if requires:
+            self.requires = frozenset(requires)
 
-    def matches(self, kind, day, group):
+    def matches(self, kind, day, group, kinds=frozenset()):
         if self.applies not in ("all", kind):
             return False
         if self.start is not None and day < self.start:
             return False
         if self.end is not None and day > self.end:
+            return False
+        if not self.requires <= kinds:
             return False
         return self.group is None or self.group == group
 
@@ -100,13 +108,14 @@ class Price(Frozen):
         self.discount_names = tuple(discount_names)
 
 
-def shape(base, kind, day, group, discounts, tax):
-    """Apply the discounts that match, then the tax: a :class:`Price`."""
+def shape(base, kind, day, group, discounts, tax, kinds=frozenset()):
+    """Apply the discounts that match, then the tax: a :class:`Price`.
+    *kinds*: the kinds of the contract's active services (for bundles)."""
     off, names = 0, []
     for discount in discounts:
         if base - off <= 0:
             break
-        if discount.matches(kind, day, group):
+        if discount.matches(kind, day, group, kinds):
             cut = min(discount.off(base - off), base - off)
             if cut:
                 off += cut
