@@ -1,0 +1,198 @@
+"""``portmonet bill``, ``debt-control``, ``promise``, ``invoice``, ``report``."""
+import datetime
+import os
+import sys
+import time
+
+import click
+
+from .. import db as dbmod
+from ..money import MoneyError, to_minor
+from . import checks  # noqa: F401  (registers the books check)
+from .model import day_us, parse_period
+
+USER = "portmonet bill"
+
+
+def _as_of(value):
+    """µs of the date (midnight UTC) a run pretends it is, or None for now."""
+    return day_us(value.date()) if value is not None else None
+
+
+def _period(value):
+    try:
+        return parse_period(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc))
+
+
+def register(cli):
+    # imported here: config.scan() may import this module before portmonet.cli
+    from ..cli import app_root, progress_bar
+
+    @cli.command("bill")
+    @click.option("--period", required=True, help="YYYY-MM (monthly fees, invoices) or YYYY-MM-DD (daily fees).")
+    @click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+                  help="Subscribers per transaction.")
+    @click.option("--invoices/--no-invoices", default=None,
+                  help="Draw invoices (default: when the period is over).")
+    @click.option("--debt-control/--no-debt-control", default=True, show_default=True)
+    @click.option("--restart", is_flag=True, help="Go over every contract again (still charges nothing twice).")
+    @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                  help="Run as if it were this day (re-running a past period).")
+    @click.pass_obj
+    def bill_cmd(env, period, batch, invoices, debt_control, restart, as_of):
+        """Bill a period for every contract: fees, auto-payment, invoices, debt control."""
+        from .run import Options, run
+        _period(period)
+        warn_days = int(env.settings.get("portmonet.low_balance_days", 3))
+        with dbmod.connection(env.db) as (conn, tm):
+            root = app_root(conn)
+            state = root["billing"].runs.get(period)
+            total = len(root["subscribers"])
+            if state is not None and state.done_through is not None and not restart:
+                total = len(root["subscribers"].data.keys(state.done_through, None, excludemin=True))
+        options = Options(invoices=invoices, debt_control=debt_control, warn_days=warn_days)
+        started = time.monotonic()
+        with progress_bar(total, f"billing {period}") as bar:
+            stats = run(env.db, period, now=_as_of(as_of), batch=batch, options=options,
+                        progress=bar.update, restart=restart)
+        seconds = time.monotonic() - started
+        click.echo(f"billed {period}: {stats['contracts']} contracts, {stats['fees']} fees, "
+                   f"{stats['invoices']} invoices, {stats['blocked']} blocked, "
+                   f"{stats['warned']} warned, autopaid {stats['autopaid']} in {seconds:.1f} s")
+
+    @cli.command("debt-control")
+    @click.option("--loop", is_flag=True, help="Keep running every --interval seconds.")
+    @click.option("--interval", type=float, default=60, show_default=True)
+    @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None)
+    @click.pass_obj
+    def debt_cmd(env, loop, interval, as_of):
+        """Unblock contracts whose money is back, block those whose grace ran
+        out, end promised payments that are due."""
+        from .debt import debt_pass
+        while True:
+            today = as_of.date() if as_of else datetime.date.today()
+            out = dbmod.transact(env.db, lambda root: debt_pass(root, root["billing"], today),
+                                 USER, "debt control")
+            click.echo(f"debt control: {out}")
+            if not loop:
+                return
+            time.sleep(interval)
+
+    @cli.command("promise")
+    @click.argument("contract_number")
+    @click.argument("amount")
+    @click.option("--days", type=int, default=3, show_default=True)
+    @click.pass_obj
+    def promise_cmd(env, contract_number, amount, days):
+        """Give a contract a promised payment (temporary credit)."""
+        from .debt import PromiseRefused, take_promise
+        settings = env.settings
+        try:
+            minor = to_minor(amount)
+            max_amount = to_minor(settings.get("portmonet.promise_max", "500.00"))
+        except MoneyError as exc:
+            raise click.ClickException(str(exc))
+        max_days = int(settings.get("portmonet.promise_days", 5))
+        interval = int(settings.get("portmonet.promise_interval_days", 30))
+
+        def work(root):
+            contract = root.catalog.contracts.get(contract_number)
+            if contract is None:
+                raise click.ClickException(f"no contract {contract_number!r}")
+            try:
+                return take_promise(root, root["billing"], contract, minor, days,
+                                    datetime.date.today(), max_amount, max_days, interval)
+            except PromiseRefused as exc:
+                raise click.ClickException(str(exc))
+        promise = dbmod.transact(env.db, work, USER, f"promised payment for {contract_number}")
+        click.echo(f"promised payment of {amount} for {contract_number} until {promise.until}")
+
+    @cli.group("invoice")
+    def invoice_group():
+        """Invoices drawn by the billing run."""
+
+    @invoice_group.command("render")
+    @click.option("--period", default=None)
+    @click.option("--account", default=None)
+    @click.option("--number", type=int, default=None)
+    @click.option("--format", "fmt", type=click.Choice(["pdf", "html", "both"]), default="pdf",
+                  show_default=True)
+    @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+    @click.option("--limit", type=click.IntRange(1), default=None, help="Render at most this many.")
+    @click.pass_obj
+    def render_cmd(env, period, account, number, fmt, out_dir, limit):
+        """Render invoices to files (PDF with reportlab, HTML)."""
+        from . import render
+        os.makedirs(out_dir, exist_ok=True)
+        count = 0
+        started = time.monotonic()
+        with dbmod.connection(env.db) as (conn, tm):
+            billing = app_root(conn)["billing"]
+            if number is not None:
+                chosen = [billing.invoice(number)]
+                if chosen[0] is None:
+                    raise click.ClickException(f"no invoice number {number}")
+            elif period:
+                lo, hi = (period, account or ""), (period, account or "\uffff")
+                chosen = billing.invoices.values(lo, hi)
+            else:
+                raise click.UsageError("give --number or --period")
+            for inv in chosen:
+                if limit is not None and count >= limit:
+                    break
+                base = os.path.join(out_dir, inv.label)
+                if fmt in ("pdf", "both"):
+                    with open(base + ".pdf", "wb") as f:
+                        f.write(render.pdf(inv))
+                if fmt in ("html", "both"):
+                    with open(base + ".html", "w", encoding="utf-8") as f:
+                        f.write(render.html(inv))
+                count += 1
+        seconds = time.monotonic() - started
+        click.echo(f"rendered {count} invoices in {seconds:.2f} s "
+                   f"({count / seconds if seconds else 0:.1f} invoices/s)")
+
+    @cli.group("report")
+    def report_group():
+        """Reports for accountants (on screen, or CSV with --csv)."""
+
+    def _emit(header, rows, csv_path):
+        from .reports import write_csv, write_table
+        if csv_path == "-":
+            write_csv(sys.stdout, header, rows)
+        elif csv_path:
+            with open(csv_path, "w", newline="", encoding="utf-8") as f:
+                write_csv(f, header, rows)
+            click.echo(f"{len(rows)} rows written to {csv_path}")
+        else:
+            write_table(click.echo, header, rows)
+
+    for name, title in (("charges", "Charged and paid per service and tariff."),
+                        ("revenue", "Revenue by tariff.")):
+        def make(name=name):
+            @click.option("--period", required=True)
+            @click.option("--csv", "csv_path", default=None, help="Write CSV here ('-' for stdout).")
+            @click.pass_obj
+            def report(env, period, csv_path):
+                from . import reports
+                _, start, end = _period(period)
+                with dbmod.connection(env.db) as (conn, tm):
+                    root = app_root(conn)
+                    func = reports.charges if name == "charges" else reports.revenue_by_tariff
+                    header, rows = func(root, conn, day_us(start), day_us(end))
+                _emit(header, rows, csv_path)
+            report.__doc__ = title
+            return report
+        report_group.command(name)(make())
+
+    @report_group.command("debtors")
+    @click.option("--csv", "csv_path", default=None, help="Write CSV here ('-' for stdout).")
+    @click.pass_obj
+    def debtors_cmd(env, csv_path):
+        """Accounts below zero."""
+        from . import reports
+        with dbmod.connection(env.db) as (conn, tm):
+            header, rows = reports.debtors(app_root(conn), conn)
+        _emit(header, rows, csv_path)

@@ -1,0 +1,114 @@
+"""Periodic fees of a service for a period, prorated by day.
+
+The period is cut into stretches at every date where something that
+matters changes: the contract's status (suspended days cost the tariff's
+suspended fee, draft and terminated days nothing), the service's start and
+end (``ended`` is the first day not charged), a change of tariff, a new
+tariff version.  Each stretch costs ``fee * days / days in the month``,
+rounded once; a whole month costs exactly the fee.
+"""
+import datetime
+
+from ..tariffs.assign import tariff_for
+from ..tariffs.model import NoTariff, RatedTariff, version_at
+from ..tariffs.rules import days_in_month, prorate, shape
+
+CHARGED_STATES = {"active": "amount", "blocked": "amount", "suspended": "suspended_amount"}
+
+
+def status_changes(contract):
+    """[(date, status)] from the contract's history; the first is its start."""
+    history = getattr(contract, "_history", None)
+    if not history:
+        return [(datetime.date.min, contract.status)]
+    changes = [(datetime.date.min, contract._initial_status())]
+    for us, (_old, new, _reason, _user) in history.items():
+        day = datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date()
+        changes.append((day, new))
+    return changes
+
+
+def _status_on(changes, day):
+    status = changes[0][1]
+    for when, new in changes:
+        if when > day:
+            break
+        status = new
+    return status
+
+
+def _cut_points(service, changes, start, end):
+    points = {start}
+    points.update(d for d, _ in changes if start < d < end)
+    for day in (service.started, service.ended):
+        if day is not None and start < day < end:
+            points.add(day)
+    history = getattr(service, "tariff_history", None)
+    tariffs = {service.tariff} if history is None else set(history.values())
+    if history is not None:
+        points.update(d for d in map(datetime.date.fromordinal, history.keys())
+                      if start < d < end)
+    for tariff in tariffs:
+        if isinstance(tariff, RatedTariff):
+            lo, hi = start.toordinal() + 1, end.toordinal() - 1
+            if lo <= hi:
+                points.update(map(datetime.date.fromordinal, tariff.versions.keys(lo, hi)))
+    return sorted(points)
+
+
+def service_fee(service, contract, kind, start, end):
+    """(lines, period_days) of the fee of *service* for a month or day run;
+    a line is (tariff, version, state, days, base, fee)."""
+    if kind == "month":
+        period_days = days_in_month(start.year, start.month)
+    else:
+        period_days = 1
+    changes = status_changes(contract)
+    points = _cut_points(service, changes, start, end) + [end]
+    groups = {}
+    for here, nxt in zip(points, points[1:]):
+        if service.started is not None and here < service.started:
+            continue
+        if service.ended is not None and here >= service.ended:
+            continue
+        state = "suspended" if service.suspended else _status_on(changes, here)
+        if state not in CHARGED_STATES:
+            continue
+        tariff = tariff_for(service, here)
+        if tariff is None:
+            continue
+        try:
+            version = version_at(tariff, here)
+        except NoTariff:
+            continue
+        fee = version.fee
+        if fee is None or fee.period != kind:
+            continue
+        key = (tariff.name, version.number, state)
+        line = groups.get(key)
+        days = (nxt - here).days
+        if line is None:
+            groups[key] = [tariff, version, state, days, here, fee]
+        else:
+            line[3] += days
+    lines = []
+    for tariff, version, state, days, first_day, fee in groups.values():
+        amount = getattr(fee, CHARGED_STATES[state])
+        base = prorate(amount, days, period_days) if kind == "month" else amount * days
+        lines.append((tariff, version, state, days, base, first_day))
+    return lines, period_days
+
+
+def price_fee(lines, group, kinds=frozenset()):
+    """Discounts and tax of each stretch; returns (base, discount, tax, total).
+    *kinds*: the kinds of the contract's active services (bundles)."""
+    base = discount = tax = total = 0
+    for _tariff, version, _state, _days, line_base, first_day in lines:
+        if not line_base:
+            continue
+        price = shape(line_base, "fee", first_day, group, version.discounts, version.tax, kinds)
+        base += price.base
+        discount += price.discount
+        tax += price.tax
+        total += price.total
+    return base, discount, tax, total

@@ -1,0 +1,124 @@
+"""``portmonet rate``, ``portmonet rerate`` and ``portmonet rating ...``."""
+import datetime
+import sys
+
+import click
+
+from .. import db as dbmod
+from ..money import format_amount
+from . import checks  # noqa: F401  (registers the books check)
+from . import rater
+
+
+def _day_us(day):
+    return int(datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
+               .timestamp() * 1_000_000)
+
+
+def register(cli):
+    # imported here: config.scan() may import this module before portmonet.cli
+    from ..cli import app_root
+
+    @cli.command("rate")
+    @click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+                  help="Usage records per transaction.")
+    @click.option("--once", is_flag=True, help="Stop when the queue is empty.")
+    @click.option("--retry-errors", is_flag=True,
+                  help="Rate the parked records again (after their cause is fixed) and stop.")
+    @click.option("--max-seconds", type=float, default=None, help="Stop after this long.")
+    @click.option("--verbose", "-v", is_flag=True, help="Print every batch.")
+    @click.pass_obj
+    def rate_cmd(env, batch, once, retry_errors, max_seconds, verbose):
+        """Rate usage records from the queue and post their charges (a worker)."""
+        if retry_errors:
+            _retry(env, batch)
+            return
+        echo = (lambda s: click.echo(f"batch: {s}", err=True)) if verbose else None
+        with dbmod.connection(env.db) as (conn, tm):
+            app_root(conn)
+        totals = rater.run(env.db, batch=batch, once=once, max_seconds=max_seconds, echo=echo)
+        click.echo(f"rated {totals['rated']}, parked {totals['parked']}, "
+                   f"skipped {totals['skipped']} in {totals['batches']} batches")
+
+    def _retry(env, batch):
+        rated = parked = 0
+        after = None
+        while True:
+            def one(root):
+                return rater.retry_errors(root, batch, after)
+            stats, last = dbmod.transact(env.db, one, rater.USER, "rate parked records again")
+            rated += stats["rated"]
+            parked += stats["parked"]
+            if last is None:
+                break
+            after = last
+        click.echo(f"rated {rated} parked records; {parked} still cannot be rated")
+
+    @cli.command("rerate")
+    @click.option("--contract", "number", default=None)
+    @click.option("--tariff", default=None)
+    @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+    @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True,
+                  help="First day NOT re-rated.")
+    @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True)
+    @click.pass_obj
+    def rerate_cmd(env, number, tariff, start, end, batch):
+        """Rate the usage of [FROM, TO) of a contract or a tariff again;
+        reverse and repost what changed, and show the difference."""
+        if not number and not tariff:
+            raise click.UsageError("give --contract and/or --tariff")
+        totals = {"records": 0, "changed": 0, "old": 0, "new": 0}
+        after = None
+        while True:
+            def work(root):
+                if number and root.catalog.contracts.get(number) is None:
+                    raise click.ClickException(f"no contract {number!r}")
+                return rater.rerate(root, number, _day_us(start.date()), _day_us(end.date()),
+                                    tariff=tariff, after=after, limit=batch)
+            out = dbmod.transact(env.db, work, rater.USER,
+                                 f"re-rate {number or tariff} {start.date()}..{end.date()}")
+            for source_id, reason in out["failed"]:
+                click.echo(f"not re-rated {source_id}: {reason}", err=True)
+            for name in totals:
+                totals[name] += out[name]
+            if out["last"] is None or out["records"] < batch:
+                break
+            after = out["last"]
+        click.echo(f"{totals['records']} records, {totals['changed']} changed: "
+                   f"{format_amount(totals['old'])} -> {format_amount(totals['new'])} "
+                   f"(difference {format_amount(totals['new'] - totals['old'])})")
+
+    @cli.group("rating")
+    def rating_group():
+        """Rated records and the rating error queue."""
+
+    @rating_group.command("errors")
+    @click.option("--limit", type=int, default=100, show_default=True)
+    @click.pass_obj
+    def errors_cmd(env, limit):
+        """List records that could not be rated, with the reason."""
+        with dbmod.connection(env.db) as (conn, tm):
+            state = app_root(conn)["rating"]
+            click.echo(f"{state.error_count()} parked record(s)")
+            for i, parked in enumerate(state.errors.values()):
+                if i >= limit:
+                    break
+                click.echo(f"{parked.record.source_id}\t{parked.record.kind}\t{parked.record.subject}\t"
+                           f"attempts={parked.attempts}\t{parked.reason}")
+
+    @rating_group.command("show")
+    @click.argument("source_id")
+    @click.pass_obj
+    def show_cmd(env, source_id):
+        """Explain how a usage record was priced."""
+        with dbmod.connection(env.db) as (conn, tm):
+            state = app_root(conn)["rating"]
+            rated = state.find(source_id)
+            if rated is None:
+                parked = state.find_parked(source_id)
+                if parked is None:
+                    click.echo(f"{source_id}: not rated", err=True)
+                    sys.exit(1)
+                click.echo(f"{source_id}: parked: {parked.reason}")
+                return
+            click.echo(rated.explain())

@@ -1,0 +1,205 @@
+"""The rater: usage records from ``root.usage`` into ledger charges.
+
+One batch is one transaction: take records, price each, post its charge
+(cause ``usage:<source id>``), keep the rated record and remove the record
+from the queue -- all committed together.  A crash before the commit leaves
+the batch queued and nothing posted; after it, everything is done; the
+ledger's cause index refuses a second charge either way.
+"""
+import logging
+import time
+
+from ZODB.POSException import ConflictError
+
+from .. import db as dbmod
+from ..ledger.account import now_us
+from ..model.root import get_root
+from ..ops.bulk import prefetch
+from .model import RatedRecord, cause_of, reversal_cause
+from .pricing import RatingError, quote
+
+log = logging.getLogger(__name__)
+USER = "portmonet rate"
+
+
+def _rated(key, record, q, generation=0, previous=None):
+    contract = q.service.__parent__
+    amount = q.price.total
+    return RatedRecord(
+        key=key, record=record, contract=contract.number, account=contract.account.number,
+        service=q.service.__name__, tariff=q.tariff.name, version=q.version.number,
+        zone=q.zone, rule=q.rule, period=q.period, billed=q.billed, counted=q.counted,
+        base=q.price.base, discount=q.price.discount, tax=q.price.tax, amount=amount,
+        cause=cause_of(record.source_id, generation) if amount else None,
+        generation=generation, previous_amount=previous, rated_us=now_us())
+
+
+def _quote(root, state, record):
+    """Price a record without writing anything; RatingError says why not."""
+    try:
+        return quote(root.catalog, record, state.used)
+    except RatingError:
+        raise
+    except ConflictError:
+        raise
+    except Exception as exc:   # bad data the checks did not foresee: park it
+        log.exception("rating %s failed", record.source_id)
+        raise RatingError(f"cannot rate: {type(exc).__name__}: {exc}") from exc
+
+
+def charge(root, state, key, record, q):
+    """Post the charge of a priced record and keep it rated."""
+    rated = _rated(key, record, q)
+    if rated.amount:
+        account = q.service.__parent__.account
+        account.post(-rated.amount, "charge", rated.cause, text=_text(rated), user=USER)
+    state.count_usage(q.counted)
+    state.keep(rated)
+    return rated
+
+
+def _text(rated):
+    return f"{rated.kind} {rated.zone or ''} {rated.rule}".replace("  ", " ")[:120]
+
+
+def _warm(conn, root, items):
+    """Load the services, contracts and accounts of a batch in a few round trips."""
+    catalog = root.catalog
+    services = []
+    for _, record in items:
+        index = catalog.lines if record.kind == "call" else catalog.logins
+        service = index.get(record.subject)
+        if service is not None:
+            services.append(service)
+    prefetch(conn, services)
+    contracts = [s.__parent__ for s in services if s.__parent__ is not None]
+    prefetch(conn, contracts)
+    accounts = [c.account for c in contracts if getattr(c, "account", None) is not None]
+    prefetch(conn, accounts)
+    prefetch(conn, [a.ledger for a in accounts])
+
+
+def rate_batch(root, limit, conn=None):
+    """Rate up to *limit* queued records in the current transaction."""
+    queue, state = root.usage, root["rating"]
+    items = queue.take(limit)
+    if conn is not None and items:
+        _warm(conn, root, items)
+    stats = {"rated": 0, "parked": 0, "skipped": 0, "amount": 0}
+    for key, record in items:
+        if key in state.rated or key in state.errors:
+            stats["skipped"] += 1
+        else:
+            try:
+                q = _quote(root, state, record)
+            except RatingError as exc:
+                state.park(key, record, str(exc))
+                stats["parked"] += 1
+            else:
+                stats["amount"] += charge(root, state, key, record, q).amount
+                stats["rated"] += 1
+        queue.done(key)
+    stats["taken"] = len(items)
+    return stats
+
+
+def retry_errors(root, limit, after=None):
+    """Rate parked records again; returns (stats, last key seen)."""
+    state = root["rating"]
+    stats = {"rated": 0, "parked": 0}
+    last = None
+    for key in list(state.errors.keys(after, None, excludemin=after is not None))[:limit]:
+        last = key
+        parked = state.errors[key]
+        if key in state.rated:
+            state.unpark(key)
+            continue
+        try:
+            q = _quote(root, state, parked.record)
+        except RatingError as exc:
+            state.park(key, parked.record, str(exc))
+            stats["parked"] += 1
+            continue
+        state.unpark(key)
+        charge(root, state, key, parked.record, q)
+        stats["rated"] += 1
+    return stats, last
+
+
+def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, tariff=None,
+           after=None, limit=None):
+    """Rate the records of [start, end) of a contract and/or a tariff again
+    against the tariffs as they are now; a changed price reverses the old
+    charge and posts the new one.  Works on at most *limit* records after
+    the arrival key *after* (callers commit chunk by chunk).  Returns
+    {"records", "changed", "old", "new", "failed", "last"}."""
+    state = root["rating"]
+    records = state.select(start_us, end_us, contract_number, tariff, after, limit)
+    # Give back the allowance these records used so they count again in order.
+    for old in records:
+        state.count_usage(old.counted, -1)
+    out = {"records": len(records), "changed": 0, "old": 0, "new": 0, "failed": [],
+           "last": records[-1].key if records else None}
+    for old in records:
+        try:
+            q = _quote(root, state, old.record)
+        except RatingError as exc:
+            state.count_usage(old.counted)
+            out["failed"].append((old.source_id, str(exc)))
+            out["old"] += old.amount
+            out["new"] += old.amount
+            continue
+        generation = old.generation
+        new_amount = q.price.total
+        if new_amount != old.amount:
+            generation += 1
+            account = root.catalog.accounts.get(old.account)
+            sid = old.source_id
+            if old.amount:
+                account.post(old.amount, "correction", reversal_cause(sid, generation),
+                             text=f"re-rating {sid}: reversal", user=user)
+            if new_amount:
+                account.post(-new_amount, "charge", cause_of(sid, generation),
+                             text=f"re-rating {sid}: {q.rule}"[:120], user=user)
+            out["changed"] += 1
+        state.count_usage(q.counted)
+        state.keep(_rated(old.key, old.record, q, generation, old.amount))
+        out["old"] += old.amount
+        out["new"] += new_amount
+    return out
+
+
+def run(db, batch=500, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10):
+    """The worker loop; returns totals.  ``once`` stops when the queue is empty."""
+    totals = {"rated": 0, "parked": 0, "skipped": 0, "batches": 0, "conflicts": 0}
+    started = time.monotonic()
+    with dbmod.connection(db) as (conn, tm):
+        conflicts = 0
+        while max_seconds is None or time.monotonic() - started < max_seconds:
+            tm.begin()
+            try:
+                root = get_root(conn.root())
+                stats = rate_batch(root, batch, conn)
+                if not stats["taken"]:
+                    tm.abort()
+                    if once:
+                        break
+                    time.sleep(idle)
+                    continue
+                dbmod.commit(tm, USER, f"rate {stats['taken']} usage records")
+            except ConflictError:
+                tm.abort()
+                conflicts += 1
+                totals["conflicts"] += 1
+                if conflicts > attempts:
+                    raise
+                time.sleep(0.05 * conflicts)
+                continue
+            conflicts = 0
+            totals["batches"] += 1
+            for name in ("rated", "parked", "skipped"):
+                totals[name] += stats[name]
+            if echo is not None:
+                echo(stats)
+            conn.cacheGC()
+    return totals

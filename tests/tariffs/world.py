@@ -1,0 +1,48 @@
+"""A small world for rating and billing tests: the sample tariffs and one
+subscriber with Internet, a telephone line and TV."""
+import datetime
+import zoneinfo
+
+from portmonet.model.services import InternetService, TelephoneLine, TvPackage
+from portmonet.model.subscriber import Subscriber
+from portmonet.tariffs.loader import install, load_text, parse_document
+from portmonet.usage import UsageRecord
+
+from tariffs.samples import PLANS
+
+MSK = zoneinfo.ZoneInfo("Europe/Moscow")
+
+
+def us(*args, tz=MSK):
+    return int(datetime.datetime(*args, tzinfo=tz).timestamp() * 1_000_000)
+
+
+def load_plans(root, text=PLANS, replace=False):
+    return install(root, parse_document(load_text(text, "yaml")), replace)
+
+
+def make_contract(root, n=1, balance=100000, credit_limit=0, started=datetime.date(2024, 1, 1),
+                  tv=False, email=None):
+    tariffs = root["tariffs"]
+    sub = root["subscribers"].add_subscriber(
+        Subscriber(f"Ivanov Ivan {n}", email=email or f"ivan{n}@example.net"))
+    contract = sub.new_contract(credit_limit=credit_limit, signed=started)
+    contract.add_service(InternetService(f"ivan{n}", "secret", tariff=tariffs["home"],
+                                         started=started))
+    contract.add_service(TelephoneLine(f"7495100{n:04d}", tariff=tariffs["phone"],
+                                       started=started))
+    if tv:
+        contract.add_service(TvPackage("basic", tariff=tariffs["tv"], started=started))
+    if balance:
+        contract.account.post(balance, "payment", f"opening:{contract.number}", "opening")
+    return contract
+
+
+def call(sid, caller, destination, seconds, start):
+    return UsageRecord(sid, "call", caller, start, start + seconds * 1_000_000,
+                       {"seconds": seconds}, {"destination": destination})
+
+
+def traffic(sid, login, octets_in, octets_out, start, **attrs):
+    return UsageRecord(sid, "traffic", login, start, start + 60_000_000,
+                       {"octets_in": octets_in, "octets_out": octets_out}, attrs)
