@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the system and its tests use (real peers, not mocks).
-SYSTEM_PACKAGES := chromium
+SYSTEM_PACKAGES := chromium fonts-dejavu-core
 DEMO_SUBSCRIBERS ?= 1000
 
 .PHONY: run test install system-packages bench clean-db
@@ -24,7 +24,7 @@ system-packages:
 
 run: install system-packages
 	@mkdir -p zodb/var
-	DEMO_SUBSCRIBERS=$(DEMO_SUBSCRIBERS) $(BIN)/honcho -f Procfile start
+	PYTHONWARNINGS=ignore::UserWarning DEMO_SUBSCRIBERS=$(DEMO_SUBSCRIBERS) $(BIN)/honcho -f Procfile start
 
 test: install system-packages
 	PYTHONWARNINGS=ignore $(BIN)/pytest -q -p no:cacheprovider

@@ -11,6 +11,7 @@ import sys
 import click
 
 from . import db as dbmod
+from .txn import describe
 
 log = logging.getLogger("portmonet")
 
@@ -108,9 +109,13 @@ def init(env, demo):
     """Create the database if new, run pending evolve steps, seed demo data."""
     from . import evolve
     from .model.root import install
+    # Several processes may start on a new database at once (make run):
+    # installing is retried, and the loser finds the winner's root.
     with dbmod.connection(env.db) as (conn, tm):
-        root = install(conn.root())
-        dbmod.commit(tm, "portmonet init", "install the application root")
+        for attempt in tm.attempts(5):
+            with attempt as txn:
+                describe(txn, "portmonet init", "install the application root")
+                root = install(conn.root())
         done = evolve.run(root, tm=tm)
         for name in done:
             click.echo(f"evolved: {name}")

@@ -1,6 +1,6 @@
 """Web views of billing: invoices on demand (PDF/HTML), reports on screen
-and as CSV.  ``permission="view"``: the web feature's security policy
-decides who may see them."""
+and as CSV.  Invoices need ``view``; reports need ``view_reports``
+(accountants, managers, auditors, administrators)."""
 import io
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPNotFound
@@ -30,7 +30,7 @@ def invoice(context, request):
 REPORTS = {"charges", "revenue", "debtors"}
 
 
-@view_config(context=IBilling, name="report", permission="view")
+@view_config(context=IBilling, name="report", permission="view_reports")
 def report(context, request):
     kind = request.params.get("kind", "charges")
     if kind not in REPORTS:
