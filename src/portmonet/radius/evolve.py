@@ -1,0 +1,11 @@
+"""Evolve steps of the RADIUS feature."""
+from ..evolve import step
+
+
+@step("2026-11-25-radius-01-state")
+def add_radius_state(root):
+    """``root.radius``: online sessions, history and rejects."""
+    from .sessions import RadiusState
+    if getattr(root, "radius", None) is None:
+        root.radius = RadiusState()
+        root.radius.__parent__ = root
