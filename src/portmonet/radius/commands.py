@@ -1,5 +1,6 @@
 """``portmonet radius`` and ``portmonet nas ...``."""
 import datetime
+import sys
 
 import click
 
@@ -25,7 +26,13 @@ def register(cli):
         if ctx.invoked_subcommand is None:
             from .server import run
             env = ctx.obj
-            run(env.db, env.settings)
+            settings = env.settings
+
+            def started(server):
+                click.echo(f"portmonet radius: auth on {server.config.bind}:{server.auth_port}, "
+                           f"accounting on {server.config.bind}:{server.acct_port}")
+                sys.stdout.flush()
+            run(env.db, settings, started)
 
     @cli.group("nas")
     def nas_group():

@@ -158,13 +158,6 @@ class RadiusServer:
                 held[1].abort()
                 held[0].close()
 
-    async def serve_forever(self):
-        await self.start()
-        try:
-            await self._stopping.wait()
-        finally:
-            await self.stop()
-
     def request_stop(self):
         self._stopping.set()
 
@@ -471,15 +464,23 @@ def _text(values):
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
-def run(db, settings):
-    """Serve until SIGINT/SIGTERM."""
+def run(db, settings, started=None):
+    """Serve until SIGINT/SIGTERM; ``started(server)`` once the ports are bound."""
     import signal
 
     async def main():
         server = RadiusServer(db, settings)
+        await server.start()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.request_stop)
-        await server.serve_forever()
+        if started is not None:
+            started(server)
+        try:
+            await server._stopping.wait()
+        finally:
+            await server.stop()
+        log.info("radius: stopped (%s)", ", ".join(f"{k}={v}" for k, v in
+                                                    sorted(server.stats.items())))
 
     asyncio.run(main())
