@@ -110,6 +110,13 @@ FILES_MODULES = """
     }}
     chap {{
     }}
+    detail acct_detail {{
+        filename = {dir}/acct.detail
+        escape_filenames = no
+        permissions = 0600
+        header = "%t"
+        locking = no
+    }}
 """
 
 FILES_SERVER = """
@@ -140,7 +147,7 @@ server default {{
     preacct {{
     }}
     accounting {{
-        ok
+        {accounting}
     }}
     post-auth {{
     }}
@@ -158,7 +165,7 @@ class FreeRadius:
     """``freeradius -f`` with a generated configuration; stop() ends it."""
 
     def __init__(self, secret, coa=False, users=None, threads=4, nak_user="nak-me",
-                 refuse_user="refuse-me", require_ma="no"):
+                 refuse_user="refuse-me", require_ma="no", detail=False):
         self.dir = tempfile.mkdtemp(prefix="portmonet-freeradius-")
         self.coa_port = free_udp_port() if coa else None
         self.auth_port = free_udp_port() if users is not None else None
@@ -178,7 +185,8 @@ class FreeRadius:
                     f.write("\t" + ",\n\t".join(reply or ['Service-Type = Framed-User']) + "\n\n")
             open(os.path.join(self.dir, "acct_users"), "w").close()
             conf += FILES_SERVER.format(dir=self.dir, auth_port=self.auth_port,
-                                        acct_port=self.acct_port)
+                                        acct_port=self.acct_port,
+                                        accounting="acct_detail" if detail else "ok")
         with open(os.path.join(self.dir, "radiusd.conf"), "w") as f:
             f.write(conf)
         self.out = open(os.path.join(self.dir, "stdout.log"), "w")

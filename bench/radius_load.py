@@ -1,0 +1,304 @@
+"""RADIUS load: Portmonet's ``portmonet radius`` against FreeRADIUS ``files``.
+
+The same load generator (FreeRADIUS's ``radclient`` in parallel mode, ``-p``)
+sends the same requests to both servers on loopback:
+
+- Access-Requests (PAP, with Message-Authenticator), every one distinct,
+  for ``--users`` logins that exist on both sides (Portmonet: subscribers
+  with a contract, account, tariff with a rate limit and static IP;
+  FreeRADIUS: the ``files`` module with the same passwords and replies);
+- Accounting-Requests: a Start for each of ``--users`` sessions, then
+  Interim-Updates with growing counters (Portmonet commits each one — a
+  session update and a usage record — before it answers; FreeRADIUS writes
+  each to a ``detail`` file, its usual accounting store).
+
+A latency probe (pyrad, one request every few ms) runs beside each load to
+give p50/p99 under load.  Portmonet's database holds ``--subscribers`` seeded
+subscribers (``portmonet seed``) plus the bench users, on a real ZEO server.
+
+    .venv/bin/python bench/radius_load.py --subscribers 20000 --users 5000 \\
+        --requests 20000 --parallel 64 --processes 2
+
+Prints requests/s for each side and the ratio.
+"""
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(HERE)
+sys.path.insert(0, PROJECT)
+sys.path.insert(0, os.path.join(PROJECT, "tests"))
+
+from conftest import BIN, ZeoServer, run_portmonet  # noqa: E402
+from tests.radius.freeradius import FreeRadius  # noqa: E402
+
+SECRET = "bench-secret"
+RADCLIENT = shutil.which("radclient")
+
+
+def free_udp_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def login(i):
+    return f"bench{i:07d}"
+
+
+def password(i):
+    return f"pw-{i * 7919 % 1000003:07d}"
+
+
+def ip(i):
+    return f"10.{64 + i // 65536 % 64}.{i // 256 % 256}.{i % 256}"
+
+
+# -- the Portmonet side -----------------------------------------------------
+
+def build_database(zeo, ini, subscribers, users):
+    t = time.time()
+    run_portmonet("init", ini=ini, timeout=3600)
+    if subscribers:
+        run_portmonet("seed", "--subscribers", str(subscribers), ini=ini, timeout=24 * 3600)
+    seeded = time.time() - t
+    from portmonet import crypto
+    from portmonet.db import transact
+    from portmonet.model.services import InternetService
+    from portmonet.model.simple import Tariff
+    from portmonet.model.subscriber import Subscriber
+    from portmonet.radius.nas import Nas, add_nas
+    crypto.configure(crypto.DEMO_KEY)
+    db = zeo.open_db()
+
+    def setup(root):
+        add_nas(root, Nas("bench-nas", "127.0.0.1", SECRET, "mikrotik"))
+        tariff = root["tariffs"].add("bench", Tariff("bench", "Bench 20M"))
+        tariff.rate_limit = "10M/20M"
+
+    transact(db, setup, "bench", "NAS and tariff")
+    for lo in range(0, users, 2000):
+        def add(root, lo=lo):
+            tariff = root["tariffs"]["bench"]
+            for i in range(lo, min(lo + 2000, users)):
+                sub = root["subscribers"].add_subscriber(Subscriber(f"Bench User {i}"))
+                contract = sub.new_contract()
+                contract.add_service(InternetService(login(i), password(i), ip(i), tariff=tariff))
+                contract.account.post(100000, "payment", f"bench:{i}")
+        transact(db, add, "bench", f"bench users from {lo}")
+    db.close()
+    return seeded, time.time() - t
+
+
+def start_portmonet(ini, processes):
+    procs = []
+    for n in range(processes):
+        log = open(f"{ini}.{n}.log", "w+")
+        procs.append((subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", ini, "radius"],
+                                       stdout=log, stderr=subprocess.STDOUT), log))
+    deadline = time.time() + 60
+    for proc, log in procs:
+        while "portmonet radius: auth on" not in open(log.name).read():
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(open(log.name).read())
+            time.sleep(0.1)
+    return procs
+
+
+def stop_portmonet(procs):
+    for proc, log in procs:
+        proc.terminate()
+    for proc, log in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+# -- the load ---------------------------------------------------------------
+
+def write_file(path, packets):
+    with open(path, "w") as f:
+        f.write("\n".join(packets))
+
+
+def auth_packets(users, requests):
+    return [f'User-Name = "{login(i % users)}"\nUser-Password = "{password(i % users)}"\n'
+            f"NAS-IP-Address = 127.0.0.1\nMessage-Authenticator = 0x00\n"
+            for i in range(requests)]
+
+
+def acct_packets(users, requests, status, round_no=1):
+    out = []
+    for i in range(requests):
+        u = i % users
+        r = round_no + i // users
+        lines = [f"Acct-Status-Type = {status}", f'User-Name = "{login(u)}"',
+                 f'Acct-Session-Id = "b{u:07d}"', "NAS-IP-Address = 127.0.0.1",
+                 f"Framed-IP-Address = {ip(u)}"]
+        if status != "Start":
+            lines += [f"Acct-Input-Octets = {r * 1_000_000}", f"Acct-Output-Octets = {r * 5_000_000}",
+                      f"Acct-Session-Time = {r * 60}"]
+        out.append("\n".join(lines) + "\n")
+    return out
+
+
+def radclient_run(path, port, command, parallel):
+    t = time.perf_counter()
+    proc = subprocess.run([RADCLIENT, "-q", "-s", "-p", str(parallel), "-r", "3", "-t", "3",
+                           "-f", path, f"127.0.0.1:{port}", command, SECRET],
+                          capture_output=True, text=True, timeout=1800)
+    elapsed = time.perf_counter() - t
+    summary = {}
+    for line in (proc.stdout + proc.stderr).splitlines():
+        key, _, value = line.strip().partition(":")
+        if value.strip().isdigit():
+            summary[key.strip()] = int(value)
+    return elapsed, summary
+
+
+class Probe:
+    """Sends one request every *interval* s while the load runs; latencies in ms."""
+
+    def __init__(self, port, kind, users, interval=0.005):
+        self.port, self.kind, self.users, self.interval = port, kind, users, interval
+        self.latencies = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self):
+        from pyrad.packet import AcctPacket, AuthPacket
+        from portmonet.radius import dictionary
+        d = dictionary()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(2)
+            n = 0
+            while not self._stop.is_set():
+                n += 1
+                u = n % self.users
+                if self.kind == "auth":
+                    pkt = AuthPacket(secret=SECRET.encode(), dict=d, User_Name=login(u))
+                    pkt["User-Password"] = pkt.PwCrypt(password(u))
+                    pkt.add_message_authenticator()
+                else:
+                    pkt = AcctPacket(secret=SECRET.encode(), dict=d, User_Name=login(u))
+                    pkt["Acct-Status-Type"] = "Interim-Update"
+                    pkt["Acct-Session-Id"] = f"probe{u:07d}"
+                    pkt["Acct-Input-Octets"] = n
+                pkt.id = n % 256
+                raw = pkt.RequestPacket()
+                t = time.perf_counter()
+                s.sendto(raw, ("127.0.0.1", self.port))
+                try:
+                    while True:
+                        data, _ = s.recvfrom(4096)
+                        if data[1] == pkt.id:
+                            break
+                    self.latencies.append((time.perf_counter() - t) * 1000)
+                except socket.timeout:
+                    self.latencies.append(2000.0)
+                time.sleep(self.interval)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join(5)
+
+    def summary(self):
+        if len(self.latencies) < 2:
+            return "n/a"
+        q = statistics.quantiles(self.latencies, n=100)
+        return f"p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms ({len(self.latencies)} probes)"
+
+
+def measure(label, port_auth, port_acct, users, requests, parallel, tmp):
+    results = {}
+    auth_file = os.path.join(tmp, "auth.txt")
+    write_file(auth_file, auth_packets(users, requests))
+    with Probe(port_auth, "auth", users) as probe:
+        elapsed, summary = radclient_run(auth_file, port_auth, "auth", parallel)
+    results["auth"] = (requests / elapsed, summary, probe.summary())
+    start_file = os.path.join(tmp, "start.txt")
+    write_file(start_file, acct_packets(users, users, "Start"))
+    elapsed_s, summary_s = radclient_run(start_file, port_acct, "acct", parallel)
+    results["acct-start"] = (users / elapsed_s, summary_s, "")
+    interim_file = os.path.join(tmp, "interim.txt")
+    write_file(interim_file, acct_packets(users, requests, "Interim-Update"))
+    with Probe(port_acct, "acct", users) as probe:
+        elapsed, summary = radclient_run(interim_file, port_acct, "acct", parallel)
+    results["acct-interim"] = (requests / elapsed, summary, probe.summary())
+    for kind, (rate, summary, lat) in results.items():
+        print(f"  {label:10s} {kind:13s} {rate:9.0f} req/s  {summary}  {lat}", flush=True)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--subscribers", type=int, default=20000,
+                        help="seeded subscribers in Portmonet's database (besides --users)")
+    parser.add_argument("--users", type=int, default=5000, help="logins the load uses")
+    parser.add_argument("--requests", type=int, default=20000, help="requests per measurement")
+    parser.add_argument("--parallel", type=int, default=64, help="radclient -p")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="portmonet radius processes sharing the ports (SO_REUSEPORT)")
+    parser.add_argument("--batch", type=int, default=200, help="radius.batch")
+    parser.add_argument("--threads", type=int, default=4, help="FreeRADIUS worker threads")
+    args = parser.parse_args()
+    if RADCLIENT is None:
+        sys.exit("radclient not found: apt-get install -y freeradius-utils freeradius")
+    tmp = tempfile.mkdtemp(prefix="portmonet-bench-radius-")
+    print(f"radclient -p {args.parallel}; {args.requests} requests per run; {args.users} users; "
+          f"{args.subscribers} seeded subscribers; {args.processes} portmonet radius process(es); "
+          f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    zeo = ZeoServer(tmp)
+    try:
+        auth_port, acct_port = free_udp_port(), free_udp_port()
+        ini = zeo.ini(os.path.join(tmp, "bench.ini"), radius_bind="127.0.0.1",
+                      radius_auth_port=auth_port, radius_acct_port=acct_port,
+                      radius_reuse_port="true", radius_batch=args.batch,
+                      radius_cache_size=max(100000, args.users * 12))
+        seeded, built = build_database(zeo, ini, args.subscribers, args.users)
+        print(f"database built in {built:.0f} s (seeding {seeded:.0f} s)", flush=True)
+        procs = start_portmonet(ini, args.processes)
+        try:
+            # Warm the caches once (as a running server would be), then measure.
+            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users))
+            radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel)
+            ours = measure("portmonet", auth_port, acct_port, args.users, args.requests,
+                           args.parallel, tmp)
+        finally:
+            stop_portmonet(procs)
+        users = [(login(i), password(i), ["Service-Type = Framed-User",
+                                          f"Framed-IP-Address = {ip(i)}",
+                                          'Mikrotik-Rate-Limit = "10M/20M"',
+                                          "Acct-Interim-Interval = 300"])
+                 for i in range(args.users)]
+        fr = FreeRadius(SECRET, users=users, threads=args.threads, detail=True)
+        try:
+            theirs = measure("freeradius", fr.auth_port, fr.acct_port, args.users,
+                             args.requests, args.parallel, tmp)
+        finally:
+            fr.stop()
+    finally:
+        zeo.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ratio portmonet / freeradius:")
+    for kind in ours:
+        print(f"  {kind:13s} {ours[kind][0] / theirs[kind][0]:6.1%}")
+
+
+if __name__ == "__main__":
+    main()
