@@ -18,12 +18,11 @@ import socket
 import time
 
 import transaction
-from pyrad import packet as rp
 from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
 from ..model.root import get_root
-from . import accounting, coa, dictionary
+from . import accounting, codec, coa, dictionary
 from .interfaces import INas
 from .nas import NasTable
 from .policy import authorize
@@ -82,6 +81,7 @@ class RadiusServer:
         self.db = db
         self.config = Config(settings)
         self.dict = dictionary()
+        self.encoder = codec.AttributeEncoder(self.dict)
         self.table = NasTable()
         self.limited = _Limited()
         self.rejects = collections.deque()
@@ -222,53 +222,58 @@ class RadiusServer:
         finally:
             tm.abort()
 
+    def _decode(self, nas, data, addr, code, port_name):
+        try:
+            req = codec.decode(data)
+        except codec.CodecError as exc:
+            self._drop(nas, addr, f"malformed ({exc})")
+            return None
+        if req.code != code:
+            self._drop(nas, addr, f"code {req.code} on the {port_name} port")
+            return None
+        req.secret = nas.secret
+        return req
+
     def _auth_one(self, root, data, addr):
         nas = self._lookup_nas(addr, "Access-Request")
         if nas is None:
             return None
-        try:
-            pkt = rp.AuthPacket(packet=data, secret=nas.secret, dict=self.dict)
-        except Exception as exc:
-            self._drop(nas, addr, f"malformed ({exc})")
+        req = self._decode(nas, data, addr, codec.ACCESS_REQUEST, "auth")
+        if req is None:
             return None
-        if pkt.code != rp.AccessRequest:
-            self._drop(nas, addr, f"code {pkt.code} on the auth port")
-            return None
-        if not pkt.message_authenticator:
+        if not req.message_authenticator:
             self._drop(nas, addr, "no Message-Authenticator (BlastRADIUS, CVE-2024-3596)")
             return None
-        if not pkt.verify_message_authenticator():
+        if not req.verify_message_authenticator():
             self._drop(nas, addr, "bad Message-Authenticator: wrong secret?")
             return None
-        cache_key = (addr, pkt.id, pkt.authenticator)
+        cache_key = (addr, req.id, req.authenticator)
         cached = self.reply_cache.get(cache_key)
         if cached is not None:
             self.stats["auth_duplicate"] += 1
             return cached[1]
         request = {
-            "login": _text(pkt.get(1)),
-            "mac": _text(pkt.get(31)),
-            "port_id": _text(pkt.get(87)),
-            "circuit_id": _text(pkt.get((3561, 1))),
+            "login": req.text(1),
+            "mac": req.text(31),
+            "port_id": req.text(87),
+            "circuit_id": req.text((3561, 1)),
         }
-        decision = authorize(root, pkt, nas, request, self.config.interim_interval,
+        decision = authorize(root, req, nas, request, self.config.interim_interval,
                              root.radius.online_count)
-        reply = pkt.CreateReply()
         if decision.ok:
-            reply.code = rp.AccessAccept
-            for name, value in decision.attributes:
-                reply.AddAttribute(name, value)
+            code = codec.ACCESS_ACCEPT
+            attributes = self.encoder.encode_all(decision.attributes)
             self.stats["accept"] += 1
         else:
-            reply.code = rp.AccessReject
-            reply.AddAttribute("Reply-Message",
-                               decision.reason if decision.public else "authentication failed")
+            code = codec.ACCESS_REJECT
+            attributes = self.encoder.encode(
+                "Reply-Message", decision.reason if decision.public else "authentication failed")
             self.stats["reject"] += 1
             log.info("radius: reject %s from %s: %s", request["login"], nas.name, decision.reason)
         if decision.recorded and decision.service is not None:
             detail = " ".join(f"{k}={v}" for k, v in request.items() if v and k != "login")
             self.rejects.append((request["login"], decision.reason, nas.name, detail, now_us()))
-        raw = reply.ReplyPacket()
+        raw = codec.encode_reply(code, req.id, req.authenticator, nas.secret, attributes)
         self.reply_cache[cache_key] = (time.monotonic() + 10, raw)
         return raw
 
@@ -280,26 +285,22 @@ class RadiusServer:
             nas = self._lookup_nas(addr, "Accounting-Request")
             if nas is None:
                 continue
-            try:
-                pkt = rp.AcctPacket(packet=data, secret=nas.secret, dict=self.dict)
-            except Exception as exc:
-                self._drop(nas, addr, f"malformed ({exc})")
+            req = self._decode(nas, data, addr, codec.ACCOUNTING_REQUEST, "accounting")
+            if req is None:
                 continue
-            if pkt.code != rp.AccountingRequest:
-                self._drop(nas, addr, f"code {pkt.code} on the accounting port")
-                continue
-            if not pkt.VerifyAcctRequest():
+            if not req.verify_accounting_authenticator():
                 self._drop(nas, addr, "bad Request Authenticator: wrong secret?")
                 continue
-            if pkt.message_authenticator and not pkt.verify_message_authenticator():
+            if req.message_authenticator and not req.verify_message_authenticator():
                 self._drop(nas, addr, "bad Message-Authenticator")
                 continue
             try:
-                record = accounting.parse(pkt, received)
+                record = accounting.parse(req, received)
             except accounting.AcctError as exc:
                 self._drop(nas, addr, str(exc))
                 continue
-            reply = pkt.CreateReply().ReplyPacket()
+            reply = codec.encode_reply(codec.ACCOUNTING_RESPONSE, req.id, req.authenticator,
+                                       nas.secret, message_authenticator=False)
             self.acct_queue.append(AcctItem(nas.name, record, reply, addr))
         if self.acct_queue:
             self._acct_wake.set()
@@ -455,13 +456,6 @@ class RadiusServer:
                 tm.abort()
         except ConflictError:
             tm.abort()
-
-
-def _text(values):
-    if not values:
-        return ""
-    value = values[0]
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def run(db, settings, started=None):
