@@ -153,17 +153,33 @@ def acct_packets(users, requests, status, round_no=1):
     return out
 
 
-def radclient_run(path, port, command, parallel):
+CLIENTS = 1
+
+
+def radclient_run(path, port, command, parallel, clients=None):
+    """Run *clients* radclients at once, each on its share of the packets in
+    *path*; returns (seconds, summed summary)."""
+    clients = clients or CLIENTS
+    with open(path) as f:
+        packets = f.read().split("\n\n")
+    paths = []
+    for n in range(clients):
+        part = f"{path}.{n}"
+        write_file(part, [p.strip() + "\n" for p in packets[n::clients] if p.strip()])
+        paths.append(part)
     t = time.perf_counter()
-    proc = subprocess.run([RADCLIENT, "-q", "-s", "-p", str(parallel), "-r", "3", "-t", "3",
-                           "-f", path, f"127.0.0.1:{port}", command, SECRET],
-                          capture_output=True, text=True, timeout=1800)
+    procs = [subprocess.Popen([RADCLIENT, "-q", "-s", "-p", str(parallel), "-r", "3", "-t", "3",
+                               "-f", part, f"127.0.0.1:{port}", command, SECRET],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for part in paths]
+    outputs = [proc.communicate(timeout=1800)[0] for proc in procs]
     elapsed = time.perf_counter() - t
     summary = {}
-    for line in (proc.stdout + proc.stderr).splitlines():
-        key, _, value = line.strip().partition(":")
-        if value.strip().isdigit():
-            summary[key.strip()] = int(value)
+    for text in outputs:
+        for line in text.splitlines():
+            key, _, value = line.strip().partition(":")
+            if value.strip().isdigit() and key.strip() in ("Accepted", "Rejected", "Lost"):
+                summary[key.strip()] = summary.get(key.strip(), 0) + int(value)
     return elapsed, summary
 
 
@@ -252,15 +268,19 @@ def main():
     parser.add_argument("--users", type=int, default=5000, help="logins the load uses")
     parser.add_argument("--requests", type=int, default=20000, help="requests per measurement")
     parser.add_argument("--parallel", type=int, default=64, help="radclient -p")
+    parser.add_argument("--clients", type=int, default=1,
+                        help="radclient processes at once (each -p --parallel)")
     parser.add_argument("--processes", type=int, default=1,
                         help="portmonet radius processes sharing the ports (SO_REUSEPORT)")
     parser.add_argument("--batch", type=int, default=200, help="radius.batch")
     parser.add_argument("--threads", type=int, default=4, help="FreeRADIUS worker threads")
     args = parser.parse_args()
+    global CLIENTS
+    CLIENTS = args.clients
     if RADCLIENT is None:
         sys.exit("radclient not found: apt-get install -y freeradius-utils freeradius")
     tmp = tempfile.mkdtemp(prefix="portmonet-bench-radius-")
-    print(f"radclient -p {args.parallel}; {args.requests} requests per run; {args.users} users; "
+    print(f"{args.clients} x radclient -p {args.parallel}; {args.requests} requests per run; {args.users} users; "
           f"{args.subscribers} seeded subscribers; {args.processes} portmonet radius process(es); "
           f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
     zeo = ZeoServer(tmp)
