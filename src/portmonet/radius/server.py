@@ -15,6 +15,7 @@ import collections
 import concurrent.futures
 import logging
 import socket
+import threading
 import time
 
 import transaction
@@ -47,6 +48,7 @@ class Config:
         self.interim_interval = int(get("radius.interim_interval", 300))
         self.stale_intervals = int(get("radius.stale_intervals", 3))
         self.batch = int(get("radius.batch", 200))
+        self.acct_workers = int(get("radius.acct_workers", 2))
         self.cache_size = int(get("radius.cache_size", 200_000))
         self.reuse_port = _bool(get("radius.reuse_port", "false"))
         self.coa_poll = float(get("radius.coa_poll", 1.0))
@@ -87,7 +89,11 @@ class RadiusServer:
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
         self.reply_cache = {}
+        # CoA and housekeeping on one thread; accounting on acct_workers
+        # threads, so one batch is applied while another one commits.
         self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="radius-db")
+        self.acct_executor = concurrent.futures.ThreadPoolExecutor(
+            self.config.acct_workers, thread_name_prefix="radius-acct")
         self.stats = collections.Counter()
         self.auth_sock = self.acct_sock = None
         self._tasks = []
@@ -95,12 +101,13 @@ class RadiusServer:
         db.setCacheSize(self.config.cache_size)
         self._conns = {}
 
-    # -- connections: one per thread's job, never shared -------------------
+    # -- connections: one per (job, thread), never shared between threads --
     def _conn(self, name):
-        held = self._conns.get(name)
+        key = (name, threading.get_ident())
+        held = self._conns.get(key)
         if held is None:
             tm = transaction.TransactionManager()
-            held = self._conns[name] = (self.db.open(transaction_manager=tm), tm)
+            held = self._conns[key] = (self.db.open(transaction_manager=tm), tm)
         return held
 
     def _root(self, name):
@@ -133,7 +140,8 @@ class RadiusServer:
         loop.add_reader(self.acct_sock, self._acct_readable)
         self.coa_sender = await coa.CoaSender.open(self.config.bind, timeout=self.config.coa_timeout)
         self._tasks = [asyncio.ensure_future(f()) for f in
-                       (self._acct_worker, self._coa_worker, self._maintenance)]
+                       [self._acct_worker] * self.config.acct_workers +
+                       [self._coa_worker, self._maintenance]]
         log.info("radius: auth on %s:%s, accounting on %s:%s, %d NAS(es)", self.config.bind,
                  self.auth_port, self.config.bind, self.acct_port, len(self.table.by_address))
 
@@ -147,16 +155,13 @@ class RadiusServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.coa_sender.close()
-        await loop.run_in_executor(self.executor, self._close_conns, "acct", "coa")
-        self.executor.shutdown(wait=True)
-        self._close_conns("auth")
-
-    def _close_conns(self, *names):
-        for name in names:
-            held = self._conns.pop(name, None)
-            if held is not None:
-                held[1].abort()
-                held[0].close()
+        for executor in (self.executor, self.acct_executor):
+            await loop.run_in_executor(None, executor.shutdown, True)
+        # Every thread is idle now: their connections may be closed from here.
+        for conn, tm in self._conns.values():
+            tm.abort()
+            conn.close()
+        self._conns.clear()
 
     def request_stop(self):
         self._stopping.set()
@@ -308,14 +313,15 @@ class RadiusServer:
     async def _acct_worker(self):
         loop = asyncio.get_running_loop()
         while True:
-            await self._acct_wake.wait()
-            self._acct_wake.clear()
-            while self.acct_queue:
-                n = min(self.config.batch, len(self.acct_queue))
-                batch = [self.acct_queue.popleft() for _ in range(n)]
-                done = await loop.run_in_executor(self.executor, self._apply_acct, batch)
-                for item in done:           # committed: now it may be acknowledged
-                    self._send(self.acct_sock, item.reply, item.addr)
+            if not self.acct_queue:
+                self._acct_wake.clear()
+                await self._acct_wake.wait()
+                continue
+            n = min(self.config.batch, len(self.acct_queue))
+            batch = [self.acct_queue.popleft() for _ in range(n)]
+            done = await loop.run_in_executor(self.acct_executor, self._apply_acct, batch)
+            for item in done:               # committed: now it may be acknowledged
+                self._send(self.acct_sock, item.reply, item.addr)
 
     def _apply_acct(self, batch):
         """Apply a batch in one transaction (retried on conflict); returns
@@ -324,7 +330,6 @@ class RadiusServer:
             root, tm = self._root("acct")
             try:
                 done = self._apply_items(root, batch)
-                self._write_rejects(root)
                 txn = tm.get()
                 txn.setUser(USER)
                 txn.note(f"accounting: {len(done)} request(s)")
@@ -361,25 +366,27 @@ class RadiusServer:
             done.append(item)
         return done
 
-    def _write_rejects(self, root):
-        while self.rejects:
-            login, reason, nas, detail, when = self.rejects.popleft()
-            root.radius.record_reject(login, reason, nas, detail, when)
-
     def _flush_rejects(self):
+        """Record the rejects decided since the last call (a log for staff:
+        written every couple of seconds, never on the request path)."""
         if not self.rejects:
             return
-        root, tm = self._root("acct")
-        try:
-            pending = list(self.rejects)
-            self._write_rejects(root)
-            txn = tm.get()
-            txn.setUser(USER)
-            txn.note(f"radius: {len(pending)} reject(s) recorded")
-            tm.commit()
-        except ConflictError:
-            tm.abort()
-            self.rejects.extendleft(reversed(pending))
+        pending = []
+        while self.rejects:
+            pending.append(self.rejects.popleft())
+        for _ in range(3):
+            root, tm = self._root("rejects")
+            try:
+                for login, reason, nas, detail, when in pending:
+                    root.radius.record_reject(login, reason, nas, detail, when)
+                txn = tm.get()
+                txn.setUser(USER)
+                txn.note(f"radius: {len(pending)} reject(s) recorded")
+                tm.commit()
+                return
+            except ConflictError:
+                tm.abort()
+        log.warning("radius: %d reject record(s) lost to conflicts", len(pending))
 
     # -- CoA / Disconnect ----------------------------------------------------
     async def _coa_worker(self):
