@@ -87,14 +87,24 @@ def test_session_already_gone_counts_as_done(nas_side):
     assert state == "sent" and "session already gone" in result, result
 
 
-def test_no_answer_is_a_visible_failure(radius):
-    server, db = radius
+def test_no_answer_is_a_visible_failure_then_retried(nas_side):
+    server, db, fr = nas_side
     from .conftest import free_port
     transact(db, lambda r: setattr(r["equipment"]["bras1"], "coa_port", free_port()), "t", "t")
     start(server, "alice", "S-silent")
     key = transact(db, lambda r: request_disconnect(r, "alice", "debt", "billing").key, "t", "t")
     state, result, attempts = settled(db, key)
     assert state == "failed" and result == "bras1: no answer" and attempts == 1
+    assert "Disconnect-Request" not in fr.received()
+
+    # The NAS is reachable again and the retry is due: it goes out and is ACKed.
+    def due_now(root):
+        root["equipment"]["bras1"].coa_port = fr.coa_port
+        root.outbox.keys[key].next_try_us = 0
+    transact(db, due_now, "t", "retry now")
+    assert wait_for(lambda: message(db, key)[0] == "sent", 15), message(db, key)
+    assert message(db, key)[1] == "bras1: ACK"
+    assert 'Acct-Session-Id = "S-silent"' in fr.received()
 
 
 def test_nothing_sent_when_the_decision_is_rolled_back(nas_side):

@@ -53,6 +53,8 @@ class Config:
         self.reuse_port = _bool(get("radius.reuse_port", "false"))
         self.coa_poll = float(get("radius.coa_poll", 1.0))
         self.coa_timeout = float(get("radius.coa_timeout", 2.0))
+        # With several processes on the same ports only one drains the outbox.
+        self.send_coa = _bool(get("radius.send_coa", "true"))
 
 
 class _Limited:
@@ -140,8 +142,8 @@ class RadiusServer:
         loop.add_reader(self.acct_sock, self._acct_readable)
         self.coa_sender = await coa.CoaSender.open(self.config.bind, timeout=self.config.coa_timeout)
         self._tasks = [asyncio.ensure_future(f()) for f in
-                       [self._acct_worker] * self.config.acct_workers +
-                       [self._coa_worker, self._maintenance]]
+                       [self._acct_worker] * self.config.acct_workers + [self._maintenance] +
+                       ([self._coa_worker] if self.config.send_coa else [])]
         log.info("radius: auth on %s:%s, accounting on %s:%s, %d NAS(es)", self.config.bind,
                  self.auth_port, self.config.bind, self.acct_port, len(self.table.by_address))
 
