@@ -22,7 +22,6 @@ subscribers (``portmonet seed``) plus the bench users, on a real ZEO server.
 Prints requests/s for each side and the ratio.
 """
 import argparse
-import asyncio
 import os
 import shutil
 import socket
@@ -92,7 +91,10 @@ def build_database(zeo, ini, subscribers, users):
             for i in range(lo, min(lo + 2000, users)):
                 sub = root["subscribers"].add_subscriber(Subscriber(f"Bench User {i}"))
                 contract = sub.new_contract()
-                contract.add_service(InternetService(login(i), password(i), ip(i), tariff=tariff))
+                service = InternetService(login(i), password(i), ip(i), tariff=tariff)
+                # The load re-authenticates logins whose sessions are open.
+                service.max_sessions = 1000
+                contract.add_service(service)
                 contract.account.post(100000, "payment", f"bench:{i}")
         transact(db, add, "bench", f"bench users from {lo}")
     db.close()
@@ -240,24 +242,48 @@ class Probe:
         return f"p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms ({len(self.latencies)} probes)"
 
 
-def measure(label, port_auth, port_acct, users, requests, parallel, tmp):
-    results = {}
-    auth_file = os.path.join(tmp, "auth.txt")
-    write_file(auth_file, auth_packets(users, requests))
-    with Probe(port_auth, "auth", users) as probe:
-        elapsed, summary = radclient_run(auth_file, port_auth, "auth", parallel)
-    results["auth"] = (requests / elapsed, summary, probe.summary())
-    start_file = os.path.join(tmp, "start.txt")
-    write_file(start_file, acct_packets(users, users, "Start"))
-    elapsed_s, summary_s = radclient_run(start_file, port_acct, "acct", parallel)
-    results["acct-start"] = (users / elapsed_s, summary_s, "")
-    interim_file = os.path.join(tmp, "interim.txt")
-    write_file(interim_file, acct_packets(users, requests, "Interim-Update"))
-    with Probe(port_acct, "acct", users) as probe:
-        elapsed, summary = radclient_run(interim_file, port_acct, "acct", parallel)
-    results["acct-interim"] = (requests / elapsed, summary, probe.summary())
-    for kind, (rate, summary, lat) in results.items():
-        print(f"  {label:10s} {kind:13s} {rate:9.0f} req/s  {summary}  {lat}", flush=True)
+def run_auth(label, port, users, requests, parallel, tmp):
+    path = os.path.join(tmp, f"auth-{label}.txt")
+    write_file(path, auth_packets(users, requests))
+    with Probe(port, "auth", users) as probe:
+        elapsed, summary = radclient_run(path, port, "auth", parallel)
+    return requests / elapsed, summary, probe.summary()
+
+
+def run_acct(label, port, users, requests, parallel, tmp, round_no):
+    path = os.path.join(tmp, f"interim-{label}.txt")
+    write_file(path, acct_packets(users, requests, "Interim-Update", round_no))
+    with Probe(port, "acct", users) as probe:
+        elapsed, summary = radclient_run(path, port, "acct", parallel)
+    return requests / elapsed, summary, probe.summary()
+
+
+def run_start(label, port, users, parallel, tmp):
+    path = os.path.join(tmp, f"start-{label}.txt")
+    write_file(path, acct_packets(users, users, "Start"))
+    elapsed, summary = radclient_run(path, port, "acct", parallel)
+    return users / elapsed, summary, ""
+
+
+def compare(sides, users, requests, parallel, rounds, tmp):
+    """Alternate the two servers round by round (the machine's load moves
+    under us), keep every figure, report the median per side."""
+    results = {label: {"auth": [], "acct-start": [], "acct-interim": []} for label in sides}
+    for label, (auth_port, acct_port) in sides.items():
+        results[label]["acct-start"].append(run_start(label, acct_port, users, parallel, tmp))
+    for r in range(rounds):
+        for label, (auth_port, acct_port) in sides.items():
+            got = run_auth(label, auth_port, users, requests, parallel, tmp)
+            results[label]["auth"].append(got)
+            print(f"  round {r + 1} {label:10s} auth         {got[0]:8.0f} req/s {got[1]} {got[2]}",
+                  flush=True)
+        for label, (auth_port, acct_port) in sides.items():
+            # Interims carry counters that grow by round: new traffic each time.
+            got = run_acct(label, acct_port, users, requests, parallel, tmp,
+                           1 + r * (requests // users + 1))
+            results[label]["acct-interim"].append(got)
+            print(f"  round {r + 1} {label:10s} acct-interim {got[0]:8.0f} req/s {got[1]} {got[2]}",
+                  flush=True)
     return results
 
 
@@ -274,6 +300,7 @@ def main():
                         help="portmonet radius processes sharing the ports (SO_REUSEPORT)")
     parser.add_argument("--batch", type=int, default=200, help="radius.batch")
     parser.add_argument("--threads", type=int, default=4, help="FreeRADIUS worker threads")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side")
     args = parser.parse_args()
     global CLIENTS
     CLIENTS = args.clients
@@ -292,32 +319,34 @@ def main():
                       radius_cache_size=max(100000, args.users * 12))
         seeded, built = build_database(zeo, ini, args.subscribers, args.users)
         print(f"database built in {built:.0f} s (seeding {seeded:.0f} s)", flush=True)
-        procs = start_portmonet(ini, args.processes)
-        try:
-            # Warm the caches once (as a running server would be), then measure.
-            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users))
-            radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel)
-            ours = measure("portmonet", auth_port, acct_port, args.users, args.requests,
-                           args.parallel, tmp)
-        finally:
-            stop_portmonet(procs)
         users = [(login(i), password(i), ["Service-Type = Framed-User",
                                           f"Framed-IP-Address = {ip(i)}",
                                           'Mikrotik-Rate-Limit = "10M/20M"',
                                           "Acct-Interim-Interval = 300"])
                  for i in range(args.users)]
+        procs = start_portmonet(ini, args.processes)
         fr = FreeRadius(SECRET, users=users, threads=args.threads, detail=True)
         try:
-            theirs = measure("freeradius", fr.auth_port, fr.acct_port, args.users,
-                             args.requests, args.parallel, tmp)
+            # Warm the caches once (as a running server would be), then measure.
+            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users))
+            radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel)
+            sides = {"portmonet": (auth_port, acct_port),
+                     "freeradius": (fr.auth_port, fr.acct_port)}
+            results = compare(sides, args.users, args.requests, args.parallel, args.rounds, tmp)
         finally:
             fr.stop()
+            stop_portmonet(procs)
     finally:
         zeo.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("ratio portmonet / freeradius:")
-    for kind in ours:
-        print(f"  {kind:13s} {ours[kind][0] / theirs[kind][0]:6.1%}")
+    print("median requests/s (portmonet / freeradius = ratio):")
+    for kind in ("auth", "acct-start", "acct-interim"):
+        ours = statistics.median(x[0] for x in results["portmonet"][kind])
+        theirs = statistics.median(x[0] for x in results["freeradius"][kind])
+        print(f"  {kind:13s} {ours:8.0f} / {theirs:8.0f} = {ours / theirs:6.1%}")
+    for kind in ("auth", "acct-interim"):
+        for label in results:
+            print(f"  latency {label:10s} {kind:13s} last round: {results[label][kind][-1][2]}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,10 @@ class Config:
         self.interim_interval = int(get("radius.interim_interval", 300))
         self.stale_intervals = int(get("radius.stale_intervals", 3))
         self.batch = int(get("radius.batch", 200))
-        self.acct_workers = int(get("radius.acct_workers", 2))
+        # More than one worker only pays when commits do not collide: today
+        # every usage record lands in the last bucket of root.usage.pending,
+        # so two writers conflict on most commits (see docs/radius.md).
+        self.acct_workers = int(get("radius.acct_workers", 1))
         self.cache_size = int(get("radius.cache_size", 200_000))
         self.reuse_port = _bool(get("radius.reuse_port", "false"))
         self.coa_poll = float(get("radius.coa_poll", 1.0))
