@@ -102,10 +102,19 @@ def build_database(zeo, ini, subscribers, users):
 
 
 def start_portmonet(ini, processes):
+    """The first process takes accounting and the outbox; the others only
+    authorize (one accounting writer: see docs/radius.md)."""
     procs = []
+    with open(ini) as f:
+        text = f.read()
     for n in range(processes):
+        path = ini
+        if n:
+            path = f"{ini}.{n}.ini"
+            with open(path, "w") as f:
+                f.write(text.rstrip("\n") + "\nradius.accounting = false\nradius.send_coa = false\n")
         log = open(f"{ini}.{n}.log", "w+")
-        procs.append((subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", ini, "radius"],
+        procs.append((subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", path, "radius"],
                                        stdout=log, stderr=subprocess.STDOUT), log))
     deadline = time.time() + 60
     for proc, log in procs:

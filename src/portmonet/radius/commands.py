@@ -29,8 +29,9 @@ def register(cli):
             settings = env.settings
 
             def started(server):
+                acct = f"{server.config.bind}:{server.acct_port}" if server.acct_port else "off"
                 click.echo(f"portmonet radius: auth on {server.config.bind}:{server.auth_port}, "
-                           f"accounting on {server.config.bind}:{server.acct_port}")
+                           f"accounting on {acct}")
                 sys.stdout.flush()
             run(env.db, settings, started)
 

@@ -13,6 +13,7 @@ stale sessions.  Nothing blocks the loop on a commit.
 import asyncio
 import collections
 import concurrent.futures
+import gc
 import logging
 import socket
 import threading
@@ -56,8 +57,10 @@ class Config:
         self.reuse_port = _bool(get("radius.reuse_port", "false"))
         self.coa_poll = float(get("radius.coa_poll", 1.0))
         self.coa_timeout = float(get("radius.coa_timeout", 2.0))
-        # With several processes on the same ports only one drains the outbox.
+        # With several processes on the same ports only one drains the outbox
+        # and (see acct_workers) only one should take accounting.
         self.send_coa = _bool(get("radius.send_coa", "true"))
+        self.accounting = _bool(get("radius.accounting", "true"))
 
 
 class _Limited:
@@ -138,17 +141,20 @@ class RadiusServer:
         self._acct_wake = asyncio.Event()
         self.refresh_nases()
         self.auth_sock = self._socket(self.config.auth_port)
-        self.acct_sock = self._socket(self.config.acct_port)
         self.auth_port = self.auth_sock.getsockname()[1]
-        self.acct_port = self.acct_sock.getsockname()[1]
         loop.add_reader(self.auth_sock, self._auth_readable)
-        loop.add_reader(self.acct_sock, self._acct_readable)
+        self.acct_port = None
+        if self.config.accounting:
+            self.acct_sock = self._socket(self.config.acct_port)
+            self.acct_port = self.acct_sock.getsockname()[1]
+            loop.add_reader(self.acct_sock, self._acct_readable)
         self.coa_sender = await coa.CoaSender.open(self.config.bind, timeout=self.config.coa_timeout)
         self._tasks = [asyncio.ensure_future(f()) for f in
-                       [self._acct_worker] * self.config.acct_workers + [self._maintenance] +
+                       [self._acct_worker] * (self.config.acct_workers if self.config.accounting
+                                              else 0) + [self._maintenance] +
                        ([self._coa_worker] if self.config.send_coa else [])]
-        log.info("radius: auth on %s:%s, accounting on %s:%s, %d NAS(es)", self.config.bind,
-                 self.auth_port, self.config.bind, self.acct_port, len(self.table.by_address))
+        log.info("radius: auth on %s:%s, accounting on %s, %d NAS(es)", self.config.bind,
+                 self.auth_port, self.acct_port or "(off)", len(self.table.by_address))
 
     async def stop(self):
         loop = asyncio.get_running_loop()
@@ -477,6 +483,10 @@ def run(db, settings, started=None):
     async def main():
         server = RadiusServer(db, settings)
         await server.start()
+        # Persistent objects in a large cache make full cyclic-GC passes long
+        # pauses for every request in flight; collect far less often.
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 1000)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.request_stop)
