@@ -110,6 +110,11 @@ FILES_MODULES = """
     }}
     chap {{
     }}
+    mschap {{
+        use_mppe = yes
+        require_encryption = no
+        require_strong = no
+    }}
     detail acct_detail {{
         filename = {dir}/acct.detail
         escape_filenames = no
@@ -133,6 +138,7 @@ server default {{
     }}
     authorize {{
         files
+        mschap
         pap
         chap
     }}
@@ -142,6 +148,9 @@ server default {{
         }}
         Auth-Type CHAP {{
             chap
+        }}
+        Auth-Type MS-CHAP {{
+            mschap
         }}
     }}
     preacct {{

@@ -67,6 +67,7 @@ def parse(packet, received_us=None):
 def _open(root, nas, rec):
     start_us = rec["when_us"] - rec["seconds"] * 1_000_000
     session = Session(nas.name, rec["session_id"], rec["login"], start_us)
+    session.__parent__ = nas
     session.framed_ip = rec["framed_ip"]
     session.mac = rec["mac"]
     session.port_id = rec["port_id"]

@@ -76,7 +76,8 @@ def register(cli):
     @click.argument("name")
     @click.pass_obj
     def nas_remove(env, name):
-        """Remove a NAS (its session history goes with it)."""
+        """Remove a NAS; its open sessions leave the online index (their
+        history stays in root.radius.history)."""
         from .interfaces import INas
 
         def remove(root):

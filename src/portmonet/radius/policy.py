@@ -22,14 +22,17 @@ import datetime
 
 from ..catalog import normalize
 from ..ledger.account import now_us
+from . import mschap
 
 UNITS = {"k": 1_000, "K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
 
 
 class Decision:
-    __slots__ = ("ok", "reason", "attributes", "service", "recorded", "public")
+    __slots__ = ("ok", "reason", "attributes", "service", "recorded", "public", "raw")
 
-    def __init__(self, ok, reason="", attributes=(), service=None, recorded=True, public=True):
+    def __init__(self, ok, reason="", attributes=(), service=None, recorded=True, public=True,
+                 raw=b""):
+        self.raw = raw               # encoded attributes to append (MS-CHAP answers)
         self.ok = ok
         self.reason = reason
         self.attributes = list(attributes)
@@ -38,8 +41,8 @@ class Decision:
         self.public = public         # may go to the subscriber in Reply-Message
 
 
-def reject(reason, service=None, recorded=True, public=True):
-    return Decision(False, reason, service=service, recorded=recorded, public=public)
+def reject(reason, service=None, recorded=True, public=True, raw=b""):
+    return Decision(False, reason, service=service, recorded=recorded, public=public, raw=raw)
 
 
 def parse_rate(text):
@@ -128,12 +131,17 @@ def clear_password(service):
 
 
 def check_password(packet, service):
-    """PAP or CHAP against the service's password; *packet* is a
-    :class:`portmonet.radius.codec.Request` with its NAS's secret."""
+    """PAP, CHAP or MS-CHAP v1/v2 against the service's password; *packet*
+    is a :class:`portmonet.radius.codec.Request` with its NAS's secret.
+    Returns (ok, reason if not, encoded attributes for the reply)."""
     clear = clear_password(service)
     if clear is None:
-        return False, "no password set"
-    return packet.password_matches(clear)
+        return False, "no password set", b""
+    if mschap.CHAP_CHALLENGE in packet:
+        ok, why, pairs = mschap.verify(packet, service.login, clear)
+        return ok, why, mschap.encode_vendor(pairs)
+    ok, why = packet.password_matches(clear)
+    return ok, why, b""
 
 
 def authorize(root, packet, nas, request, interim_interval=300, online_count=None):
@@ -148,9 +156,9 @@ def authorize(root, packet, nas, request, interim_interval=300, online_count=Non
     service = root.catalog.logins.get(login)
     if service is None:
         return reject("unknown login", recorded=False, public=False)
-    ok, why = check_password(packet, service)
+    ok, why, raw = check_password(packet, service)
     if not ok:
-        return reject(why, service, public=False)
+        return reject(why, service, public=False, raw=raw)
     if not service.active:
         return reject("service ended or suspended", service)
     contract = service.__parent__
@@ -184,7 +192,8 @@ def authorize(root, packet, nas, request, interim_interval=300, online_count=Non
             attrs += walled_garden_attributes(garden, nas.vendor)
             if interim_interval:
                 attrs.append(("Acct-Interim-Interval", interim_interval))
-            return Decision(True, "walled garden: " + reason, attrs, service)
+            return Decision(True, "walled garden: " + reason, attrs, service, raw=raw)
         return reject(reason, service)
     return Decision(True, "", service_attributes(service, nas.vendor, max(available, 0),
-                                                 interim_interval), service, recorded=False)
+                                                 interim_interval), service, recorded=False,
+                    raw=raw)

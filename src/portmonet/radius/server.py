@@ -278,12 +278,13 @@ class RadiusServer:
                              root.radius.online_count)
         if decision.ok:
             code = codec.ACCESS_ACCEPT
-            attributes = self.encoder.encode_all(decision.attributes)
+            attributes = self.encoder.encode_all(decision.attributes) + decision.raw
             self.stats["accept"] += 1
         else:
             code = codec.ACCESS_REJECT
             attributes = self.encoder.encode(
-                "Reply-Message", decision.reason if decision.public else "authentication failed")
+                "Reply-Message", decision.reason if decision.public else "authentication failed"
+            ) + decision.raw
             self.stats["reject"] += 1
             log.info("radius: reject %s from %s: %s", request["login"], nas.name, decision.reason)
         if decision.recorded and decision.service is not None:

@@ -26,7 +26,7 @@ def octets(low, gigawords):
 @implementer(ISession)
 class Session(Persistent):
     __name__ = None          # Acct-Session-Id
-    __parent__ = None        # not a traversal child; nas is kept by name
+    __parent__ = None        # the Nas (sessions live in its ``sessions``)
     stop_us = 0
     terminate_cause = ""
     framed_ip = ""
