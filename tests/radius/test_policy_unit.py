@@ -93,3 +93,22 @@ def test_codec_request_used_by_policy_rejects_bad_chap(root):
     req.secret = b"s"
     d = policy.authorize(root, req, NasEntry(nas), {"login": "k1"})
     assert not d.ok and d.reason == "wrong CHAP password" and not d.public
+
+
+def test_session_id_reused_after_nas_restart(root):
+    nas, tariff = setup(root)
+    now = now_us()
+
+    def rec(status, sid, login, when, octets=0):
+        return {"status": status, "when_us": when, "session_id": sid, "login": login,
+                "octets_in": octets, "octets_out": 0, "seconds": 0, "framed_ip": "", "mac": "",
+                "port_id": "", "cause": 0}
+    accounting.apply(root, nas, rec(accounting.START, "0001", "x", now - 10**9))
+    accounting.apply(root, nas, rec(accounting.STOP, "0001", "x", now - 10**8, 500))
+    accounting.apply(root, nas, rec(accounting.STOP, "0001", "x", now - 10**8, 500))   # repeated
+    accounting.apply(root, nas, rec(accounting.ON, "", "", now - 10**7))
+    accounting.apply(root, nas, rec(accounting.START, "0001", "y", now))   # id reused, other login
+    assert nas.sessions["0001"].login == "y" and nas.sessions["0001"].online
+    old = nas.sessions[f"0001@{now - 10**9}"]
+    assert old.login == "x" and not old.online and old.octets_in == 500
+    assert [s.login for s in root.radius.online_for("y")] == ["y"]

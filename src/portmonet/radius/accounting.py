@@ -133,10 +133,16 @@ def apply(root, nas, rec):
             close(root, nas, session, rec["when_us"], cause)
         return
     session = nas.sessions.get(rec["session_id"])
-    if session is not None and session.login != rec["login"]:
+    if session is not None and session.login != rec["login"] and session.online:
         raise AcctError(f"Acct-Session-Id {rec['session_id']} belongs to {session.login}")
     if status == START:
         if session is None:
+            _open(root, nas, rec)
+        elif not session.online and rec["when_us"] > session.stop_us:
+            # A NAS that restarted reuses its session ids: keep the closed
+            # session under an archive key and open the new one.
+            nas.sessions[f"{session.session_id}@{session.start_us}"] = nas.sessions.pop(
+                session.session_id)
             _open(root, nas, rec)
         return
     if session is None:                  # the Start was lost: open it now
