@@ -51,7 +51,10 @@ def test_start_interim_stop_with_gigawords(radius):
     assert [r.quantities for r in records] == [
         {"octets_in": (1 << 32) + 100, "octets_out": 5000, "seconds": 60},
         {"octets_in": 200, "octets_out": 4000, "seconds": 60}]
-    assert [r.source_id for r in records] == ["radius:bras1:S1:1", "radius:bras1:S1:2"]
+    ids = [r.source_id.split(":") for r in records]
+    assert [i[2:] for i in ids] == [["bras1", "S1", "1"], ["bras1", "S1", "2"]]
+    assert [i[0] for i in ids] == ["radius", "radius"] and int(ids[0][1]) < int(ids[1][1])
+    assert int(ids[1][1]) == records[1].end_us
     assert records[0].attrs["ip"] == "10.0.0.5"
 
 

@@ -107,8 +107,12 @@ def _emit_usage(root, nas, session, since_us):
     if not any(quantities.values()):
         return
     session.records += 1
+    # The time first: the records of one batch then land in one bucket of
+    # the queue's ``seen`` index instead of one bucket each (a retried packet
+    # makes no record at all, so the id need not be computable from it alone).
     record = UsageRecord(
-        f"radius:{nas.name}:{session.session_id}:{session.records}", "traffic",
+        f"radius:{session.last_us:016d}:{nas.name}:{session.session_id}:{session.records}",
+        "traffic",
         session.login, since_us, session.last_us, quantities,
         {"nas": nas.name, "session_id": session.session_id, "ip": session.framed_ip})
     root.usage.enqueue(record)
