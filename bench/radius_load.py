@@ -337,8 +337,12 @@ def main():
         fr = FreeRadius(SECRET, users=users, threads=args.threads, detail=True)
         try:
             # Warm the caches once (as a running server would be), then measure.
-            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users))
-            radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel)
+            # Several clients (source ports) so SO_REUSEPORT spreads the
+            # warm-up over every process.
+            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users * 2))
+            for _ in range(2):
+                radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel,
+                              clients=max(4, 4 * args.processes))
             sides = {"portmonet": (auth_port, acct_port),
                      "freeradius": (fr.auth_port, fr.acct_port)}
             results = compare(sides, args.users, args.requests, args.parallel, args.rounds, tmp)
