@@ -112,3 +112,23 @@ def test_session_id_reused_after_nas_restart(root):
     old = nas.sessions[f"0001@{now - 10**9}"]
     assert old.login == "x" and not old.online and old.octets_in == 500
     assert [s.login for s in root.radius.online_for("y")] == ["y"]
+
+
+def test_queries_for_the_web(root):
+    from portmonet.radius import queries
+    nas, tariff = setup(root)
+    nas.access_point = "POP-1"
+    now = now_us()
+
+    def rec(status, sid, login, octets):
+        return {"status": status, "when_us": now, "session_id": sid, "login": login,
+                "octets_in": octets, "octets_out": 2 * octets, "seconds": 60, "framed_ip": "",
+                "mac": "", "port_id": "", "cause": 1}
+    accounting.apply(root, nas, rec(accounting.START, "a", "u1", 0))
+    accounting.apply(root, nas, rec(accounting.STOP, "a", "u1", 100))
+    accounting.apply(root, nas, rec(accounting.INTERIM, "b", "u1", 5))
+    assert [s.session_id for s in queries.online_by_nas(root)["n1"]] == ["b"]
+    assert queries.traffic_of(root, "u1") == {"octets_in": 105, "octets_out": 210,
+                                              "seconds": 120, "sessions": 2}
+    assert queries.traffic_by_access_point(root) == {
+        "POP-1": {"octets_in": 105, "octets_out": 210, "sessions": 2}}
