@@ -86,8 +86,8 @@ def test_wrong_secret_dropped(radius):
 
 def test_unknown_nas_dropped_then_known_after_nas_add(radius):
     server, db = radius
-    # 127.0.0.2 is not registered: radclient sends from it with -i? No: bind via a
-    # second loopback address by sending to the server from 127.0.0.2.
+    # 127.0.0.2 is not registered; radclient cannot pick its source address,
+    # so this one packet is sent with pyrad from a socket bound to it.
     import socket
     from pyrad.packet import AuthPacket
     from portmonet.radius import dictionary
