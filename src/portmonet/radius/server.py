@@ -127,7 +127,8 @@ class RadiusServer:
     def _socket(self, port):
         family = socket.AF_INET6 if ":" in self.config.bind else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # No SO_REUSEADDR: on Linux it would let a second server bind the same
+        # UDP port by mistake and take part of the traffic.
         if self.config.reuse_port:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
