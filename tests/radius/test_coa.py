@@ -70,7 +70,7 @@ def test_coa_carries_new_speed(nas_side):
     assert "Packet-Type = CoA-Request" in got and 'Mikrotik-Rate-Limit = "50M/100M"' in got
 
 
-def test_nak_recorded_and_retried_later(nas_side):
+def test_nak_recorded_with_error_cause(nas_side):
     server, db, fr = nas_side
     start(server, "refused", "S-nak")
     key = transact(db, lambda r: request_disconnect(r, "refused", "debt", "billing").key,
