@@ -167,16 +167,17 @@ def acct_packets(users, requests, status, round_no=1):
 CLIENTS = 1
 
 
-def radclient_run(path, port, command, parallel, clients=None):
+def radclient_run(path, port, command, parallel, clients=None, split=True):
     """Run *clients* radclients at once, each on its share of the packets in
-    *path*; returns (seconds, summed summary)."""
+    *path* (or each on all of them); returns (seconds, summed summary)."""
     clients = clients or CLIENTS
     with open(path) as f:
         packets = f.read().split("\n\n")
     paths = []
     for n in range(clients):
         part = f"{path}.{n}"
-        write_file(part, [p.strip() + "\n" for p in packets[n::clients] if p.strip()])
+        share = packets[n::clients] if split else packets
+        write_file(part, [p.strip() + "\n" for p in share if p.strip()])
         paths.append(part)
     t = time.perf_counter()
     procs = [subprocess.Popen([RADCLIENT, "-q", "-s", "-p", str(parallel), "-r", "3", "-t", "3",
@@ -337,12 +338,12 @@ def main():
         fr = FreeRadius(SECRET, users=users, threads=args.threads, detail=True)
         try:
             # Warm the caches once (as a running server would be), then measure.
-            # Several clients (source ports) so SO_REUSEPORT spreads the
-            # warm-up over every process.
-            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users * 2))
-            for _ in range(2):
-                radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel,
-                              clients=max(4, 4 * args.processes))
+            # SO_REUSEPORT picks the process by the client's source port: send
+            # every login from several clients so that each process has
+            # every login in its cache (as after some minutes of service).
+            write_file(os.path.join(tmp, "warm.txt"), auth_packets(args.users, args.users))
+            radclient_run(os.path.join(tmp, "warm.txt"), auth_port, "auth", args.parallel,
+                          clients=4 * args.processes, split=False)
             sides = {"portmonet": (auth_port, acct_port),
                      "freeradius": (fr.auth_port, fr.acct_port)}
             results = compare(sides, args.users, args.requests, args.parallel, args.rounds, tmp)
