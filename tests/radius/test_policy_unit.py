@@ -132,3 +132,18 @@ def test_queries_for_the_web(root):
                                               "seconds": 120, "sessions": 2}
     assert queries.traffic_by_access_point(root) == {
         "POP-1": {"octets_in": 105, "octets_out": 210, "sessions": 2}}
+
+
+def test_books_check_sees_broken_online_index(root, conn):
+    from portmonet.ops.check import check_books
+    nas, tariff = setup(root)
+    accounting.apply(root, nas, {"status": accounting.START, "when_us": now_us(),
+                                 "session_id": "c1", "login": "u", "octets_in": 0,
+                                 "octets_out": 0, "seconds": 0, "framed_ip": "", "mac": "",
+                                 "port_id": "", "cause": 0})
+    report = check_books(root, conn)
+    assert report.ok and report.counts["radius_online"] == 1
+    del root.radius.online[("u", "n1", "c1")]
+    report = check_books(root, conn)
+    assert not report.ok
+    assert any("missing from root.radius.online" in p for p in report.problems)

@@ -6,7 +6,7 @@ import click
 
 from .. import db as dbmod
 from ..cli import app_root
-from . import evolve  # noqa: F401  registers the evolve step
+from . import check, evolve  # noqa: F401  register the books check and the evolve step
 
 
 def _when(us):

@@ -1,5 +1,6 @@
 """Evolve steps of the RADIUS feature."""
 from ..evolve import step
+from . import check  # noqa: F401  registers the books check
 
 
 @step("2026-11-25-radius-01-state")
