@@ -115,3 +115,17 @@ def test_unknown_nas_dropped_then_known_after_nas_add(radius):
     assert reply.code == 2 and pkt.VerifyReply(reply, data, enforce_ma=True)
     # Cisco gets its AV-pairs for the same tariff.
     assert any("police(10000000)" in v for v in reply["Cisco-AVPair"])
+
+
+def test_cache_warming_at_start(zeo_db):
+    from .conftest import ServerThread, make_subscriber
+    transact(zeo_db, lambda r: [add_nas(r, Nas("w", "127.0.0.1", SECRET)),
+                                [make_subscriber(r, f"w{i}", "pw") for i in range(1203)]],
+             "test", "logins")
+    server = ServerThread(zeo_db, radius_warm="true")
+    try:
+        assert wait_for(lambda: server.server.stats["warmed"] == 1203, 30), server.server.stats
+        rc, out = radclient(server.auth_port, "auth", access("w7", "pw"))
+        assert "Access-Accept" in out, out
+    finally:
+        server.stop()

@@ -27,7 +27,7 @@ from ..model.root import get_root
 from . import accounting, codec, coa, dictionary
 from .interfaces import INas
 from .nas import NasTable
-from .policy import authorize
+from .policy import authorize, clear_password
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,9 @@ class Config:
         # With several processes on the same ports only one drains the outbox
         # and (see acct_workers) only one should take accounting.
         self.send_coa = _bool(get("radius.send_coa", "true"))
+        # Load every login's service, contract and account into the cache at
+        # start, in slices between requests, instead of on first use.
+        self.warm = _bool(get("radius.warm", "false"))
         self.accounting = _bool(get("radius.accounting", "true"))
 
 
@@ -153,6 +156,7 @@ class RadiusServer:
         self._tasks = [asyncio.ensure_future(f()) for f in
                        [self._acct_worker] * (self.config.acct_workers if self.config.accounting
                                               else 0) + [self._maintenance] +
+                       ([self._warm] if self.config.warm else []) +
                        ([self._coa_worker] if self.config.send_coa else [])]
         log.info("radius: auth on %s:%s, accounting on %s, %d NAS(es)", self.config.bind,
                  self.auth_port, self.acct_port or "(off)", len(self.table.by_address))
@@ -438,6 +442,28 @@ class RadiusServer:
             except ConflictError:
                 tm.abort()
 
+    # -- cache warming -------------------------------------------------------
+    async def _warm(self, slice_size=500):
+        """Touch what an Access-Request reads, for every login, a slice per
+        loop turn so requests keep being answered meanwhile."""
+        after = None
+        while True:
+            root, tm = self._root("auth")
+            try:
+                tree = root.catalog.logins.tree
+                keys = list(tree.keys(min=after, excludemin=after is not None)[:slice_size]) \
+                    if after is not None else list(tree.keys()[:slice_size])
+                for login in keys:
+                    _touch(tree[login])
+                self.stats["warmed"] += len(keys)
+            finally:
+                tm.abort()
+            if len(keys) < slice_size:
+                log.info("radius: cache warmed with %d login(s)", self.stats["warmed"])
+                return
+            after = keys[-1]
+            await asyncio.sleep(0)
+
     # -- housekeeping --------------------------------------------------------
     async def _maintenance(self):
         loop = asyncio.get_running_loop()
@@ -476,6 +502,17 @@ class RadiusServer:
                 tm.abort()
         except ConflictError:
             tm.abort()
+
+
+def _touch(service):
+    """Load what the policy reads of a service (and decrypt its password)."""
+    getattr(service.tariff, "rate_limit", None)
+    contract = service.__parent__
+    if contract is not None:
+        getattr(contract, "status", None)
+        if contract.account is not None:
+            getattr(contract.account, "available", None)
+    clear_password(service)
 
 
 def run(db, settings, started=None):
