@@ -147,3 +147,16 @@ def test_books_check_sees_broken_online_index(root, conn):
     report = check_books(root, conn)
     assert not report.ok
     assert any("missing from root.radius.online" in p for p in report.problems)
+
+
+def test_licence_fee_paid_until(root):
+    import datetime
+    nas, tariff = setup(root)
+    service = make_subscriber(root, "f1", "pw", tariff=tariff)
+    contract = service.__parent__
+    assert decide(root, nas, "f1", "pw").ok                      # not set: no check
+    contract.fee_paid_until = datetime.date.today()
+    assert decide(root, nas, "f1", "pw").ok
+    contract.fee_paid_until = datetime.date.today() - datetime.timedelta(days=1)
+    d = decide(root, nas, "f1", "pw")
+    assert not d.ok and d.reason.startswith("licence fee unpaid since")

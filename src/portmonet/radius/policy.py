@@ -16,7 +16,9 @@ without a change here:
   inclusive; outside them access is refused.
 
 And on the account: ``promised_until_us`` (a promised payment lets a debtor
-in until then).
+in until then); on the contract: ``fee_paid_until`` (a date: the licence fee
+is paid up to it; when the billing feature sets it and it has passed, access
+is refused).
 """
 import datetime
 
@@ -178,6 +180,9 @@ def authorize(root, packet, nas, request, interim_interval=300, online_count=Non
     count = online_count(login, service.max_sessions) if online_count else 0
     if count >= service.max_sessions:
         return reject(f"simultaneous sessions limit {service.max_sessions} reached", service)
+    paid_until = getattr(contract, "fee_paid_until", None)
+    if paid_until is not None and paid_until < datetime.date.today():
+        return reject(f"licence fee unpaid since {paid_until.isoformat()}", service)
     account = contract.account
     available = account.available if account is not None else 0
     promised = account is not None and getattr(account, "promised_until_us", 0) > now_us()
