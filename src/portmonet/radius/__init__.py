@@ -1,0 +1,22 @@
+"""RADIUS: authorization and accounting for NASes, CoA and Disconnect.
+
+``portmonet radius`` (see :mod:`.server`) answers Access-Requests from the
+NAS registry (:mod:`.nas`) with the policy of :mod:`.policy`, records
+accounting in sessions (:mod:`.sessions`, :mod:`.accounting`) and carries out
+the outbox channel ``radius`` (:mod:`.coa`).
+"""
+import os
+
+DICTIONARY_DIR = os.path.join(os.path.dirname(__file__), "dictionaries")
+DICTIONARY = os.path.join(DICTIONARY_DIR, "dictionary")
+
+_dictionary = None
+
+
+def dictionary():
+    """The project's dictionary (parsed once per process)."""
+    global _dictionary
+    if _dictionary is None:
+        from pyrad.dictionary import Dictionary
+        _dictionary = Dictionary(DICTIONARY)
+    return _dictionary

@@ -1,0 +1,135 @@
+"""``portmonet radius`` and ``portmonet nas ...``."""
+import datetime
+import sys
+
+import click
+
+from .. import db as dbmod
+from ..cli import app_root
+from . import check, evolve  # noqa: F401  register the books check and the evolve step
+
+
+def _when(us):
+    if not us:
+        return "-"
+    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
+def register(cli):
+
+    @cli.group("radius", invoke_without_command=True)
+    @click.pass_context
+    def radius_group(ctx):
+        """Serve RADIUS authorization and accounting and send CoA/Disconnect
+        (without a subcommand); look at sessions and rejects."""
+        if ctx.invoked_subcommand is None:
+            from .server import run
+            env = ctx.obj
+            settings = env.settings
+
+            def started(server):
+                acct = f"{server.config.bind}:{server.acct_port}" if server.acct_port else "off"
+                click.echo(f"portmonet radius: auth on {server.config.bind}:{server.auth_port}, "
+                           f"accounting on {acct}")
+                sys.stdout.flush()
+            run(env.db, settings, started)
+
+    @cli.group("nas")
+    def nas_group():
+        """Network access servers (RADIUS clients)."""
+
+    @nas_group.command("add")
+    @click.argument("name")
+    @click.argument("address")
+    @click.argument("secret")
+    @click.option("--vendor", default="generic", show_default=True,
+                  type=click.Choice(["generic", "mikrotik", "cisco"]))
+    @click.option("--coa-port", type=click.IntRange(1, 65535), default=None,
+                  help="Where the NAS listens for CoA/Disconnect (default radius.coa_port).")
+    @click.option("--access-point", default="", help="Where it stands (site, POP).")
+    @click.pass_obj
+    def nas_add(env, name, address, secret, vendor, coa_port, access_point):
+        """Register a NAS; its secret is kept encrypted."""
+        from .nas import Nas, NasError, add_nas
+
+        def add(root):
+            add_nas(root, Nas(name, address, secret, vendor, coa_port=coa_port,
+                              access_point=access_point))
+        try:
+            dbmod.transact(env.db, add, "portmonet nas", f"add NAS {name}")
+        except (NasError, ValueError) as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"NAS {name} ({address}, {vendor}) added")
+
+    @nas_group.command("list")
+    @click.pass_obj
+    def nas_list(env):
+        """NASes: name, address, vendor, CoA port, online sessions."""
+        from .nas import nases
+        with dbmod.connection(env.db) as (conn, tm):
+            for nas in nases(app_root(conn)):
+                click.echo(f"{nas.name}\t{nas.address}\t{nas.vendor}\t"
+                           f"{nas.coa_port or 'default'}\t{len(nas.online)} online")
+
+    @nas_group.command("remove")
+    @click.argument("name")
+    @click.pass_obj
+    def nas_remove(env, name):
+        """Remove a NAS; its open sessions leave the online index (their
+        history stays in root.radius.history)."""
+        from .interfaces import INas
+
+        def remove(root):
+            nas = root["equipment"].get(name)
+            if nas is None or not INas.providedBy(nas):
+                raise click.ClickException(f"no NAS named {name!r}")
+            for session in list(nas.online.values()):
+                root.radius.closed(session)
+            root["equipment"].remove(name)
+        dbmod.transact(env.db, remove, "portmonet nas", f"remove NAS {name}")
+        click.echo(f"NAS {name} removed")
+
+    _register_tools(radius_group)
+
+
+def _register_tools(group):
+    """``portmonet radius sessions|rejects|kick``."""
+
+    @group.command("sessions")
+    @click.argument("login")
+    @click.option("--limit", default=20, show_default=True)
+    @click.pass_obj
+    def sessions_cmd(env, login, limit):
+        """A login's sessions, newest first, with traffic."""
+        with dbmod.connection(env.db) as (conn, tm):
+            for s in app_root(conn).radius.sessions_of(login)[:limit]:
+                click.echo(f"{s.nas}\t{s.session_id}\t{_when(s.start_us)}\t{_when(s.stop_us)}\t"
+                           f"{s.framed_ip or '-'}\tin={s.octets_in}\tout={s.octets_out}\t"
+                           f"{'online' if s.online else s.terminate_cause}")
+
+    @group.command("rejects")
+    @click.argument("login")
+    @click.option("--limit", default=20, show_default=True)
+    @click.pass_obj
+    def rejects_cmd(env, login, limit):
+        """Why a login was refused access, newest first."""
+        with dbmod.connection(env.db) as (conn, tm):
+            for us, reason, nas, detail in app_root(conn).radius.rejects_of(login, limit):
+                click.echo(f"{_when(us)}\t{nas}\t{reason}\t{detail}")
+
+    @group.command("kick")
+    @click.argument("login")
+    @click.option("--reason", default="kicked by staff", show_default=True)
+    @click.option("--coa", "action", flag_value="coa", help="Send a CoA with the current "
+                  "speed instead of disconnecting.")
+    @click.option("--disconnect", "action", flag_value="disconnect", default=True)
+    @click.pass_obj
+    def kick_cmd(env, login, reason, action):
+        """Queue a Disconnect (or CoA) for a login's online sessions."""
+        from .coa import request
+
+        def queue(root):
+            return request(root, action, login, reason, "portmonet kick").key
+        key = dbmod.transact(env.db, queue, "portmonet kick", f"{action} {login}: {reason}")
+        click.echo(f"queued {action} for {login} ({key})")

@@ -1,0 +1,118 @@
+"""The real ``portmonet`` commands: ``nas add/list/remove`` and the
+``portmonet radius`` process, which survives malformed packets."""
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from portmonet.db import transact
+from portmonet.model.root import install
+
+from .conftest import SECRET, access, free_port, make_subscriber, radclient, wait_for
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+from conftest import BIN, run_portmonet  # noqa: E402  (the project's fixtures module)
+
+
+@pytest.fixture
+def process(zeo_server, tmp_path):
+    ports = {"radius_bind": "127.0.0.1", "radius_auth_port": free_port(),
+             "radius_acct_port": free_port()}
+    ini = zeo_server.ini(tmp_path / "radius.ini", **ports)
+    run_portmonet("init", ini=ini)
+    db = zeo_server.open_db()
+    transact(db, lambda r: make_subscriber(r, "alice", "alice-pw"), "test", "subscriber")
+    db.close()
+    yield ini, ports
+
+
+def start_server(ini):
+    log = open(os.path.join(os.path.dirname(ini), "radius.log"), "w+")
+    proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", ini, "radius"],
+                            stdout=log, stderr=subprocess.STDOUT)
+    return proc, log
+
+
+def stop_server(proc, log):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+
+
+def test_nas_commands(process):
+    ini, _ = process
+    out = run_portmonet("nas", "add", "bras1", "127.0.0.1", SECRET, "--vendor", "mikrotik",
+                        ini=ini).stdout
+    assert "NAS bras1 (127.0.0.1, mikrotik) added" in out
+    listed = run_portmonet("nas", "list", ini=ini).stdout
+    assert listed.split("\t")[:3] == ["bras1", "127.0.0.1", "mikrotik"]
+    assert SECRET not in listed
+    dup = run_portmonet("nas", "add", "bras9", "127.0.0.1", "x", ini=ini, check=False)
+    assert dup.returncode != 0 and "address 127.0.0.1 exists" in dup.stderr
+    bad = run_portmonet("nas", "add", "bras8", "not-an-ip", "x", ini=ini, check=False)
+    assert bad.returncode != 0 and "not an IP address" in bad.stderr
+    assert "bras1 removed" in run_portmonet("nas", "remove", "bras1", ini=ini).stdout
+    assert run_portmonet("nas", "list", ini=ini).stdout == ""
+
+
+def garbage_packets(port):
+    good_header = struct.pack("!BBH16s", 1, 7, 20, b"\0" * 16)
+    return [
+        b"",                                            # empty
+        b"\x01\x02",                                    # truncated header
+        good_header[:19],                               # one octet short
+        struct.pack("!BBH16s", 1, 8, 4000, b"\0" * 16),  # length beyond the data
+        struct.pack("!BBH16s", 1, 9, 10, b"\0" * 16),    # length below 20
+        struct.pack("!BBH16s", 1, 10, 22, b"\0" * 16) + b"\x01\x00",  # attribute length 0
+        struct.pack("!BBH16s", 1, 11, 23, b"\0" * 16) + b"\x01\x01\x00",  # attribute length 1
+        struct.pack("!BBH16s", 1, 12, 26, b"\0" * 16) + b"\x01\x10abcd",  # runs past the end
+        struct.pack("!BBH16s", 99, 13, 20, b"\0" * 16),  # unknown code
+        struct.pack("!BBH16s", 4, 14, 20, b"\0" * 16),   # Accounting-Request on the auth port
+        struct.pack("!BBH16s", 2, 15, 20, b"\0" * 16),   # an Access-Accept sent to a server
+        struct.pack("!BBH16s", 1, 16, 38, b"\0" * 16) + b"\x50\x12" + b"\0" * 16,  # bad MA
+        os.urandom(300),
+        b"\xff" * 4096,
+    ]
+
+
+def test_radius_process_serves_and_survives_malformed_packets(process):
+    ini, ports = process
+    run_portmonet("nas", "add", "bras1", "127.0.0.1", SECRET, ini=ini)
+    proc, log = start_server(ini)
+    try:
+        assert wait_for(lambda: "portmonet radius: auth on 127.0.0.1" in open(log.name).read(), 30), \
+            open(log.name).read()
+        auth, acct = ports["radius_auth_port"], ports["radius_acct_port"]
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for port in (auth, acct):
+                for data in garbage_packets(port):
+                    s.sendto(data, ("127.0.0.1", port))
+            s.settimeout(0.5)
+            with pytest.raises(socket.timeout):
+                s.recvfrom(4096)            # nothing malformed is answered
+        assert proc.poll() is None
+        rc, out = radclient(auth, "auth", access("alice", "alice-pw"))
+        assert "Access-Accept" in out, out + open(log.name).read()
+        rc, out = radclient(acct, "acct", 'Acct-Status-Type = Start\nUser-Name = "alice"\n'
+                                          'Acct-Session-Id = "P1"\n')
+        assert "Accounting-Response" in out, out
+        sessions = run_portmonet("radius", "sessions", "alice", ini=ini).stdout
+        assert sessions.startswith("bras1\tP1\t") and "online" in sessions
+        # The NAS removed: the running server drops it within its refresh.
+        run_portmonet("nas", "remove", "bras1", ini=ini)
+        assert wait_for(lambda: "Access-Accept" not in radclient(
+            auth, "auth", access("alice", "alice-pw"), timeout=0.3, retries=0)[1], 10)
+        text = open(log.name).read()
+        assert "dropped" in text and "Traceback" not in text, text
+        assert SECRET not in text and "alice-pw" not in text
+    finally:
+        stop_server(proc, log)
+    assert proc.returncode == 0
