@@ -17,12 +17,15 @@ from persistent import Persistent
 from .ledger.account import now_us
 
 _random = random.SystemRandom()
+_MAX_SLOT = 2 ** 63 - 1
 STATES = ("queued", "sent", "failed", "given-up")
 
 
 class Message(Persistent):
     """One effect to carry out; ``payload`` is a small dict of plain values."""
 
+    __parent__ = None        # the Outbox
+    slot = None              # its key in the channel's tree
     state = "queued"
     attempts = 0
     last_error = ""
@@ -39,15 +42,21 @@ class Message(Persistent):
         self.state = "sent"
         self.last_error = result
         self.done_us = now_us()
+        self._settled()
 
     def failed(self, error, retry_in_s=60, max_attempts=10):
         self.attempts += 1
         self.last_error = str(error)[:500]
         if self.attempts >= max_attempts:
             self.state = "given-up"
+            self._settled()
         else:
             self.state = "failed"
             self.next_try_us = now_us() + retry_in_s * 1_000_000
+
+    def _settled(self):
+        if self.__parent__ is not None:
+            self.__parent__.pending.pop((self.channel, self.slot), None)
 
 
 class Outbox(Persistent):
@@ -59,6 +68,9 @@ class Outbox(Persistent):
     def __init__(self):
         self.channels = OOBTree()    # channel -> LOBTree(time key -> Message)
         self.keys = OOBTree()        # message key -> Message
+        # (channel, time key) -> Message still to carry out, so a poll reads
+        # what is due, not every message ever sent.
+        self.pending = OOBTree()
 
     def queue(self, channel, key, payload):
         """Queue once per key; returns the (possibly earlier) message."""
@@ -73,15 +85,18 @@ class Outbox(Persistent):
         while slot in tree:
             slot += 1
         message = Message(channel, key, payload, created)
+        message.__parent__ = self
+        message.slot = slot
         tree[slot] = message
         self.keys[key] = message
+        self.pending[(channel, slot)] = message
         return message
 
     def due(self, channel, limit=100, now=None):
         """Messages to carry out now: queued, or failed and due for a retry."""
         now = now_us() if now is None else now
         out = []
-        for message in self.channels.get(channel, LOBTree()).values():
+        for message in self.pending.values((channel, 0), (channel, _MAX_SLOT)):
             if message.state == "queued" or (message.state == "failed" and message.next_try_us <= now):
                 out.append(message)
                 if len(out) >= limit:

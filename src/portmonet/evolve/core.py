@@ -35,3 +35,18 @@ def add_usage_queue_and_outbox(root):
     if getattr(root, "outbox", None) is None:
         root.outbox = Outbox()
         root.outbox.__parent__ = root
+
+
+@step("2026-11-25-core-03-outbox-pending-index")
+def index_pending_outbox_messages(root):
+    """Outboxes made before the pending index: index what is still to do."""
+    from BTrees.OOBTree import OOBTree
+    outbox = root.outbox
+    if getattr(outbox, "pending", None) is not None:
+        return
+    outbox.pending = OOBTree()
+    for channel, tree in outbox.channels.items():
+        for slot, message in tree.items():
+            message.__parent__, message.slot = outbox, slot
+            if message.state in ("queued", "failed"):
+                outbox.pending[(channel, slot)] = message
