@@ -1,0 +1,130 @@
+"""The OSMP check/pay protocol through a real waitress server on loopback."""
+import pytest
+
+from portmonet.ops.check import check_books
+from portmonet.payments.agents import OsmpAgent
+
+from .conftest import add_subscriber, osmp_xml
+
+pytestmark = pytest.mark.integration
+AUTH = ("term", "terminal-password")
+
+
+@pytest.fixture
+def shop(web):
+    def setup(root):
+        agent = OsmpAgent("qiwi", ["127.0.0.0/8"], AUTH[0], AUTH[1])
+        root["payments"].add_agent(agent, root.catalog)
+        contract = add_subscriber(root, "Ivanov Ivan", email="ivan@example.org", login="ivan")
+        return contract.account.number, contract.number
+    web.account, web.contract = web.transact(setup)
+    return web
+
+
+def call(web, auth=AUTH, **params):
+    status, body = web.request("/payments/qiwi/osmp", params, auth=auth)
+    return status, osmp_xml(body)
+
+
+def balance(web, number):
+    return web.look(lambda root: root.catalog.accounts.get(number).balance)
+
+
+def test_check_then_pay_credits_once_and_journals(shop):
+    status, ans = call(shop, command="check", txn_id="1001", account=shop.account, sum="150.00")
+    assert status == 200 and ans["result"] == "0"
+    assert balance(shop, shop.account) == 0
+    status, ans = call(shop, command="pay", txn_id="1001", txn_date="20261125120000",
+                       account=shop.account, sum="150.00")
+    assert status == 200 and ans["result"] == "0" and ans["osmp_txn_id"] == "1001"
+    assert ans["prv_txn"] and ans["sum"] == "150.00"
+    assert balance(shop, shop.account) == 15000
+
+    def look(root):
+        entries = root["payments"].journal.for_ext_id("qiwi", "1001")
+        assert [e.status for e in entries] == ["done", "done"]
+        assert "command=pay" in entries[-1].query or "command=pay" in entries[0].query
+        assert all("terminal-password" not in e.query for e in entries)
+        account = root.catalog.accounts.get(shop.account)
+        posting = next(iter(account.ledger.values()))
+        assert posting.cause == "osmp:qiwi:1001" and str(posting.key) == ans["prv_txn"]
+        agent = root["payments"]["qiwi"]
+        assert agent.account.balance == -15000     # what the agent owes
+        mail = root.outbox.keys.get("payment-received:osmp:qiwi:1001")
+        assert mail is not None and mail.payload["to"] == "ivan@example.org"
+        conn = root._p_jar
+        report = check_books(root, conn)
+        assert report.ok, report.problems
+        assert report.counts["payments received"] == 1
+    shop.look(look)
+
+
+def test_repeated_txn_id_returns_the_first_answer(shop):
+    _, first = call(shop, command="pay", txn_id="2002", account=shop.account, sum="10.00")
+    _, again = call(shop, command="pay", txn_id="2002", account=shop.account, sum="10.00")
+    _, other = call(shop, command="pay", txn_id="2002", account="ivan", sum="99.00")
+    assert first["result"] == "0" and again == first and other == first
+    assert balance(shop, shop.account) == 1000
+
+
+def test_login_and_contract_number_find_the_account(shop):
+    _, a = call(shop, command="pay", txn_id="3", account="ivan", sum="1.00")
+    _, b = call(shop, command="pay", txn_id="4", account=shop.contract, sum="2.00")
+    assert a["result"] == b["result"] == "0"
+    assert balance(shop, shop.account) == 300
+
+
+def test_unknown_account_and_bad_format(shop):
+    _, ans = call(shop, command="check", txn_id="5", account="0000000000", sum="10")
+    assert ans["result"] == "5"
+    _, ans = call(shop, command="pay", txn_id="6", account="no such!", sum="10")
+    assert ans["result"] == "4"
+    _, ans = call(shop, command="pay", txn_id="7", account="nobody", sum="10")
+    assert ans["result"] == "5"
+
+
+@pytest.mark.parametrize("amount,result", [
+    ("abc", "300"), ("-5", "300"), ("10.999", "300"), ("0", "241"), ("0.50", "241"),
+    ("99999999", "242"), ("", "300")])
+def test_bad_amount_is_refused_and_nothing_posted(shop, amount, result):
+    _, ans = call(shop, command="pay", txn_id="8", account=shop.account, sum=amount)
+    assert ans["result"] == result
+    assert balance(shop, shop.account) == 0
+
+
+def test_bad_txn_id_and_command(shop):
+    _, ans = call(shop, command="pay", txn_id="12ab", account=shop.account, sum="10")
+    assert ans["result"] == "300"
+    _, ans = call(shop, command="refund", txn_id="9", account=shop.account, sum="10")
+    assert ans["result"] == "300"
+
+
+def test_wrong_credentials_and_address_are_refused_and_journaled(shop):
+    status, ans = call(shop, auth=("term", "guess"), command="pay", txn_id="10",
+                       account=shop.account, sum="10")
+    assert status == 403 and ans["result"] == "8"
+
+    def narrow(root):
+        root["payments"]["qiwi"].allow = ("192.0.2.0/24",)
+    shop.transact(narrow)
+    status, ans = call(shop, command="pay", txn_id="11", account=shop.account, sum="10")
+    assert status == 403
+    assert balance(shop, shop.account) == 0
+    outcomes = shop.look(lambda root: sorted(
+        e.outcome for e in root["payments"].journal.search(channel="osmp", status="rejected")))
+    assert outcomes == ["address 127.0.0.1 not allowed", "bad credentials"]
+
+
+def test_payment_unblocks_a_debtor(shop):
+    def debtor(root):
+        contract = add_subscriber(root, "Petrov Petr", credit_limit=0)
+        contract.account.post(-5000, "charge", "fee:test")
+        contract.set_status("blocked", "debt")
+        return contract.account.number
+    number = shop.transact(debtor)
+    _, ans = call(shop, command="pay", txn_id="12", account=number, sum="20.00")
+    assert ans["result"] == "0"
+    status = shop.look(lambda root: root.catalog.accounts.get(number).__parent__.status)
+    assert status == "blocked"           # -30.00: still a debtor
+    _, ans = call(shop, command="pay", txn_id="13", account=number, sum="30.00")
+    assert shop.look(lambda root: root.catalog.accounts.get(number).__parent__.status) == "active"
