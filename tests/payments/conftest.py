@@ -63,8 +63,7 @@ def serve(app, threads=4):
     return server, f"http://127.0.0.1:{server.effective_port}"
 
 
-@pytest.fixture
-def web(zeo_server):
+def start_web(zeo_server):
     app = portmonet.main({}, **{"zodbconn.uri": zeo_server.uri,
                                 "portmonet.secret_keys": crypto.DEMO_KEY,
                                 "portmonet.evolve_on_start": "true"})
@@ -75,9 +74,27 @@ def web(zeo_server):
     storage.sync = storage.ping
     server, base = serve(app)
     db = ZEO.DB(zeo_server.address, wait_timeout=30, server_sync=True)
-    yield Web(base, db, zeo_server)
+    return server, Web(base, db, zeo_server)
+
+
+@pytest.fixture
+def web(zeo_server):
+    server, client = start_web(zeo_server)
+    yield client
     server.close()
-    db.close()
+    client.db.close()
+
+
+@pytest.fixture(scope="module")
+def module_web(tmp_path_factory):
+    """One server for a module's tests (each test makes its own subscribers)."""
+    from conftest import ZeoServer     # the core fixtures (tests/conftest.py)
+    zeo = ZeoServer(tmp_path_factory.mktemp("zeo"))
+    server, client = start_web(zeo)
+    yield client
+    server.close()
+    client.db.close()
+    zeo.stop()
 
 
 def add_subscriber(root, name, email=None, credit_limit=0, status="active", login=None,
