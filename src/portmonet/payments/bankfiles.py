@@ -118,15 +118,17 @@ def parse_camt053(data):
 def _decode_1c(data):
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
-    text = data.decode("cp1251")
-    for line in text.splitlines()[:20]:
-        if line.strip().replace(" ", "") == "Кодировка=DOS":
-            return data.decode("cp866")
-    return text
+    # The header names its encoding, in that encoding.
+    if "Кодировка=DOS".encode("cp866") in data[:2000]:
+        return data.decode("cp866")
+    return data.decode("cp1251")
 
 
 def parse_1c(data):
-    text = _decode_1c(data)
+    try:
+        text = _decode_1c(data)
+    except UnicodeDecodeError as exc:
+        raise StatementError(f"1C: cannot decode the file ({exc})") from None
     rows = text.splitlines()
     if not rows or rows[0].strip().lstrip("\ufeff") != "1CClientBankExchange":
         raise StatementError("1C: the file does not start with 1CClientBankExchange")

@@ -18,7 +18,7 @@ from .credit import credit
 from .interfaces import ICashDesk
 from .permissions import require
 
-_TOKEN_CHARS = set("0123456789abcdefABCDEF-")
+_TOKEN_CHARS = set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_")
 
 
 class CashDeskError(ValueError):
