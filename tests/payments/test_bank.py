@@ -58,7 +58,7 @@ def test_1c_cp1251_several_payments_matched_and_unmatched(db, root, tm, people):
     tm.begin()
     assert a.account.balance == 150000 and b.account.balance == 70050
     posting = next(iter(a.account.ledger.values()))
-    assert posting.cause == f"bank:sber:2026-11-12/101/40702810100000000001"
+    assert posting.cause == "bank:sber:2026-11-12/101/40702810100000000001"
     assert "Ромашка" in posting.text
     waiting = root["payments"].bank.waiting_items()
     assert [w.line[2] for w in waiting] == [9900] and root["payments"].bank.waiting() == 1

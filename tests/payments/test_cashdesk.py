@@ -2,7 +2,6 @@
 import datetime
 
 import pytest
-import transaction
 import webtest
 from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator

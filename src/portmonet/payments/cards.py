@@ -177,32 +177,34 @@ class Cards(Folder):
         held = self.failures.get(actor)
         return held is not None and held[2] > (now or now_us())
 
-    def _failed(self, actor, card, now):
+    def _failed(self, actor, now):
         count, first, _ = self.failures.get(actor, (0, now, 0))
         if now - first > WINDOW_US:
             count, first = 0, now
         count += 1
         self.failures[actor] = (count, first, now + LOCK_US if count >= MAX_FAILURES else 0)
-        if card is not None:
-            card.failures += 1
-            if card.failures >= CARD_MAX_FAILURES and card.status in ACTIVATABLE:
-                card.status = "blocked"
 
-    def activate(self, root, serial, pin, account, actor, user=""):
+    def activate(self, root, serial, pin, account, actors, user=""):
         """Put the card's nominal on *account*; returns the posting.
 
-        *actor* is who is trying (the payer's account number in the office,
-        the client address on the API): wrong tries are counted against it and
-        it is locked out after MAX_FAILURES.  Raises CardError (or Locked);
-        the caller commits either way so failures are counted.
+        *actors* are who is trying (the payer's account, the client address):
+        each wrong try is counted against every one of them, and any of them
+        locked out stops the try.  Raises CardError (or Locked); the caller
+        commits either way, so that failures are counted.
         """
         now = now_us()
-        if self.locked(actor, now):
+        actors = [actors] if isinstance(actors, str) else list(actors)
+        if any(self.locked(actor, now) for actor in actors):
             raise Locked("too many wrong card numbers or PINs: try again later")
         serial, pin = (serial or "").strip(), (pin or "").strip()
         card = self.by_serial.get(serial)
         if card is None or not hmac.compare_digest(card.batch.digest(serial, pin), card.pin_digest):
-            self._failed(actor, card, now)
+            for actor in actors:
+                self._failed(actor, now)
+            if card is not None:
+                card.failures += 1
+                if card.failures >= CARD_MAX_FAILURES and card.status in ACTIVATABLE:
+                    card.status = "blocked"
             raise CardError("wrong card number or PIN")
         batch = card.batch
         if card.status not in ACTIVATABLE:
@@ -218,8 +220,9 @@ class Cards(Folder):
         card.activated_us = now
         card.account_no = account.number
         self.activated.change(1)
-        if actor in self.failures:
-            del self.failures[actor]
+        for actor in actors:
+            if actor in self.failures:
+                del self.failures[actor]
         return posting
 
 

@@ -42,7 +42,7 @@ def agent_group():
 @click.pass_obj
 def agent_add(env, name, protocol, allow, login, password, secret, title):
     """Create an agent (osmp) or a provider (callback) under /payments."""
-    from .agents import AgentError, OsmpAgent, Provider
+    from .agents import OsmpAgent, Provider
     if protocol == "osmp" and not allow:
         raise click.ClickException("an OSMP agent needs at least one --allow address")
     if protocol == "callback" and not secret:
