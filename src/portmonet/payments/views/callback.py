@@ -27,8 +27,13 @@ def json_response(data, status=200):
 def callback_view(context, request):
     provider = context.__name__
     body = request.body or b""
-    key = journal_request(request, "callback", provider,
-                          ext_id=request.headers.get("Idempotency-Key", "")[:100])
+    try:
+        key = journal_request(request, "callback", provider,
+                              ext_id=request.headers.get("Idempotency-Key", "")[:100])
+    except Exception:
+        log.exception("callback %s: cannot journal a request", provider)
+        return json_response({"status": "error", "code": "temporary",
+                              "message": "not processed, repeat later"}, 503)
     try:
         if not context.allows(request.remote_addr):
             raise callback.Refused(403, "address", "address not allowed")

@@ -12,13 +12,12 @@ import secrets
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.view import view_config
 
-from ... import db as dbmod
 from ...money import MoneyError, format_amount, to_minor
 from .. import cashdesk
 from ..interfaces import ICashDesk
 from ..lookup import find_accounts, payable_account
 from ..permissions import NotPermitted
-from .unit import database
+from .unit import database, transact
 
 TEMPLATE = "portmonet:payments/templates/cashdesk.pt"
 
@@ -40,7 +39,7 @@ def _run(request, func, note):
             raise NotPermitted(f"{login} is not an employee")
         return func(root, staff)
     try:
-        return dbmod.transact(database(request), work, login, note)
+        return transact(database(request), work, login, note)
     except NotPermitted as exc:
         raise HTTPForbidden(str(exc))
     except (cashdesk.CashDeskError, MoneyError, ValueError) as exc:

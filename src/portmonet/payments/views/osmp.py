@@ -36,7 +36,12 @@ def osmp_view(context, request):
     agent = context.__name__
     params = {k: v.strip() for k, v in request.params.items()
               if k in ("command", "txn_id", "txn_date", "account", "sum")}
-    key = journal_request(request, "osmp", agent, ext_id=params.get("txn_id", ""))
+    try:
+        key = journal_request(request, "osmp", agent, ext_id=params.get("txn_id", ""))
+    except Exception:
+        # Not journaled, so not processed: the terminal repeats it later.
+        log.exception("osmp %s: cannot journal a request", agent)
+        return xml_response(osmp.answer(params, 1))
     if not context.allows(request.remote_addr):
         log.warning("osmp %s: request from %s refused (not in the allow-list)",
                     agent, request.remote_addr)

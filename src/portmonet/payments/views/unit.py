@@ -8,12 +8,45 @@ transaction manager so that the commit happens *before* the answer is
 built, and a conflict is retried here instead of failing the request.
 """
 import logging
+import random
+import time
 
+import transaction
 from pyramid_zodbconn import get_connection
+from ZODB.POSException import ConflictError
 
-from ... import db as dbmod
+from ...model.root import get_root
 
 log = logging.getLogger("portmonet.payments")
+ATTEMPTS = 30
+
+
+def transact(db, func, user, note, attempts=ATTEMPTS):
+    """``func(root)`` in one transaction, retried on ConflictError with a
+    random, growing pause: many terminals paying at once meet on the same
+    young BTree buckets (journal, register, an agent's ledger) and a retry
+    right away tends to meet the same writer again."""
+    tm = transaction.TransactionManager()
+    conn = db.open(transaction_manager=tm)
+    try:
+        for attempt in range(attempts):
+            txn = tm.begin()
+            txn.setUser(user)
+            txn.note(note)
+            try:
+                result = func(get_root(conn.root()))
+                tm.commit()
+                return result
+            except ConflictError:
+                tm.abort()
+                if attempt + 1 == attempts:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 6)))
+            except BaseException:
+                tm.abort()
+                raise
+    finally:
+        conn.close()
 
 
 def database(request):
@@ -29,7 +62,7 @@ def journal_request(request, channel, agent, ext_id=""):
         return root["payments"].journal.record(
             channel, agent, request.remote_addr or "", request.method, request.path,
             request.query_string, body, headers, ext_id=ext_id).key
-    return dbmod.transact(database(request), record, f"{channel}:{agent}",
+    return transact(database(request), record, f"{channel}:{agent}",
                           f"journal {channel} request")
 
 
@@ -38,7 +71,7 @@ def finish_alone(request, key, status, outcome):
     def finish(root):
         root["payments"].journal.finish(key, status, outcome)
     try:
-        dbmod.transact(database(request), finish, "payments", "journal outcome")
+        transact(database(request), finish, "payments", "journal outcome")
     except Exception:       # the raw request is kept; only its outcome is lost
         log.exception("cannot record the outcome of journal entry %s", key)
 
@@ -50,4 +83,4 @@ def process(request, key, func, user, note):
         status, outcome, result = func(root)
         root["payments"].journal.finish(key, status, outcome)
         return result
-    return dbmod.transact(database(request), work, user, note)
+    return transact(database(request), work, user, note)
