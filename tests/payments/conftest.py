@@ -42,9 +42,17 @@ class Web:
         return self.request(path, data=body, headers=dict(headers, **{
             "Content-Type": "application/json"}), method="POST")
 
+    app_storage = None
+
     def transact(self, func):
         with self.db.transaction(note="test") as conn:
-            return func(get_root(conn.root()))
+            result = func(get_root(conn.root()))
+        # The tests write through their own client and then ask the server at
+        # once: a round trip from the server's client makes sure it has the
+        # invalidations of this commit before the next request.
+        if self.app_storage is not None:
+            self.app_storage.ping()
+        return result
 
     def look(self, func):
         conn = self.db.open()
@@ -67,14 +75,11 @@ def start_web(zeo_server):
     app = portmonet.main({}, **{"zodbconn.uri": zeo_server.uri,
                                 "portmonet.secret_keys": crypto.DEMO_KEY,
                                 "portmonet.evolve_on_start": "true"})
-    # The tests write through their own client and then ask the server at
-    # once: make the server's client wait for outstanding invalidations at
-    # the start of each transaction (ZEO's server_sync) so it sees them.
-    storage = app.registry._zodb_databases[""].storage
-    storage.sync = storage.ping
     server, base = serve(app)
     db = ZEO.DB(zeo_server.address, wait_timeout=30, server_sync=True)
-    return server, Web(base, db, zeo_server)
+    client = Web(base, db, zeo_server)
+    client.app_storage = app.registry._zodb_databases[""].storage
+    return server, client
 
 
 @pytest.fixture
