@@ -141,3 +141,27 @@ def test_service_functions_hold_the_same_rule(root, tm):
     with pytest.raises(cashdesk.CashDeskError):
         desk.open_shift(cashier)
     tm.commit()
+
+
+def test_back_office_views(app):
+    app.post("/payments/add-agent", {"name": "t2", "protocol": "osmp", "allow": "10.0.0.0/8"},
+             headers=as_("kate"), status=403)
+    with app.db.transaction() as conn:
+        get_root(conn.root())["staff"].add_user(StaffUser("root", ["administrator"], "password-123"))
+    out = app.post("/payments/add-agent", {"name": "t2", "protocol": "osmp", "allow": "10.0.0.0/8",
+                                           "login": "x", "password": "secret-pw"},
+                   headers=as_("root")).json
+    assert out["account"].startswith("9")
+    app.post("/payments/add-agent", {"name": "t3", "protocol": "osmp"},
+             headers=as_("root"), status=400)
+    listed = app.get("/payments", headers=as_("boss")).json
+    assert [a["name"] for a in listed] == ["t2"] and listed[0]["url"].endswith("/payments/t2/osmp")
+    assert app.get("/payments/journal", {"channel": "osmp"}, headers=as_("boss")).json == []
+    assert app.get("/payments/bank", headers=as_("acc")).json == []
+    app.post("/payments/bank/assign", {"bank": "b", "ref": "r", "account": "1"},
+             headers=as_("kate"), status=403)
+    app.post("/payments/bank/assign", {"bank": "b", "ref": "r", "account": "1"},
+             headers=as_("acc"), status=400)
+    rec = app.get("/payments/reconcile", {"channel": "cash", "day": "2026-11-25"},
+                  headers=as_("boss")).json
+    assert rec["received"] == rec["booked"] == 0

@@ -128,3 +128,41 @@ def test_payment_unblocks_a_debtor(shop):
     assert status == "blocked"           # -30.00: still a debtor
     _, ans = call(shop, command="pay", txn_id="13", account=number, sum="30.00")
     assert shop.look(lambda root: root.catalog.accounts.get(number).__parent__.status) == "active"
+
+
+def test_a_failing_payment_is_journaled_raw_and_can_be_repeated(shop, monkeypatch):
+    from portmonet.payments import osmp
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(osmp, "pay", broken)
+    _, ans = call(shop, command="pay", txn_id="77", account=shop.account, sum="5.00")
+    assert ans["result"] == "1"                   # temporary: the terminal repeats
+    status, outcome, query = shop.look(lambda root: next(
+        (e.status, e.outcome, e.query) for e in root["payments"].journal.for_ext_id("qiwi", "77")))
+    assert status == "error" and "disk on fire" in outcome
+    assert f"account={shop.account}" in query and "sum=5.00" in query
+    assert balance(shop, shop.account) == 0
+    monkeypatch.undo()
+    _, ans = call(shop, command="pay", txn_id="77", account=shop.account, sum="5.00")
+    assert ans["result"] == "0" and balance(shop, shop.account) == 500
+
+
+def test_card_activation_over_http_locks_out(shop):
+    import datetime
+
+    def setup(root):
+        cards = root["payments"].cards
+        _, pins = cards.generate("W", 10000, 1, datetime.date.today() + datetime.timedelta(days=9))
+        cards.issue("W", "d")
+        return pins[0]
+    serial, pin = shop.transact(setup)
+    for n in range(5):
+        status, body = shop.request("/payments/cards/activate", data=(
+            f"serial={serial}&pin=00000000000{n}&account={shop.account}").encode(), method="POST")
+        assert status == 400
+    status, body = shop.request("/payments/cards/activate", data=(
+        f"serial={serial}&pin={pin}&account={shop.account}").encode(), method="POST")
+    assert status == 429 and b"locked" in body
+    assert balance(shop, shop.account) == 0
+    assert shop.look(lambda root: len(root["payments"].journal.search(channel="card"))) == 6
