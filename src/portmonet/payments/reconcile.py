@@ -1,6 +1,7 @@
 """Reconciliation: per channel and day, what the channel received against
 what the ledger booked, with the differences listed; and a channel's own
 register (an agent's daily file) compared with ours."""
+from .clock import day_of
 from .register import CHANNELS
 
 
@@ -74,7 +75,13 @@ def check_received_booked(root, conn, report):
             if booked != (account_no, amount):
                 report.problem(f"payment {cause}: received {amount} for {account_no}, "
                                f"booked {booked!r}")
-        posted = sum(1 for _ in causes.keys(f"{channel}:", f"{channel};"))
+        posted = 0
+        for cause, (number, key) in causes.items(f"{channel}:", f"{channel};"):
+            posted += 1
+            account = root.catalog.accounts.get(number)
+            posting = account.ledger.get(key) if account is not None else None
+            if posting is None or (channel, day_of(posting.time), cause) not in register.rows:
+                report.problem(f"payment {cause} on account {number} is booked, not received")
         report.count("payments booked", posted)
         if posted != rows:
             report.problem(f"channel {channel}: {posted} postings booked, {rows} received")

@@ -36,7 +36,8 @@ class Register(Persistent):
 
     def day(self, channel, day):
         """[(cause, (account_no, amount, agent, ext_id, when_us))] of one channel and day."""
-        return self.rows.items((channel, day, ""), (channel, day, "\U0010ffff"))
+        return [(key[2], row) for key, row in
+                self.rows.items((channel, day, ""), (channel, day, "\U0010ffff"))]
 
     def channel(self, channel):
         return self.rows.items((channel, "", ""), (channel, "\U0010ffff", ""))
