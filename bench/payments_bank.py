@@ -19,6 +19,8 @@ OURS = "40702810900000012345"
 
 
 def statement(refs, lines, seed=1):
+    """A statement whose payer accounts carry *seed*, so every run's
+    documents are new payments."""
     rng = random.Random(seed)
     out = ["1CClientBankExchange", "ВерсияФормата=1.03", "Кодировка=Windows",
            "Отправитель=Бухгалтерия", f"РасчСчет={OURS}", "СекцияРасчСчет", f"РасчСчет={OURS}",
@@ -34,7 +36,7 @@ def statement(refs, lines, seed=1):
             purpose = "Оплата за интернет"
         out += ["СекцияДокумент=Платежное поручение", f"Номер={n}", "Дата=24.11.2026",
                 f"Сумма={rng.randint(100, 5000)}.{rng.randint(0, 99):02d}",
-                f"ПлательщикСчет=4081781{n:013d}", "Плательщик1=Физическое лицо",
+                f"ПлательщикСчет=408178{seed % 10**6:06d}{n:08d}", "Плательщик1=Физическое лицо",
                 f"ПлательщикИНН={rng.randint(10**11, 10**12 - 1)}", f"ПолучательСчет={OURS}",
                 "Получатель1=ООО Провайдер", f"НазначениеПлатежа={purpose}", "КонецДокумента"]
     out.append("КонецФайла")

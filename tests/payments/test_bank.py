@@ -163,3 +163,13 @@ def test_csv_bad_layout():
     layout = CsvLayout.from_text("date=Дата,amount=Сумма")
     with pytest.raises(StatementError, match="line 2"):
         parse("Дата;Сумма\r\n32.13.2026;1,00\r\n".encode("cp1251"), "csv", layout)
+
+
+def test_a_line_repeated_in_one_file_posts_once(db, root, tm, people):
+    a, _ = people
+    d = doc("5", "10.00", f"л/с {a.account.number}")
+    u = doc("6", "1.00", "nothing", inn="2222222222")
+    total = run(root, db, tm, one_c([d, d, u, u]).encode("cp1251"), "1c")
+    assert total == {"lines": 4, "posted": 1, "suspense": 1, "skipped": 2}
+    tm.begin()
+    assert a.account.balance == 1000 and root["payments"].bank.waiting() == 1
