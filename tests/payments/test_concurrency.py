@@ -95,3 +95,26 @@ def test_concurrent_payments_from_several_processes(zeo_server, tmp_path):
     db.close()
     check = run_portmonet("check", ini=inis[0]).stdout
     assert check.startswith("OK") and "payments booked=100" in check
+
+
+def test_two_payments_to_one_account_both_land(zeo_db):
+    """Concurrent payments into a ledger bucket that already holds postings
+    merge (the ZEO server resolves the conflict) instead of failing."""
+    import transaction
+    from portmonet.payments.credit import credit
+    with zeo_db.transaction() as conn:
+        root = get_root(conn.root())
+        number = add_subscriber(root, "Shared").account.number
+        credit(root, root.catalog.accounts.get(number), 100, "osmp", "x", "0")
+    tms = [transaction.TransactionManager() for _ in range(2)]
+    conns = [zeo_db.open(transaction_manager=t) for t in tms]
+    for n, conn in enumerate(conns, 1):
+        root = get_root(conn.root())
+        credit(root, root.catalog.accounts.get(number), 1000 * n, "osmp", "x", str(n))
+    for t in tms:
+        t.commit()
+    for c in conns:
+        c.close()
+    with zeo_db.transaction() as conn:
+        account = get_root(conn.root()).catalog.accounts.get(number)
+        assert account.balance == 3100 and len(account.ledger) == 3
