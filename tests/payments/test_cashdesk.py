@@ -165,3 +165,20 @@ def test_back_office_views(app):
     rec = app.get("/payments/reconcile", {"channel": "cash", "day": "2026-11-25"},
                   headers=as_("boss")).json
     assert rec["received"] == rec["booked"] == 0
+
+
+def test_dealers_see_and_sell_only_their_cards(app):
+    with app.db.transaction() as conn:
+        root = get_root(conn.root())
+        for login in ("d1", "d2"):
+            root["staff"].add_user(StaffUser(login, ["dealer"], "password-123"))
+        cards = root["payments"].cards
+        _, mine = cards.generate("M", 10000, 2, datetime.date(2030, 1, 1))
+        _, theirs = cards.generate("T", 10000, 1, datetime.date(2030, 1, 1))
+        cards.issue("M", "d1")
+        cards.issue("T", "d2")
+    assert [b["series"] for b in app.get("/payments/cards/mine", headers=as_("d1")).json] == ["M"]
+    app.get("/payments/cards/mine", headers=as_("kate"), status=403)
+    ok = app.post("/payments/cards/sell", {"serial": mine[0][0]}, headers=as_("d1")).json
+    assert ok["status"] == "sold"
+    app.post("/payments/cards/sell", {"serial": theirs[0][0]}, headers=as_("d1"), status=400)

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from ..cards import CardError, Locked
 from ..interfaces import ICards
 from ..lookup import payable_account
-from .unit import finish_alone, journal_request, process
+from .unit import database, finish_alone, journal_request, process, transact
 
 log = logging.getLogger("portmonet.payments.cards")
 
@@ -49,3 +49,30 @@ def activate(context, request):
     return body
 
 
+
+
+@view_config(context=ICards, name="mine", permission="sell_cards", renderer="json")
+def dealer_batches(context, request):
+    """A dealer sees only the batches issued to them (and their cards' statuses)."""
+    dealer = request.authenticated_userid
+    return [{"series": b.series, "nominal": b.nominal, "currency": b.currency, "count": b.count,
+             "expires": b.expires.isoformat() if b.expires else None,
+             "cards": {s: c.status for s, c in b.cards.items()}}
+            for b in context.batches_of(dealer)]
+
+
+@view_config(context=ICards, name="sell", permission="sell_cards", request_method="POST",
+             renderer="json")
+def dealer_sell(context, request):
+    """A dealer marks one of their cards sold; another dealer's card is refused."""
+    dealer = request.authenticated_userid
+    serial = request.POST.get("serial", "")
+
+    def sell(root):
+        return root["payments"].cards.sell(serial, dealer).status
+    try:
+        status = transact(database(request), sell, dealer or "", f"sell card {serial[:40]}")
+    except CardError as exc:
+        request.response.status_int = 400
+        return {"status": "rejected", "message": str(exc)}
+    return {"status": status, "serial": serial}
