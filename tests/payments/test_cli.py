@@ -36,6 +36,8 @@ def test_bank_import_suspense_assign_reconcile_cards(zeo_server, tmp_path):
     bad = run_portmonet("payments", "bank", "import", str(tmp_path / "t.ini"), "--format", "1c",
                         ini=ini, check=False)
     assert bad.returncode != 0 and "nothing imported" in bad.stderr
+    journal = run_portmonet("payments", "journal", "--channel", "bank", ini=ini).stdout
+    assert "rejected" in journal and "done" in journal and "posted=1" in journal
     today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
     rec = run_portmonet("payments", "reconcile", "bank", today, ini=ini)
     assert "received 2 (107.00), booked 2 (107.00)" in rec.stdout

@@ -96,21 +96,39 @@ def bank_group():
 @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True)
 @click.pass_obj
 def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, batch):
-    """Import a statement: post what matches, queue the rest in suspense."""
+    """Import a statement: post what matches, queue the rest in suspense.
+
+    The file is journaled first (name, digest, size, its first 64 KiB), so
+    the journal shows every statement that came in and what became of it.
+    """
+    import hashlib
+    import os
     from .bank import import_statement
     from .bankfiles import CsvLayout, StatementError, parse
+    env.settings
+    with open(path, "rb") as f:
+        data = f.read()
+    digest = hashlib.sha256(data).hexdigest()
+    key = dbmod.transact(env.db, lambda root: root["payments"].journal.record(
+        "bank", bank_name, "", "FILE", os.path.abspath(path),
+        f"format={fmt}&size={len(data)}", data, ext_id=digest).key,
+        "portmonet payments bank import", f"journal statement {path}")
+
+    def finish(status, outcome):
+        dbmod.transact(env.db, lambda root: root["payments"].journal.finish(key, status, outcome),
+                       "portmonet payments bank import", "statement outcome")
     try:
         layout = CsvLayout.from_text(columns, delimiter=delimiter, encoding=encoding,
                                      date_format=date_format) if fmt == "csv" else None
-        with open(path, "rb") as f:
-            lines = parse(f.read(), fmt, layout)
+        lines = parse(data, fmt, layout)
     except StatementError as exc:
+        finish("rejected", str(exc))
         raise click.ClickException(f"{path}: {exc} (nothing imported)")
-    env.settings
     started = datetime.datetime.now()
     total = import_statement(env.db, bank_name, lines, "portmonet payments bank import",
                              source=path, batch=batch)
     seconds = (datetime.datetime.now() - started).total_seconds()
+    finish("done", ", ".join(f"{k}={v}" for k, v in total.items()))
     click.echo(f"{total['lines']} incoming lines: {total['posted']} posted, "
                f"{total['suspense']} to suspense, {total['skipped']} already known "
                f"({seconds:.1f} s)")
