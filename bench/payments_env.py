@@ -28,6 +28,13 @@ def wait_port(port, proc, what, deadline=120):
     raise RuntimeError(f"{what} did not start")
 
 
+def cpu_seconds(pid):
+    """User + system CPU time a process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Env:
     def __init__(self, folder):
         self.dir = os.path.abspath(folder)
@@ -79,6 +86,10 @@ class Env:
         for port, proc in zip(ports, self.webs):
             wait_port(port, proc, "web")
         return ports
+
+    def cpu(self):
+        """(web processes, ZEO server) CPU seconds used so far."""
+        return sum(cpu_seconds(p.pid) for p in self.webs), cpu_seconds(self.zeo.pid)
 
     def stop_web(self):
         for proc in self.webs:

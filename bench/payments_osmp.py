@@ -102,10 +102,12 @@ def main():
         txns = list(range(base, base + args.payments))
         jobs = [(ports[i % len(ports)], accounts, txns[i::args.clients], args.duplicates, i)
                 for i in range(args.clients)]
+        cpu_before = env.cpu()
         started = time.perf_counter()
         with multiprocessing.Pool(args.clients) as pool:
             results = pool.map(client, jobs)
         elapsed = time.perf_counter() - started
+        cpu_web, cpu_zeo = (b - a for a, b in zip(cpu_before, env.cpu()))
         env.stop_web()
         answers = [a for r in results for a in r[0]]
         latencies = sorted(x for r in results for x in r[1])
@@ -129,6 +131,9 @@ def main():
               f"{args.payments / elapsed:.0f} distinct payments/s")
         print(f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
               f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
+        print(f"CPU per request: web {cpu_web / len(answers) * 1000:.1f} ms, ZEO server "
+              f"{cpu_zeo / len(answers) * 1000:.1f} ms (load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs during the run)")
         print(f"temporary answers repeated by the terminals: {repeats}")
         print(f"answers not OK: {len(bad)}; repeated txn_id with another prv_txn: {mismatched}")
         print(f"agent collected {agent_before - agent_after} of {expected} expected; "
