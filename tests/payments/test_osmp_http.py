@@ -194,4 +194,6 @@ def test_card_activation_over_http_locks_out(shop):
         f"serial={serial}&pin={pin}&account={shop.account}").encode(), method="POST")
     assert status == 429 and b"locked" in body
     assert balance(shop, shop.account) == 0
-    assert shop.look(lambda root: len(root["payments"].journal.search(channel="card"))) == 6
+    bodies = shop.look(lambda root: [e.text() for e in root["payments"].journal.search(
+        channel="card")])
+    assert len(bodies) == 6 and all("pin=***" in b and pin not in b for b in bodies)

@@ -66,6 +66,11 @@ class Journal(Persistent):
 
     def record(self, channel, agent, remote, method, path, query="", body=b"",
                headers=(), ext_id=""):
+        headers = list(headers)
+        form = any(k.lower() == "content-type" and v.startswith("application/x-www-form-urlencoded")
+                   for k, v in headers)
+        if form:        # a form's PIN or password stays out of the journal too
+            body = mask_secrets(bytes(body).decode("utf-8", "replace")).encode("utf-8")
         received = now_us()
         key = (received << 8) | _random.getrandbits(8)
         while key in self.entries:
