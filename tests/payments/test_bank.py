@@ -88,9 +88,14 @@ def test_1c_dos_encoding_and_multiline_purpose(db, root, tm, people):
     assert lines[0].purpose == f"Оплата лицевой счет {a.account.number}" and lines[0].amount == 1250
 
 
-def test_ambiguous_purpose_goes_to_suspense(db, root, tm, people):
+def test_ambiguous_purpose_or_closed_contract_goes_to_suspense(db, root, tm, people):
     a, b = people
     text = one_c([doc("9", "10.00", f"за {a.account.number} и {b.account.number}")])
+    assert run(root, db, tm, text.encode("cp1251"), "1c")["suspense"] == 1
+    tm.begin()
+    b.set_status("terminated", "moved")
+    tm.commit()
+    text = one_c([doc("10", "10.00", f"за {b.account.number}", inn="3333333333")])
     assert run(root, db, tm, text.encode("cp1251"), "1c")["suspense"] == 1
 
 

@@ -120,7 +120,9 @@ def book_lines(root, bank_name, lines, user):
             counts["skipped"] += 1          # the same line twice in one file
             continue
         account = match(root, line)
-        if account is not None and account.currency == line.currency:
+        # A terminated contract's money waits for a person (usually a refund).
+        if account is not None and account.currency == line.currency \
+                and account.__parent__.status != "terminated":
             text = f"bank {bank_name} {line.date}: {line.payer} {line.purpose}"[:300]
             try:
                 credit(root, account, line.amount, "bank", bank_name, line.ref, text, user)
