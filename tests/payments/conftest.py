@@ -82,14 +82,6 @@ def start_web(zeo_server):
     return server, client
 
 
-@pytest.fixture
-def web(zeo_server):
-    server, client = start_web(zeo_server)
-    yield client
-    server.close()
-    client.db.close()
-
-
 @pytest.fixture(scope="module")
 def module_web(tmp_path_factory):
     """One server for a module's tests (each test makes its own subscribers)."""
