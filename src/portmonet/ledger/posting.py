@@ -62,6 +62,25 @@ class Posting:
     def __reduce__(self):
         return (Posting, tuple(getattr(self, n) for n in self.__slots__))
 
+    # Compared by value: BTree conflict resolution (on the ZEO server)
+    # compares the unchanged postings of a bucket's three states with < and
+    # ==; without these, two payments into one ledger bucket never merge.
+    def _values(self):
+        return tuple(getattr(self, n) for n in self.__slots__)
+
+    def __eq__(self, other):
+        if not isinstance(other, Posting):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __lt__(self, other):
+        if not isinstance(other, Posting):
+            return NotImplemented
+        return self._values() < other._values()
+
+    def __hash__(self):
+        return hash((self.key, self.cause, self.amount))
+
     @property
     def datetime(self):
         return datetime.datetime.fromtimestamp(self.time / 1e6, datetime.timezone.utc)

@@ -1,0 +1,88 @@
+"""Bank statement import time: a 1C ClientBank file (cp1251) of N incoming
+payments imported by ``portmonet payments bank import``, then ``portmonet check``.
+
+    .venv/bin/python bench/payments_bank.py --lines 100000 --subscribers 20000
+
+90 % of the payments name an account number in the purpose, 5 % a contract
+number, 5 % nothing (they go to the suspense queue).
+"""
+import argparse
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from payments_env import Env, with_root  # noqa: E402
+
+OURS = "40702810900000012345"
+
+
+def statement(refs, lines, seed=1):
+    """A statement whose payer accounts carry *seed*, so every run's
+    documents are new payments."""
+    rng = random.Random(seed)
+    out = ["1CClientBankExchange", "ВерсияФормата=1.03", "Кодировка=Windows",
+           "Отправитель=Бухгалтерия", f"РасчСчет={OURS}", "СекцияРасчСчет", f"РасчСчет={OURS}",
+           "КонецРасчСчет"]
+    for n in range(1, lines + 1):
+        account, contract = refs[rng.randrange(len(refs))]
+        roll = rng.random()
+        if roll < 0.90:
+            purpose = f"Оплата услуг связи по л/с {account}. Без НДС"
+        elif roll < 0.95:
+            purpose = f"Оплата по договору {contract} за ноябрь 2026"
+        else:
+            purpose = "Оплата за интернет"
+        out += ["СекцияДокумент=Платежное поручение", f"Номер={n}", "Дата=24.11.2026",
+                f"Сумма={rng.randint(100, 5000)}.{rng.randint(0, 99):02d}",
+                f"ПлательщикСчет=408178{seed % 10**6:06d}{n:08d}", "Плательщик1=Физическое лицо",
+                f"ПлательщикИНН={rng.randint(10**11, 10**12 - 1)}", f"ПолучательСчет={OURS}",
+                "Получатель1=ООО Провайдер", f"НазначениеПлатежа={purpose}", "КонецДокумента"]
+    out.append("КонецФайла")
+    return ("\r\n".join(out) + "\r\n").encode("cp1251")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--subscribers", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--dir", default=os.path.join(os.path.dirname(__file__), "out",
+                                                       "payments-bank"))
+    args = parser.parse_args()
+    env = Env(args.dir)
+    try:
+        env.portmonet("init")
+        have = with_root(env, lambda root, conn: len(root["subscribers"]))
+        if have < args.subscribers:
+            _, took = env.portmonet("seed", "--subscribers", str(args.subscribers - have),
+                                    "--seed", str(have + 1))
+            print(f"seeded {args.subscribers - have} subscribers in {took:.0f} s")
+        refs = with_root(env, lambda root, conn: [
+            (c.account.number, c.number) for s in root["subscribers"].values()
+            for c in s.contracts()[:1]])
+        path = os.path.join(args.dir, f"statement-{int(time.time())}.txt")
+        started = time.perf_counter()
+        data = statement(refs, args.lines, seed=int(time.time()))
+        with open(path, "wb") as f:
+            f.write(data)
+        print(f"statement: {args.lines} documents, {len(data) / 1e6:.1f} MB cp1251 "
+              f"(written in {time.perf_counter() - started:.1f} s)")
+        proc, took = env.portmonet("payments", "bank", "import", path, "--format", "1c",
+                                   "--bank", "bench", "--batch", str(args.batch))
+        print(f"import: {proc.stdout.strip()}")
+        print(f"import wall time (process start to exit): {took:.1f} s, "
+              f"{args.lines / took:.0f} lines/s")
+        proc, again = env.portmonet("payments", "bank", "import", path, "--format", "1c",
+                                    "--bank", "bench", "--batch", str(args.batch))
+        print(f"same file again: {proc.stdout.strip()} in {again:.1f} s")
+        proc, took = env.portmonet("check", check=False)
+        print(f"portmonet check ({took:.0f} s): {proc.stdout.strip().splitlines()[-1]}")
+        sys.exit(proc.returncode)
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Shared by the payments benches: a real ZEO server, an ini, the CLI, pserve."""
+import os
+import socket
+import subprocess
+import sys
+import time
+
+BIN = os.path.dirname(sys.executable)
+DEMO_KEY = "UXoc1ie6xiB68rKb62JSBu3tSdIIEcrlNiucVTOgDSk="
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, deadline=120):
+    end = time.time() + deadline
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start")
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Env:
+    def __init__(self, folder):
+        self.dir = os.path.abspath(folder)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        conf = os.path.join(self.dir, "zeo.conf")
+        with open(conf, "w") as f:
+            f.write(f"<zeo>\n  address 127.0.0.1:{self.port}\n</zeo>\n"
+                    f"<filestorage>\n  path {self.dir}/Data.fs\n</filestorage>\n")
+        self.zeo = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
+                                    stdout=open(os.path.join(self.dir, "zeo.log"), "a"),
+                                    stderr=subprocess.STDOUT)
+        wait_port(self.port, self.zeo, "ZEO")
+        self.webs = []
+
+    def ini(self, name="bench.ini", web_port=None, threads=8):
+        path = os.path.join(self.dir, name)
+        uri = (f"zeo://127.0.0.1:{self.port}?cache_size=256MB&connection_cache_size=20000"
+               f"&wait_timeout=60")
+        text = ["[app:main]", "use = egg:portmonet", f"zodbconn.uri = {uri}",
+                f"portmonet.secret_keys = {DEMO_KEY}", "portmonet.evolve_on_start = true"]
+        if web_port:
+            text += ["", "[server:main]", "use = egg:waitress#main",
+                     f"listen = 127.0.0.1:{web_port}", f"threads = {threads}",
+                     "connection_limit = 1000", "channel_timeout = 300"]
+        with open(path, "w") as f:
+            f.write("\n".join(text) + "\n")
+        return path
+
+    def portmonet(self, *args, check=True):
+        started = time.time()
+        proc = subprocess.run([os.path.join(BIN, "portmonet"), "-c", self.ini()] + list(args),
+                              capture_output=True, text=True,
+                              env=dict(os.environ, PYTHONWARNINGS="ignore"))
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"portmonet {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc, time.time() - started
+
+    def start_web(self, count, threads):
+        ports = []
+        for i in range(count):
+            port = free_port()
+            ini = self.ini(f"web{i}.ini", port, threads)
+            proc = subprocess.Popen([os.path.join(BIN, "pserve"), ini],
+                                    stdout=subprocess.DEVNULL,
+                                    stderr=open(os.path.join(self.dir, f"web{i}.log"), "w"))
+            self.webs.append(proc)
+            ports.append(port)
+        for port, proc in zip(ports, self.webs):
+            wait_port(port, proc, "web")
+        return ports
+
+    def cpu(self):
+        """(web processes, ZEO server) CPU seconds used so far."""
+        return sum(cpu_seconds(p.pid) for p in self.webs), cpu_seconds(self.zeo.pid)
+
+    def stop_web(self):
+        for proc in self.webs:
+            proc.terminate()
+            proc.wait(30)
+        self.webs = []
+
+    def close(self):
+        self.stop_web()
+        self.zeo.terminate()
+        self.zeo.wait(30)
+
+
+def with_root(env, func):
+    """func(root) on a client of the bench's ZEO server (read-only use)."""
+    import ZEO
+    from portmonet import crypto
+    from portmonet.model.root import get_root
+    crypto.configure(DEMO_KEY)
+    db = ZEO.DB(("127.0.0.1", env.port), wait_timeout=60)
+    try:
+        with db.transaction() as conn:
+            return func(get_root(conn.root()), conn)
+    finally:
+        db.close()

@@ -1,0 +1,124 @@
+"""The OSMP check/pay protocol of terminal networks and payment agents.
+
+``command=check&txn_id=..&account=..&sum=..`` asks whether a payment can be
+taken; ``command=pay&txn_id=..&txn_date=YYYYMMDDhhmmss&account=..&sum=..``
+takes it.  A repeated ``pay`` with a ``txn_id`` already answered gets the
+first (final) answer again and posts nothing.  This module is the protocol
+logic; the HTTP side is :mod:`portmonet.payments.views.osmp`.
+"""
+import re
+from collections import namedtuple
+from xml.sax.saxutils import escape
+
+from ..money import MoneyError, format_amount, to_minor
+from .clock import now_us
+from .credit import DuplicateMismatch, credit
+from .lookup import BadAccount, payable_account
+
+RESULTS = {
+    0: "OK",
+    1: "temporary error, repeat later",
+    4: "wrong account format",
+    5: "account not found",
+    7: "payment forbidden by the provider",
+    8: "payment forbidden for technical reasons",
+    79: "account not active",
+    90: "payment not finished",
+    241: "sum too small",
+    242: "sum too large",
+    243: "cannot check the account",
+    300: "other error",
+}
+# Answers a terminal may repeat the request after: never stored as final.
+TEMPORARY = (1, 90)
+
+_TXN_ID = re.compile(r"^\d{1,20}$")
+_SUM = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
+_DATE = re.compile(r"^\d{14}$")
+
+Answer = namedtuple("Answer", "osmp_txn_id prv_txn sum result comment")
+
+
+def answer(params, result, prv_txn="", comment=None, amount=None):
+    return Answer(params.get("txn_id", ""), prv_txn,
+                  params.get("sum", "") if amount is None else amount,
+                  result, comment or RESULTS[result])
+
+
+def to_xml(ans):
+    fields = [("osmp_txn_id", ans.osmp_txn_id), ("prv_txn", ans.prv_txn),
+              ("sum", ans.sum), ("result", ans.result), ("comment", ans.comment)]
+    body = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields if v != "" or k == "result")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{body}</response>\n'.encode()
+
+
+def _validate(root, agent, params):
+    """(account, amount) or an error Answer."""
+    txn_id = params.get("txn_id", "")
+    if not _TXN_ID.match(txn_id):
+        return answer(params, 300, comment="txn_id must be 1-20 digits")
+    if not agent.active:
+        return answer(params, 8, comment="agent disabled")
+    text = params.get("sum", "")
+    if not _SUM.match(text):
+        return answer(params, 300, comment="bad sum")
+    try:
+        amount = to_minor(text, agent.currency)
+    except MoneyError:
+        return answer(params, 300, comment="bad sum")
+    if amount < max(agent.min_sum, 1):
+        return answer(params, 241)
+    if amount > agent.max_sum:
+        return answer(params, 242)
+    try:
+        account = payable_account(root, params.get("account", ""))
+    except BadAccount:
+        return answer(params, 4)
+    if account is None:
+        return answer(params, 5)
+    if account.__parent__.status == "terminated":
+        return answer(params, 79)
+    if account.currency != agent.currency:
+        return answer(params, 7, comment="account currency differs")
+    return account, amount
+
+
+def check(root, agent, params):
+    got = _validate(root, agent, params)
+    if isinstance(got, Answer):
+        return got
+    return answer(params, 0)
+
+
+def pay(root, agent, params, user=""):
+    """Take a payment (in the caller's transaction); returns the Answer."""
+    txn_id = params.get("txn_id", "")
+    held = agent.txns.get(txn_id) if _TXN_ID.match(txn_id) else None
+    if held is not None:
+        return Answer(txn_id, *held[:4])
+    date = params.get("txn_date", "")
+    if date and not _DATE.match(date):
+        ans = answer(params, 300, comment="txn_date must be YYYYMMDDhhmmss")
+    else:
+        got = _validate(root, agent, params)
+        if isinstance(got, Answer):
+            ans = got
+        else:
+            account, amount = got
+            ans = _book(root, agent, account, amount, txn_id, date, user)
+    if ans.result not in TEMPORARY and _TXN_ID.match(txn_id):
+        agent.txns[txn_id] = (ans.prv_txn, ans.sum, ans.result, ans.comment,
+                              params.get("account", ""), now_us())
+    return ans
+
+
+def _book(root, agent, account, amount, txn_id, date, user):
+    text = f"terminal payment via {agent.name}" + (f", terminal time {date}" if date else "")
+    try:
+        posting, _ = credit(root, account, amount, "osmp", agent.name, txn_id, text, user)
+    except DuplicateMismatch as exc:
+        return Answer(txn_id, "", "", 300, str(exc))
+    if agent.account is not None:
+        agent.account.post(-amount, "transfer", f"agent:{agent.name}:{txn_id}",
+                           text=f"collected for account {account.number}", user=user)
+    return Answer(txn_id, str(posting.key), format_amount(amount, agent.currency), 0, "OK")

@@ -1,0 +1,1 @@
+"""HTTP side of the payments feature (found by ``config.scan()``)."""

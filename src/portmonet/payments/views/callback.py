@@ -1,0 +1,88 @@
+"""``/payments/<provider>/callback`` (the signed JSON API) and the office's
+card payment start/return pages."""
+import json
+import logging
+import secrets
+
+from pyramid.httpexceptions import HTTPBadRequest, HTTPFound
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from .. import callback
+from ...money import MoneyError, format_amount, to_minor
+from ..interfaces import IProvider
+from .unit import finish_alone, journal_request, process
+
+log = logging.getLogger("portmonet.payments.callback")
+
+
+def json_response(data, status=200):
+    return Response(json.dumps(data), status=status, content_type="application/json",
+                    charset="utf-8")
+
+
+@view_config(context=IProvider, name="callback", permission=NO_PERMISSION_REQUIRED,
+             request_method="POST")
+def callback_view(context, request):
+    provider = context.__name__
+    body = request.body or b""
+    try:
+        key = journal_request(request, "callback", provider,
+                              ext_id=request.headers.get("Idempotency-Key", "")[:100])
+    except Exception:
+        log.exception("callback %s: cannot journal a request", provider)
+        return json_response({"status": "error", "code": "temporary",
+                              "message": "not processed, repeat later"}, 503)
+    try:
+        if not context.allows(request.remote_addr):
+            raise callback.Refused(403, "address", "address not allowed")
+        idem, data = callback.verify(context, request.headers, body)
+    except callback.Refused as exc:
+        log.warning("callback %s from %s refused: %s", provider, request.remote_addr, exc.code)
+        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
+        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
+                             exc.status)
+
+    def work(root):
+        ans = callback.handle(root, root["payments"][provider], idem, body, data,
+                              user=f"callback:{provider}")
+        return ("done" if ans["status"] == "ok" else "rejected",
+                f"{data.get('type')} {ans['code']} replayed={ans['replayed']}", ans)
+    try:
+        ans = process(request, key, work, f"callback:{provider}",
+                      f"callback {data.get('type')} id={data.get('id')}")
+    except callback.Refused as exc:
+        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
+        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
+                             exc.status)
+    except Exception as exc:
+        log.exception("callback %s failed", provider)
+        finish_alone(request, key, "error", repr(exc))
+        return json_response({"status": "error", "code": "temporary",
+                              "message": "not processed, repeat later"}, 503)
+    return json_response(ans)
+
+
+@view_config(context=IProvider, name="start", permission="pay_online", request_method="POST")
+def start_card_payment(context, request):
+    """The office's "pay by card": redirect to the provider's payment page."""
+    if not context.pay_url:
+        raise HTTPBadRequest("this provider takes no card payments from the office")
+    account = request.POST.get("account", "")
+    try:
+        amount = format_amount(to_minor(request.POST.get("amount", "")))
+    except MoneyError as exc:
+        raise HTTPBadRequest(str(exc))
+    order = secrets.token_hex(12)
+    return HTTPFound(location=callback.start_url(context, order, account, amount))
+
+
+@view_config(context=IProvider, name="return", permission=NO_PERMISSION_REQUIRED,
+             renderer="json")
+def card_payment_return(context, request):
+    """Where the provider sends the subscriber back: is the order paid yet?"""
+    order = request.params.get("order", "")
+    root = request.root
+    where = root.catalog.causes.get(f"callback:{context.__name__}:{order}")
+    return {"order": order, "paid": where is not None}
