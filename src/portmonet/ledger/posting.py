@@ -45,26 +45,12 @@ class Posting:
     def __setattr__(self, name, value):
         raise AttributeError("postings are immutable")
 
-    def _values(self):
-        return tuple(getattr(self, n) for n in self.__slots__)
-
-    def __eq__(self, other):
-        return isinstance(other, Posting) and self._values() == other._values()
-
-    def __hash__(self):
-        return hash(self.key)
-
-    # BTrees' C conflict resolution compares values with '<' as well as
-    # '==': without an order, concurrent appends to one ledger never merge.
-    def __lt__(self, other):
-        return self._values() < other._values()
-
     def __reduce__(self):
-        return (Posting, tuple(getattr(self, n) for n in self.__slots__))
+        return (Posting, self._values())
 
-    # Compared by value: BTree conflict resolution (on the ZEO server)
-    # compares the unchanged postings of a bucket's three states with < and
-    # ==; without these, two payments into one ledger bucket never merge.
+    # Compared by value: BTrees' C conflict resolution (on the ZEO server)
+    # compares the postings of a bucket's three states with < and ==;
+    # without these, two writers into one ledger bucket never merge.
     def _values(self):
         return tuple(getattr(self, n) for n in self.__slots__)
 
