@@ -89,7 +89,7 @@ def test_payment_unblocks_and_promise_and_warning(world):
 
     def pay_and_pass(root):
         p = contract(root, poor)
-        p.account.post(100000, "payment", "bank:1")
+        p.account.post(100000, "payment", "test-payment:1")
         return debt.debt_pass(root, root["billing"], today)
     out = tx(db, pay_and_pass)
     assert out["unblocked"] == 1
@@ -176,9 +176,9 @@ def test_after_payment_hook_unblocks_in_the_payment_transaction(world):
 
     def pay(root):
         p = contract(root, poor)
-        p.account.post(50000, "payment", "bank:2")
+        p.account.post(50000, "payment", "test-payment:2")
         assert debt.after_payment(root, p.account) is None      # still 390.00 short
-        p.account.post(50000, "payment", "bank:3")
+        p.account.post(50000, "payment", "test-payment:3")
         assert debt.after_payment(root, p.account) == "unblocked"
         assert p.status == "active" and p.number not in root["billing"].blocked
         assert debt.after_payment(root, contract(root, rich).account) is None

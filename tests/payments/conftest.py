@@ -1,7 +1,9 @@
 """Fixtures of the payments tests: the real WSGI application served by a
 real waitress server on loopback, over a real ZEO server."""
 import base64
+import http.cookiejar
 import json
+import re
 import threading
 import urllib.error
 import urllib.parse
@@ -25,15 +27,31 @@ class Web:
         self.base = base
         self.db = db
         self.zeo = zeo
+        # A browser's cookie jar, for the views behind a staff sign-in.
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = None
+
+    def sign_in(self, login, password):
+        """Sign in through the real form; later POSTs carry the CSRF token."""
+        status, page = self.request("/@@login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+        status, _ = self.request("/@@login", data=urllib.parse.urlencode(
+            {"login": login, "password": password, "csrf_token": token}).encode(), method="POST")
+        assert status == 200, status
+        status, page = self.request("/@@password")
+        self.csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
 
     def request(self, path, params=None, data=None, headers=None, auth=None, method=None):
         url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
         req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+        if self.csrf and method == "POST":
+            req.add_header("X-CSRF-Token", self.csrf)
         if auth:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             req.add_header("Authorization", f"Basic {token}")
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with self.opener.open(req, timeout=30) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as err:
             return err.code, err.read()
@@ -74,7 +92,8 @@ def serve(app, threads=4):
 def start_web(zeo_server):
     app = portmonet.main({}, **{"zodbconn.uri": zeo_server.uri,
                                 "portmonet.secret_keys": crypto.DEMO_KEY,
-                                "portmonet.evolve_on_start": "true"})
+                                "portmonet.evolve_on_start": "true",
+                                "portmonet.cookie_secure": "false"})
     server, base = serve(app)
     db = ZEO.DB(zeo_server.address, wait_timeout=30, server_sync=True)
     client = Web(base, db, zeo_server)

@@ -180,12 +180,20 @@ def test_a_failing_payment_is_journaled_raw_and_can_be_repeated(shop, monkeypatc
 def test_card_activation_over_http_locks_out(shop):
     import datetime
 
+    from portmonet.model.staff import StaffUser
+
     def setup(root):
         cards = root["payments"].cards
         _, pins = cards.generate("W", 10000, 1, datetime.date.today() + datetime.timedelta(days=9))
         cards.issue("W", "d")
+        root["staff"].add_user(StaffUser("kassa", ("cashier",), "correct horse 1"))
         return pins[0]
     serial, pin = shop.transact(setup)
+    status, body = shop.request("/payments/cards/activate", data=(
+        f"serial={serial}&pin={pin}&account={shop.account}").encode(), method="POST")
+    # nobody signed in: sent to the sign-in form, nothing activated
+    assert b'name="password"' in body and balance(shop, shop.account) == 0
+    shop.sign_in("kassa", "correct horse 1")
     for n in range(5):
         status, body = shop.request("/payments/cards/activate", data=(
             f"serial={serial}&pin=00000000000{n}&account={shop.account}").encode(), method="POST")

@@ -31,7 +31,10 @@ def _credentials(request):
 
 
 @view_config(context=IOsmpAgent, name="osmp", permission=NO_PERMISSION_REQUIRED,
-             request_method=("GET", "POST"))
+             request_method=("GET", "POST"),
+             # a machine protocol, authenticated per request (signature or agent
+             # credentials), with no session cookie to forge: no CSRF token
+             require_csrf=False)
 def osmp_view(context, request):
     agent = context.__name__
     params = {k: v.strip() for k, v in request.params.items()
