@@ -132,3 +132,28 @@ def test_two_collectors_enqueue_usage_without_retry(zeo_server, zeo_db):
         queue = root.usage
         assert len(queue.pending) == 7
         assert {"radius:nas1:s1:1", "netflow:r1:77"} <= set(queue.seen.keys())
+
+
+def test_two_decisions_on_one_balance_never_merge(zeo_server, zeo_db):
+    """Two cashiers refund from one balance at once: the second commit is
+    refused (and its retry sees the first refund), never merged."""
+    import transaction
+    from ZODB.POSException import ConflictError
+    number = account_of(zeo_db)                       # balance 1000
+    other = zeo_server.open_db()
+    tms = [transaction.TransactionManager(), transaction.TransactionManager()]
+    conns = [zeo_db.open(transaction_manager=tms[0]), other.open(transaction_manager=tms[1])]
+    accounts = [get_root(c.root()).catalog.accounts.get(number) for c in conns]
+    for i, account in enumerate(accounts):
+        account.decide_on_balance()
+        assert account.balance >= 800                 # each alone may refund 800
+        account.post(-800, "refund", f"refund:{i}")
+    tms[0].commit()
+    with pytest.raises(ConflictError):
+        tms[1].commit()
+    tms[1].abort()
+    for c in conns:
+        c.close()
+    other.close()
+    with fresh_view(zeo_server) as (root, conn):
+        assert root.catalog.accounts.get(number).balance == 200

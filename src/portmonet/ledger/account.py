@@ -107,17 +107,10 @@ class Account(Indexed, Persistent):
                 raise ValueError(f"cause {cause!r} is already posted on account {number}")
             return self.posting(key), False
         if must_not_overdraw:
-            # Decide on the current balance: ZODB refuses the commit if another
-            # transaction changed this account meanwhile.
-            if self._p_jar is not None:
-                self._p_jar.readCurrent(self)
+            self.decide_on_balance()
             if amount < 0 and self.available + amount < 0:
                 raise InsufficientFunds(
                     f"account {self.number}: {-amount} needed, {self.available} available")
-            # A written object skips readCurrent's check and goes to conflict
-            # resolution instead; a fresh guard value makes two guarded
-            # decisions on the same balance a conflict that is never merged.
-            self._guard = _random.getrandbits(63)
         when = now_us() if when is None else when
         key = self._free_key(when)
         posting = Posting(key, when, amount, kind, cause, text, user)
@@ -125,6 +118,17 @@ class Account(Indexed, Persistent):
         catalog.causes[cause] = (self.number, key)
         self._balance += amount
         return posting, True
+
+    def decide_on_balance(self):
+        """Call before a decision that depends on the balance (a transfer, a
+        refund of at most the balance): the commit then fails instead of
+        merging if another transaction changed this account meanwhile."""
+        if self._p_jar is not None:
+            self._p_jar.readCurrent(self)
+        # A written object skips readCurrent's check and goes to conflict
+        # resolution instead; a fresh guard value makes two such decisions on
+        # the same balance a conflict that is never merged.
+        self._guard = _random.getrandbits(63)
 
     def _free_key(self, when):
         while True:

@@ -149,8 +149,7 @@ def refund(root, staff, account, amount, reason, token=None):
     if not isinstance(amount, int) or amount <= 0:
         raise CashDeskError("a refund is a positive amount")
     # Decide on the current balance: a stale one must make the commit fail.
-    if account._p_jar is not None:
-        account._p_jar.readCurrent(account)
+    account.decide_on_balance()
     if account.balance < amount:
         raise CashDeskError(f"the balance is {account.balance}: cannot refund {amount}")
     posting, _ = credit(root, account, -amount, "cash", staff.login, token,
