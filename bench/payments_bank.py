@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from payments_env import Env, with_root  # noqa: E402
+from payments_env import prepare, Env, with_root  # noqa: E402
 
 OURS = "40702810900000012345"
 
@@ -53,12 +53,7 @@ def main():
     args = parser.parse_args()
     env = Env(args.dir)
     try:
-        env.portmonet("init")
-        have = with_root(env, lambda root, conn: len(root["subscribers"]))
-        if have < args.subscribers:
-            _, took = env.portmonet("seed", "--subscribers", str(args.subscribers - have),
-                                    "--seed", str(have + 1))
-            print(f"seeded {args.subscribers - have} subscribers in {took:.0f} s")
+        prepare(env, args.subscribers)
         refs = with_root(env, lambda root, conn: [
             (c.account.number, c.number) for s in root["subscribers"].values()
             for c in s.contracts()[:1]])

@@ -115,3 +115,13 @@ def with_root(env, func):
             return func(get_root(conn.root()), conn)
     finally:
         db.close()
+
+
+def prepare(env, subscribers):
+    """An initialised database with at least *subscribers* (kept between runs)."""
+    env.portmonet("init")
+    have = with_root(env, lambda root, conn: len(root["subscribers"]))
+    if have < subscribers:
+        _, took = env.portmonet("seed", "--subscribers", str(subscribers - have),
+                                "--seed", str(have + 1))
+        print(f"seeded {subscribers - have} subscribers in {took:.0f} s")

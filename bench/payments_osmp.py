@@ -20,7 +20,7 @@ import urllib.parse
 from xml.etree import ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from payments_env import Env, with_root  # noqa: E402
+from payments_env import prepare, Env, with_root  # noqa: E402
 
 AGENT, LOGIN, PASSWORD = "bench", "bench", "bench-password-1"
 
@@ -79,12 +79,7 @@ def main():
     args = parser.parse_args()
     env = Env(args.dir)
     try:
-        env.portmonet("init")
-        have = with_root(env, lambda root, conn: len(root["subscribers"]))
-        if have < args.subscribers:
-            _, took = env.portmonet("seed", "--subscribers", str(args.subscribers - have),
-                                    "--seed", str(have + 1))
-            print(f"seeded {args.subscribers - have} subscribers in {took:.0f} s")
+        prepare(env, args.subscribers)
         if not with_root(env, lambda root, conn: AGENT in root["payments"]):
             env.portmonet("payments", "agent", "add", AGENT, "--protocol", "osmp",
                           "--allow", "127.0.0.1", "--login", LOGIN, "--password", PASSWORD)

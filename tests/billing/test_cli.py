@@ -7,7 +7,7 @@ import pytest
 from portmonet.model.root import get_root
 
 from conftest import run_portmonet
-from tariffs.world import call, load_plans, make_contract, us
+from tariffs.world import phone_contract_with_a_call
 
 pytestmark = pytest.mark.integration
 
@@ -16,10 +16,7 @@ def test_assign_bill_render_report_promise(zeo_server, zeo_db, tmp_path):
     from portmonet.rating import rater
     with zeo_db.transaction() as c:
         root = get_root(c.root())
-        load_plans(root)
-        k = make_contract(root, 1, balance=0)
-        number, line = k.number, k.services("phone")[0].number
-        root.usage.enqueue(call("cdr:a", line, "74992223344", 61, us(2024, 3, 4, 12, 0)))
+        number, line = phone_contract_with_a_call(root)
         assert rater.rate_batch(root, 10)["rated"] == 1
     ini = zeo_server.ini(tmp_path / "t.ini")
     out = run_portmonet("tariffs", "assign", "--contract", number, "--service", "internet-1",

@@ -5,7 +5,7 @@ import pytest
 from portmonet.model.root import get_root
 
 from conftest import run_portmonet
-from tariffs.world import call, load_plans, make_contract, us
+from tariffs.world import call, phone_contract_with_a_call, us
 
 pytestmark = pytest.mark.integration
 
@@ -13,10 +13,7 @@ pytestmark = pytest.mark.integration
 def test_rate_errors_retry_show_rerate(zeo_server, zeo_db, tmp_path):
     with zeo_db.transaction() as c:
         root = get_root(c.root())
-        load_plans(root)
-        k = make_contract(root, 1, balance=0)
-        number, line = k.number, k.services("phone")[0].number
-        root.usage.enqueue(call("cdr:a", line, "74992223344", 61, us(2024, 3, 4, 12, 0)))
+        number, line = phone_contract_with_a_call(root)
         root.usage.enqueue(call("cdr:b", "74950000000", "74992223344", 61, us(2024, 3, 4, 12, 0)))
     ini = zeo_server.ini(tmp_path / "t.ini")
     out = run_portmonet("rate", "--once", ini=ini).stdout

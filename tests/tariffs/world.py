@@ -46,3 +46,13 @@ def call(sid, caller, destination, seconds, start):
 def traffic(sid, login, octets_in, octets_out, start, **attrs):
     return UsageRecord(sid, "traffic", login, start, start + 60_000_000,
                        {"octets_in": octets_in, "octets_out": octets_out}, attrs)
+
+
+def phone_contract_with_a_call(root):
+    """The plans, one contract at zero balance, and one call of its line queued
+    (cause ``usage:cdr:a``); returns (contract number, line number)."""
+    load_plans(root)
+    contract = make_contract(root, 1, balance=0)
+    line = contract.services("phone")[0].number
+    root.usage.enqueue(call("cdr:a", line, "74992223344", 61, us(2024, 3, 4, 12, 0)))
+    return contract.number, line

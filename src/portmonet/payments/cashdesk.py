@@ -128,11 +128,16 @@ def take_payment(root, staff, account, amount, token=None, text=""):
         raise CashDeskError("a payment is a positive amount")
     posting, _ = credit(root, account, amount, "cash", staff.login, token,
                         text or f"cash desk, shift of {staff.login}", staff.login)
-    receipt = ("payment", account.number, amount, posting.cause, posting.key, "", posting.time)
+    return token, _keep_receipt(shift, token, "payment", account, amount, posting)
+
+
+def _keep_receipt(shift, token, kind, account, amount, posting, reason=""):
+    """Keep the receipt under its token and add it to the shift's totals."""
+    receipt = (kind, account.number, amount, posting.cause, posting.key, reason, posting.time)
     shift.receipts[token] = receipt
-    shift.payments_count += 1
-    shift.payments_sum += amount
-    return token, receipt
+    setattr(shift, f"{kind}s_count", getattr(shift, f"{kind}s_count") + 1)
+    setattr(shift, f"{kind}s_sum", getattr(shift, f"{kind}s_sum") + amount)
+    return receipt
 
 
 def refund(root, staff, account, amount, reason, token=None):
@@ -154,11 +159,7 @@ def refund(root, staff, account, amount, reason, token=None):
         raise CashDeskError(f"the balance is {account.balance}: cannot refund {amount}")
     posting, _ = credit(root, account, -amount, "cash", staff.login, token,
                         f"refund: {reason}", staff.login, kind="refund")
-    receipt = ("refund", account.number, amount, posting.cause, posting.key, reason, posting.time)
-    shift.receipts[token] = receipt
-    shift.refunds_count += 1
-    shift.refunds_sum += amount
-    return token, receipt
+    return token, _keep_receipt(shift, token, "refund", account, amount, posting, reason)
 
 
 def correct(root, staff, account, amount, reason, token=None):
