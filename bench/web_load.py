@@ -3,10 +3,13 @@ search, the subscriber's card and the office home page, with N concurrent
 clients, through waitress (``pserve``) on loopback on a real ZEO server.
 
     .venv/bin/python bench/web_load.py --subscribers 100000 --clients 20 --seconds 20
+    .venv/bin/python bench/web_load.py --template-db /work/seed-1m/Data.fs \
+        --subscribers 1000000 --workdir /tmp/pm-web-1m --processes 2 --cleanup
 
 It starts ``runzeo`` on a FileStorage in --workdir (kept, so a second run with
-the same --workdir and size skips seeding), seeds demo subscribers with
-``portmonet seed``, adds a staff user, starts ``pserve`` and drives it with
+the same --workdir and size skips seeding; --template-db copies a database
+seeded by ``portmonet seed --seed 1`` there first, never opening the
+original), seeds what is missing with ``portmonet seed``, adds a staff user, starts ``pserve`` and drives it with
 client threads (each its own keep-alive connection and session).  The load
 generator runs on the same machine and takes CPU from the server: the
 figures are a floor, not a ceiling.
@@ -16,6 +19,7 @@ import http.client
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -79,6 +83,24 @@ class Client:
         return self.request("POST", post_path, dict(fields, csrf_token=token))
 
 
+def copy_template(template, workdir):
+    """A private copy of a seeded database: the template stays untouched
+    (a ZEO server opening it would append and lock it)."""
+    t0 = time.time()
+    for suffix in ("", ".index"):
+        src = template + suffix
+        if os.path.exists(src):
+            shutil.copyfile(src, os.path.join(workdir, "Data.fs" + suffix))
+    print(f"copied {template} ({os.path.getsize(template) / 1e9:.2f} GB) in "
+          f"{time.time() - t0:.0f}s", flush=True)
+
+
+def remove_database(workdir):
+    for name in os.listdir(workdir):
+        if name.startswith("Data.fs"):
+            os.remove(os.path.join(workdir, name))
+
+
 def percentile(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
@@ -113,7 +135,8 @@ def run_scenario(name, clients, make_path, seconds):
     n = len(latencies)
     print(f"{name:14s} requests={n:6d} errors={sum(errors):4d} req/s={n / elapsed:7.1f} "
           f"p50={percentile(latencies, 50) * 1000:6.1f}ms p95={percentile(latencies, 95) * 1000:6.1f}ms "
-          f"p99={percentile(latencies, 99) * 1000:6.1f}ms", flush=True)
+          f"p99={percentile(latencies, 99) * 1000:6.1f}ms "
+          "load avg={:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
 
 
 def main():
@@ -126,9 +149,15 @@ def main():
                     help="web processes (each its own port; clients spread over them)")
     ap.add_argument("--role", default="cashier", help="the staff role of the clients")
     ap.add_argument("--workdir", default="/tmp/portmonet-web-bench")
+    ap.add_argument("--template-db", metavar="PATH",
+                    help="copy this Data.fs (and its .index) into --workdir first")
+    ap.add_argument("--cleanup", action="store_true",
+                    help="delete --workdir's database when done (disk is shared)")
     args = ap.parse_args()
 
     os.makedirs(args.workdir, exist_ok=True)
+    if args.template_db:
+        copy_template(args.template_db, args.workdir)
     zport = free_port()
     wports = [free_port() for _ in range(args.processes)]
     conf = os.path.join(args.workdir, "zeo.conf")
@@ -250,6 +279,8 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
                 p.wait(10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if args.cleanup:
+            remove_database(args.workdir)
 
 
 if __name__ == "__main__":

@@ -130,7 +130,7 @@ def test_cash_desk_payment_posts_once(site):
         payments = [p for p in acc.ledger.values() if p.cause.startswith("cashdesk:")]
         return acc.balance, [(p.amount, p.user) for p in payments]
     assert site.read(check) == (62345, [(12345, "cashier")])
-    payments = client.get("/subscribers/1001/").html.find(id="payments").text
+    payments = client.get("/subscribers/1001/").html.find(id="payments-1001-1").text
     assert "123.45" in payments and "500.00" in payments and "cashier" in payments
     rec = site.db.history(site.read(lambda r: r["subscribers"]["1001"]["1001-1"].account._p_oid), 1)[0]
     assert rec["user_name"] == "cashier" and "cash desk payment 12345" in rec["description"]

@@ -10,7 +10,6 @@ from ..forms import ContractForm, SubscriberForm
 from ..helpers import audit, flash
 from ..i18n import _
 from ..history import merged_history
-from .contract import newest
 from .forms import form_page
 
 FIELDS = ("kind", "name", "phone", "email", "address", "notes")
@@ -103,18 +102,43 @@ def add_contract(context, request):
                      context_title=context.name)
 
 
+def subscriber_sections(request, subscriber, contracts, office=False):
+    """What the card and the office home show beyond the contracts: one
+    short page of each section (the section's own page has the rest)."""
+    from .. import sections
+    from .sections import invoice_url
+    root = request.root
+    logins = [sv.login for c in contracts for sv in c.services("internet")]
+    recent, more_sessions = sections.recent_sessions(root, logins, limit=CARD_ROWS)
+    per_contract = []
+    for contract in contracts:
+        account = contract.account
+        if account is None:
+            continue
+        row = {"c": contract, "a": account}
+        # Calls come from the ledger's usage charges: only a contract with a
+        # telephone line has any, so the others cost nothing.
+        row["calls"], row["more_calls"] = (
+            sections.calls(root, account, limit=CARD_ROWS)
+            if any(True for _ in contract.services("phone")) else ([], None))
+        row["invoices"], row["more_invoices"] = sections.invoices(root, account.number, limit=6)
+        row["payments"], row["more_payments"] = sections.payments(account, limit=CARD_ROWS)
+        per_contract.append(row)
+    return {"online": sections.online_sessions(root, logins), "recent": recent,
+            "more_sessions": more_sessions, "traffic": sections.traffic_plot(root, logins),
+            "per_contract": per_contract,
+            "invoice_url": invoice_url(request, subscriber, office)}
+
+
+CARD_ROWS = 10
+
+
 @view_config(context=ISubscriber, renderer="portmonet:web/templates/subscriber.pt",
              permission="view")
 def card(context, request):
     contracts = context.contracts()
-    payments = []
-    for contract in contracts:
-        if contract.account is not None:
-            rows, _more = newest(contract.account.ledger, 10, kind="payment", max_scan=2000)
-            payments.extend((contract, p) for p in rows)
-    payments.sort(key=lambda cp: cp[1].key, reverse=True)
-    return {"page_title": context.name, "s": context, "contracts": contracts,
-            "payments": payments[:10]}
+    return dict(subscriber_sections(request, context, contracts),
+                page_title=context.name, s=context, contracts=contracts)
 
 
 @view_config(context=ISubscriber, name="history", renderer="portmonet:web/templates/history.pt",

@@ -1,0 +1,193 @@
+"""The sections of the subscriber's card and office, one page each.
+
+Every function reads one page of one subscriber's objects by walking a
+BTree's keys downward from a cursor (``tree.maxKey(below)``), so a page
+costs the same whether the subscriber has ten records or a hundred
+thousand, and whether the database holds ten subscribers or a million.
+The features own the data (``root.radius``, ``root["rating"]``,
+``root["billing"]``); nothing here writes.
+"""
+import datetime
+
+from ..ledger.account import now_us
+from .figures import bar_plot
+
+DAY_US = 86_400 * 1_000_000
+HIGH = "\U0010ffff"
+
+
+def _utc_day(us):
+    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date()
+
+
+def logins_of(subscriber):
+    return [s.login for c in subscriber.contracts() for s in c.services("internet")]
+
+
+def _radius(root):
+    return getattr(root, "radius", None)
+
+
+def online_sessions(root, logins, limit=20):
+    radius = _radius(root)
+    if radius is None:
+        return []
+    from ..radius import queries
+    out = []
+    for login in logins:
+        out.extend(queries.online_of(root, login)[:limit])
+    out.sort(key=lambda s: s.start_us, reverse=True)
+    return out[:limit]
+
+
+def _history_keys(history, login, top_us, limit):
+    """Up to about *limit* history keys of *login* that started at or before
+    *top_us*, newest first (sessions starting in the same microsecond on two
+    NASes come together)."""
+    keys = []
+    hi = (login, top_us, HIGH)
+    while len(keys) < limit:
+        try:
+            key = history.maxKey(hi)
+        except ValueError:
+            break
+        if key[0] != login:
+            break
+        start = key[1]
+        keys.extend(reversed(list(history.keys((login, start), (login, start, HIGH)))))
+        hi = (login, start - 1, HIGH)
+    return keys
+
+
+def recent_sessions(root, logins, before_us=None, limit=20):
+    """(sessions newest first, cursor for the next page or None): the
+    sessions of *logins* that started before *before_us*."""
+    radius = _radius(root)
+    if radius is None:
+        return [], None
+    top = (before_us - 1) if before_us else (1 << 62)
+    rows = []
+    for login in logins:
+        for key in _history_keys(radius.history, login, top, limit + 1):
+            rows.append(radius.history[key])
+    rows.sort(key=lambda s: s.start_us, reverse=True)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].start_us if more and rows else None)
+
+
+def traffic_per_day(root, logins, days=14, today=None, max_sessions=5000):
+    """[(date, sessions, octets)] for the last *days* days (by session
+    start), oldest first: the sessions of those days only, at most
+    *max_sessions* (a plot, not the books)."""
+    today = today or _utc_day(now_us())
+    first = today - datetime.timedelta(days=days - 1)
+    since = int(datetime.datetime.combine(first, datetime.time(),
+                                          datetime.timezone.utc).timestamp()) * 1_000_000
+    per_day = {first + datetime.timedelta(days=n): [0, 0] for n in range(days)}
+    radius = _radius(root)
+    if radius is not None:
+        seen = 0
+        for login in logins:
+            for session in radius.history.values((login, since), (login, 1 << 62, HIGH)):
+                row = per_day.get(_utc_day(session.start_us))
+                if row is not None:
+                    row[0] += 1
+                    row[1] += session.octets_in + session.octets_out
+                seen += 1
+                if seen >= max_sessions:
+                    break
+    return [(day, n, octets) for day, (n, octets) in sorted(per_day.items())]
+
+
+def megabytes(octets):
+    return f"{octets / 1e6:.1f} MB"
+
+
+def traffic_plot(root, logins, days=14):
+    series = traffic_per_day(root, logins, days)
+    return {"total": megabytes(sum(row[2] for row in series)),
+            "svg": bar_plot(series, value_index=2, label=megabytes)}
+
+
+def calls(root, account, before_key=None, limit=20, max_scan=500):
+    """(rated telephone calls of *account* newest first, cursor or None).
+
+    The rater posts one charge per rated record with the cause
+    ``usage:<source id>``; the account's ledger is already ordered by time,
+    so its newest usage charges lead to the rated records (``rating.find``)
+    without scanning the rating's tree of every subscriber's records."""
+    rating = root.get("rating") if hasattr(root, "get") else None
+    tree = account.ledger
+    rows = []
+    hi = None if before_key is None else before_key - 1
+    try:
+        key = tree.maxKey(hi) if hi is not None else tree.maxKey()
+    except ValueError:
+        return rows, None
+    last = None
+    for _step in range(max_scan):
+        if key is None:
+            break
+        posting = tree[key]
+        if posting.kind == "charge" and posting.cause.startswith("usage:") and rating is not None:
+            rated = rating.find(posting.cause[6:].split("#r")[0])
+            if rated is not None and rated.kind == "call":
+                if len(rows) >= limit:
+                    return rows, last
+                rows.append({"posting": posting, "rated": rated, "record": rated.record})
+                last = key
+        try:
+            key = tree.maxKey(key - 1)
+        except ValueError:
+            key = None
+    # Stopped by max_scan with more ledger left: offer the next stretch.
+    return rows, (key + 1 if key is not None else None)
+
+
+def invoices(root, account_number, before_period=None, limit=12):
+    """(invoices of one account newest period first, cursor or None).
+
+    Invoices are kept by (period, account): one lookup per billed period,
+    newest first, never a scan of other accounts' invoices."""
+    billing = root.get("billing") if hasattr(root, "get") else None
+    if billing is None:
+        return [], None
+    rows = []
+    periods = billing.runs
+    period = _last_key(periods) if before_period is None else _below(periods, before_period)
+    scanned = 0
+    while period is not None and scanned < 120:
+        inv = billing.invoices.get((period, account_number))
+        if inv is not None:
+            if len(rows) >= limit:
+                return rows, rows[-1].period
+            rows.append(inv)
+        scanned += 1
+        period = _below(periods, period)
+    return rows, None
+
+
+def _last_key(tree):
+    try:
+        return tree.maxKey()
+    except ValueError:
+        return None
+
+
+def _below(tree, text):
+    """The greatest key of *tree* strictly below the string *text*."""
+    if not text:
+        return None
+    try:
+        return tree.maxKey(text[:-1] + chr(ord(text[-1]) - 1) + HIGH)
+    except ValueError:
+        return None
+
+
+def payments(account, before_key=None, limit=10):
+    """(payments newest first, cursor or None), from the ledger."""
+    from .views.contract import newest
+    rows, more = newest(account.ledger, limit, kind="payment", max_scan=2000,
+                        before_key=before_key)
+    return rows, (rows[-1].key if more and rows else None)
