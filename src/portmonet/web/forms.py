@@ -168,6 +168,12 @@ class PaymentForm(BaseForm):
     token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}$")])
 
 
+class PromiseForm(BaseForm):
+    contract = SelectField(_("Contract"), [V.InputRequired()])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+    days = StringField(_("Days"), [V.InputRequired(), V.Regexp(r"^[1-9][0-9]?$")])
+
+
 class LedgerFilterForm(BaseForm):
     start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
     end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])

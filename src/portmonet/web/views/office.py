@@ -9,7 +9,8 @@ from pyramid.view import view_config
 from ... import crypto
 from ...interfaces import ISubscriber
 from ...ledger.account import now_us
-from ..forms import NotificationsForm, PasswordForm
+from ...money import format_amount, to_minor
+from ..forms import NotificationsForm, PasswordForm, PromiseForm, choices
 from ..helpers import audit, flash
 from ..i18n import _
 from ..security import office_password_hash
@@ -44,17 +45,77 @@ def runs_out(contract, today=None):
     return today + datetime.timedelta(days=available // daily)
 
 
+def card_providers(root):
+    """Payment providers that take card payments from the office (the
+    payments feature's ``/payments/<provider>/@@start``)."""
+    payments = root.get("payments")
+    if payments is None:
+        return []
+    return [a for a in payments.values() if getattr(a, "pay_url", "")]
+
+
 @view_config(context=ISubscriber, name="office", renderer="portmonet:web/templates/office.pt",
              permission="office")
 def office_home(context, request):
+    from .subscriber import subscriber_sections
+    contracts = context.contracts()
+    billing = request.root.get("billing")
     rows = []
-    for contract in context.contracts():
+    for contract in contracts:
         if contract.account is None:
             continue
         recent, _more = newest(contract.account.ledger, 10)
+        promise = billing.promises.get(contract.number) if billing is not None else None
         rows.append({"c": contract, "a": contract.account, "runs_out": runs_out(contract),
-                     "recent": recent})
-    return {"page_title": _("Subscriber's office"), "s": context, "rows": rows}
+                     "recent": recent, "promise": promise if promise and promise.active else None})
+    return dict(subscriber_sections(request, context, contracts, office=True),
+                page_title=_("Subscriber's office"), s=context, rows=rows, pre="office-",
+                providers=card_providers(request.root),
+                cards=request.root.get("payments") and request.root["payments"].cards)
+
+
+def promise_limits(settings):
+    """The promised-payment rules, from the same settings ``portmonet
+    promise`` reads."""
+    return {"max_amount": to_minor(settings.get("portmonet.promise_max", "500.00")),
+            "max_days": int(settings.get("portmonet.promise_days", 5)),
+            "interval_days": int(settings.get("portmonet.promise_interval_days", 30))}
+
+
+@view_config(context=ISubscriber, name="office-promise",
+             renderer="portmonet:web/templates/form.pt", permission="office")
+def office_promise(context, request):
+    """Take a promised payment: billing's own rules (``take_promise``)."""
+    from ...billing.debt import PromiseRefused, take_promise
+    contracts = [c for c in context.contracts() if c.account is not None]
+    limits = promise_limits(request.registry.settings)
+    form = PromiseForm.from_request(request, data={"days": str(limits["max_days"])})
+    form.contract.choices = choices((c.number, c.number) for c in contracts)
+    billing = request.root.get("billing")
+    if billing is None:
+        raise HTTPNotFound()
+    if request.method == "POST" and form.validate():
+        contract = context[form.contract.data]
+        contract.account.decide_on_balance()
+        try:
+            promise = take_promise(request.root, billing, contract, form.amount.minor,
+                                   int(form.days.data), datetime.date.today(), **limits)
+        except PromiseRefused as exc:
+            request.tm.doom()
+            form.add_error("amount", exc)
+        else:
+            audit(request, f"promised payment {promise.amount} on contract {contract.number} "
+                           f"until {promise.until}")
+            flash(request, _("Promised payment ${amount} until ${until}"),
+                  amount=format_amount(promise.amount, contract.account.currency),
+                  until=promise.until.isoformat())
+            return HTTPFound(request.resource_url(context, "@@office"))
+    return form_page(request, form, _("Promised payment"),
+                     request.resource_url(context, "@@office-promise"), submit=_("Take"),
+                     context_title=request.localizer.translate(_(
+                         "Up to ${amount} for up to ${days} days",
+                         mapping={"amount": format_amount(limits["max_amount"]),
+                                  "days": limits["max_days"]})))
 
 
 @view_config(context=ISubscriber, name="office-ledger",
