@@ -145,3 +145,30 @@ def test_office_promised_payment_uses_billing_rules(site):
                       {"contract": "1001-1", "amount": "1.00", "days": "1"}, expect_errors=True)
     assert res.status_int in (400, 403)
     assert csrf_of(home)
+
+
+def test_dashboard_operations(site):
+    world(site)
+    def debt(root):
+        root["billing"].debt["1002-1"] = datetime.date.today().toordinal()
+        reg = root["payments"].register
+        reg.add("osmp", "osmp:t1", "x", 12345, "agent", "t1", now_us())
+    site.change(debt)
+    client = site.login("auditor")
+    page = client.get("/")
+    assert page.html.find(id="op-online").b.text == "1"
+    assert page.html.find(id="op-debtors").b.text == "1"
+    assert page.html.find(id="op-payments-today").b.text == "1 / 123.45"
+    # A gauge a feature keeps wins over counting (once the memo expires).
+    site.change(lambda root: root.day_figures.adjust("online_sessions", 41))
+    assert page.html.find(id="op-online").b.text == "1"
+    site.app.registry.pm_dashboard_memo.ttl = 0
+    assert client.get("/").html.find(id="op-online").b.text == "41"
+
+
+def test_bounded_len_caps():
+    from BTrees.OOBTree import OOBTree
+    from portmonet.web.figures import bounded_len
+    tree = OOBTree({n: n for n in range(50)})
+    assert bounded_len(tree.keys(), cap=10) == (10, False)
+    assert bounded_len(tree.keys(), cap=100) == (50, True)

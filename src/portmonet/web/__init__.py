@@ -66,6 +66,9 @@ def includeme(config):
         limit=int(settings.get("portmonet.login_throttle", 10)), window=300)
     config.registry.pm_register_throttle = Throttle(limit=5, window=3600)
     config.registry.pm_cookie_secure = secure
+    from .figures import Memo
+    config.registry.pm_dashboard_memo = Memo(
+        ttl=float(settings.get("portmonet.dashboard_ttl", 30)))
     headers.includeme(config)
     i18n.includeme(config)
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)

@@ -7,6 +7,8 @@ which merge concurrent additions instead of conflicting, so any process
 slowing the others.  Reading a fortnight is 2 × 14 lookups, never a scan.
 """
 import datetime
+import threading
+import time
 
 from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
@@ -17,6 +19,10 @@ from .i18n import _
 # The series the dashboard plots (name -> title); a feature that records a
 # series adds it here.
 KNOWN = {"cashdesk_payments": _("Cash desk payments per day, last 14 days")}
+# Series whose count (not amount) is plotted, and how a value is shown
+# (default: an amount of money).
+COUNTED = set()
+LABELS = {}
 
 
 class DayFigures(Persistent):
@@ -25,6 +31,22 @@ class DayFigures(Persistent):
 
     def __init__(self):
         self.days = OOBTree()      # (ISO day, name) -> (count Length, amount Length)
+
+    # Gauges (a level that goes up and down, e.g. sessions online): made on
+    # first use, so a database from before them needs no migration.
+    gauges = None
+
+    def adjust(self, name, delta):
+        if self.gauges is None:
+            self.gauges = OOBTree()
+        held = self.gauges.get(name)
+        if held is None:
+            held = self.gauges[name] = Length()
+        held.change(delta)
+
+    def gauge(self, name):
+        held = self.gauges.get(name) if self.gauges is not None else None
+        return held() if held is not None else None
 
     def record(self, name, amount=0, day=None):
         key = ((day or datetime.date.today()).isoformat(), name)
@@ -50,6 +72,50 @@ def record(root, name, amount=0):
     figures = getattr(root, "day_figures", None)
     if figures is not None:
         figures.record(name, amount)
+
+
+def adjust(root, name, delta):
+    """For a feature's code, in its transaction: move the gauge *name*
+    (e.g. ``adjust(root, "online_sessions", +1)`` when a session opens)."""
+    figures = getattr(root, "day_figures", None)
+    if figures is not None:
+        figures.adjust(name, delta)
+
+
+CAP = 10_000
+
+
+def bounded_len(items, cap=CAP):
+    """How many *items* (a lazy BTree sequence), counting at most *cap*:
+    (n, exact?).  For figures nobody keeps a counter of yet: a BTree's
+    ``len`` reads every bucket."""
+    n = 0
+    for _ in items:
+        n += 1
+        if n >= cap:
+            return n, False
+    return n, True
+
+
+class Memo:
+    """A figure computed at most once per *ttl* seconds per process: the
+    dashboard may be opened by every employee every minute."""
+
+    def __init__(self, ttl=30.0):
+        self.ttl = ttl
+        self._held = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        now = time.monotonic()
+        with self._lock:
+            held = self._held.get(key)
+            if held is not None and now - held[0] < self.ttl:
+                return held[1]
+        value = compute()
+        with self._lock:
+            self._held[key] = (now, value)
+        return value
 
 
 def bar_plot(series, value_index=2, width=560, height=140, label=str):

@@ -1,4 +1,6 @@
 """The first page an operator sees, and the search box."""
+import datetime
+
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
@@ -6,11 +8,18 @@ from pyramid.view import view_config
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
-from ..figures import KNOWN, bar_plot
+from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len
+from ...payments.register import CHANNELS
 from ..forms import SearchForm
 from ..search import page_of, search_ids
 
 PAGE_SIZE = 20
+HIGH = "\U0010ffff"
+
+
+def _count(pair):
+    n, exact = pair
+    return f"{n:,}" if exact else f"{n:,}+"
 
 
 def _figures(root):
@@ -22,7 +31,56 @@ def _figures(root):
     usage = getattr(root, "usage", None)
     if usage is not None and hasattr(usage, "__len__"):
         figures.append((_("Usage records waiting"), len(usage)))
+    rating = root.get("rating")
+    if rating is not None:
+        figures.append((_("Rating errors"), rating.error_count()))
     return figures
+
+
+def _operations(root):
+    """What an operator acts on: online sessions, today's payments, debtors,
+    open tasks.  A gauge a feature keeps (``figures.adjust``) is read in
+    O(1); otherwise a count of at most ``figures.CAP`` keys, shown as "N+"
+    beyond it (memoised per process, see ``dashboard``)."""
+    out = []
+    day_figures = getattr(root, "day_figures", None)
+    radius = getattr(root, "radius", None)
+    online = day_figures.gauge("online_sessions") if day_figures is not None else None
+    if online is not None:
+        out.append(("online", _("Sessions online"), f"{online:,}"))
+    elif radius is not None:
+        out.append(("online", _("Sessions online"), _count(bounded_len(radius.online.keys()))))
+    today = datetime.date.today()
+    payments = root.get("payments")
+    count, amount, exact = 0, 0, True
+    if day_figures is not None:
+        _day, count, amount = day_figures.series("cashdesk_payments", days=1, today=today)[0]
+    if payments is not None:
+        register = payments.register
+        for channel in CHANNELS:
+            for n, (cause, row) in enumerate(register.rows.items(
+                    (channel, today.isoformat(), ""), (channel, today.isoformat(), HIGH))):
+                if n >= CAP:
+                    exact = False
+                    break
+                count += 1
+                amount += row[1]
+    out.append(("payments-today", _("Payments today"),
+                f"{count:,}{'' if exact else '+'} / {format_amount(amount)}"))
+    billing = root.get("billing")
+    if billing is not None:
+        out.append(("debtors", _("Debtors"), _count(bounded_len(billing.debt.keys()))))
+        out.append(("blocked", _("Blocked for debt"), _count(bounded_len(billing.blocked.keys()))))
+    applications = root.get("applications")
+    if applications is not None:
+        pending = applications.pending(limit=100)
+        out.append(("tasks", _("Applications to decide"),
+                    f"{len(pending)}{'+' if len(pending) >= 100 else ''}"))
+    outbox = getattr(root, "outbox", None)
+    if outbox is not None:
+        out.append(("outbox", _("Messages waiting to be sent"),
+                    _count(bounded_len(outbox.pending.keys()))))
+    return out
 
 
 @view_config(context=IRoot, renderer="portmonet:web/templates/dashboard.pt",
@@ -33,10 +91,15 @@ def dashboard(context, request):
     if day_figures is not None and request.has_permission("view_reports", context):
         for name, title in KNOWN.items():
             series = day_figures.series(name, days=14)
+            label = LABELS.get(name, format_amount)
+            value = 1 if name in COUNTED else 2
             plots.append({"id": f"plot-{name}", "title": title,
-                          "total": format_amount(sum(row[2] for row in series)),
-                          "svg": bar_plot(series, label=format_amount)})
-    return {"page_title": _("Dashboard"), "figures": _figures(context), "plots": plots}
+                          "total": label(sum(row[value] for row in series)),
+                          "svg": bar_plot(series, value_index=value, label=label)})
+    memo = request.registry.pm_dashboard_memo
+    return {"page_title": _("Dashboard"), "figures": _figures(context),
+            "operations": memo.get("operations", lambda: _operations(context)),
+            "plots": plots}
 
 
 @view_config(context=IRoot, name="health", renderer="json", permission=NO_PERMISSION_REQUIRED)
