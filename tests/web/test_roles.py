@@ -37,7 +37,33 @@ VIEWS = [
     ("/subscribers/1001/@@office-password", "office"),
     ("/subscribers/1001/@@office-notifications", "office"),
     ("/subscribers/1001/@@office-tariff", "office"),
+    ("/subscribers/1001/@@office-promise", "office"),
+    ("/subscribers/1001/@@office-sessions", "office"),
+    ("/subscribers/1001/@@office-calls?contract=1001-1", "office"),
+    ("/subscribers/1001/@@office-invoices?contract=1001-1", "office"),
+    ("/subscribers/1001/@@sessions", "view"),
+    ("/subscribers/1001/@@calls?contract=1001-1", "view"),
+    ("/subscribers/1001/@@invoices?contract=1001-1", "view"),
+    ("/equipment/", "view"),
+    ("/equipment/@@add", "manage_equipment"),
+    ("/equipment/sw-1/", "manage_equipment"),
+    ("/equipment/sw-1/@@edit", "manage_equipment"),
+    ("/operators/", "view"),
+    ("/operators/@@add", "manage_operators"),
+    ("/operators/mts/", "manage_operators"),
+    ("/operators/mts/@@edit", "manage_operators"),
 ]
+
+
+@pytest.fixture
+def site(site):
+    """The shared site plus a switch and a partner operator to reach."""
+    from portmonet.model.simple import Device, Operator
+    def add(root):
+        root["equipment"].add("sw-1", Device("sw-1", address="10.1.1.1"))
+        root["operators"].add("mts", Operator("mts", "MTS"))
+    site.change(add)
+    return site
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -118,3 +144,63 @@ def test_office_session_gets_only_office_root_permissions(site):
                 for perm in ("pay_online", "activate_card", "view", "take_payment", "office")}
     assert site.read(check) == {"pay_online": True, "activate_card": True, "view": False,
                                 "take_payment": False, "office": False}
+
+
+# Views anyone may reach (sign-in pages, the machine protocols that
+# authenticate each request themselves, health): (context, name).
+PUBLIC = {
+    ("IRoot", "login"), ("IRoot", "logout"), ("IRoot", "setup"), ("IRoot", "lang"),
+    ("IRoot", "office-login"), ("IRoot", "office"), ("IRoot", "office-logout"),
+    ("IRoot", "office-register"), ("IRoot", "health"),
+    # Machine protocols of the payments feature: each request authenticates
+    # itself (agent signature, allow list); the provider's return page.
+    ("IProvider", "callback"), ("IProvider", "return"), ("IOsmpAgent", "osmp"),
+}
+
+
+def _views(app):
+    """(context name, view name, permission or None, intr) of every view."""
+    introspector = app.registry.introspector
+    for intr in introspector.get_category("views"):
+        view = intr["introspectable"]
+        perms = [r for r in intr["related"] if r.category_name == "permissions"]
+        context = view["context"]
+        yield (getattr(context, "__name__", str(context)), view["name"],
+               perms[0]["value"] if perms else None, view)
+
+
+def test_every_view_has_an_explicit_permission(site):
+    """A view registered without ``permission=`` falls back to the default
+    ("view"), which would open it to every employee; a public one must be
+    listed above.  Exception views (forbidden, not found) and the static
+    assets are the framework's."""
+    from pyramid.security import NO_PERMISSION_REQUIRED
+    missing, public, seen = [], set(), 0
+    for context, name, permission, view in _views(site.app):
+        raw = view["context"]
+        if view["exception_only"] or (isinstance(raw, type) and issubclass(raw, BaseException)) \
+                or context == "IExceptionResponse":
+            continue
+        if view["route_name"] == "__static/":
+            continue
+        seen += 1
+        if permission is None:
+            missing.append((context, name, view["callable"]))
+        elif permission == NO_PERMISSION_REQUIRED:
+            public.add((context, name))
+    assert seen > 60
+    assert missing == []
+    assert public - PUBLIC == set()
+
+
+def test_permission_check_catches_an_unguarded_view(site):
+    """The check above does fail on a view without a permission."""
+    from pyramid.config import Configurator
+    from portmonet.interfaces import ISubscriber
+    config = Configurator(registry=site.app.registry)
+    config.add_view(lambda context, request: {}, context=ISubscriber, name="sneaky",
+                    renderer="json")
+    config.commit()
+    found = [(c, n) for c, n, p, v in _views(site.app) if n == "sneaky"]
+    assert found == [("ISubscriber", "sneaky")]
+    assert [p for c, n, p, v in _views(site.app) if n == "sneaky"] == [None]

@@ -168,6 +168,29 @@ class PaymentForm(BaseForm):
     token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}$")])
 
 
+_NAME = [V.InputRequired(), V.Length(max=64), V.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+                                                      message="letters, digits, _ . -")]
+
+
+class DeviceForm(BaseForm):
+    name = StringField(_("Name"), _NAME)
+    title = StringField(_("Title"), [V.Optional(), V.Length(max=200)])
+    kind = SelectField(_("Kind"), choices=choices((k, k) for k in ("switch", "router", "olt",
+                                                                  "server", "other")))
+    address = StringField(_("Address (IP or host name)"),
+                          [V.Optional(), V.Length(max=253),
+                           V.Regexp(r"^[A-Za-z0-9.:-]*$", message="an IP address or host name")])
+    vendor = StringField(_("Vendor"), [V.Optional(), V.Length(max=100)])
+
+
+class OperatorForm(BaseForm):
+    name = StringField(_("Name"), _NAME)
+    title = StringField(_("Title"), [V.InputRequired(), V.Length(max=200)])
+    agreement = StringField(_("Interconnect agreement"), [V.Optional(), V.Length(max=100)])
+    contact = StringField(_("Contact (phone, e-mail)"), [V.Optional(), V.Length(max=200)])
+    notes = TextAreaField(_("Notes"), [V.Optional(), V.Length(max=4000)])
+
+
 class PromiseForm(BaseForm):
     contract = SelectField(_("Contract"), [V.InputRequired()])
     amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
