@@ -1,5 +1,6 @@
 """The employees' workplace: search, card, forms, cash desk, ledger, status,
 staff, with hostile input."""
+import datetime
 import re
 
 import pytest
@@ -266,6 +267,23 @@ def test_kick_session_and_change_tariff(site):
     assert site.read(lambda r: r.catalog.logins.get("ivanov").tariff.name) == "home-100"
     bad = client.post(f"{C}/internet-1/@@tariff", {"csrf_token": csrf_of(page), "tariff": "tv"},
                       expect_errors=True)
+    assert bad.status_int == 400
+    # From the next period: today's tariff stays, the change waits in the
+    # service's tariff history (the billing run moves it on).
+    form = client.get(f"{C}/internet-1/@@tariff").forms["form"]
+    form["tariff"], form["when"] = "home-50", "next"
+    form.submit(status=302)
+    today = datetime.date.today()
+    first = datetime.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    def state(root):
+        from portmonet.tariffs.assign import tariff_for
+        service = root.catalog.logins.get("ivanov")
+        return service.tariff.name, tariff_for(service, first).name
+    assert site.read(state) == ("home-100", "home-50")
+    page = client.get(f"{C}/internet-1/@@tariff")
+    assert f"Home 50 from {first.isoformat()}" in page.text
+    bad = client.post(f"{C}/internet-1/@@tariff", {"csrf_token": csrf_of(page), "tariff": "home-50",
+                                                   "when": "yesterday"}, expect_errors=True)
     assert bad.status_int == 400
 
 

@@ -144,5 +144,6 @@ class TariffRequest(Application):
         tariff = root["tariffs"].get(self.tariff_name)
         if tariff is None or tariff.kind != service.kind:
             raise ValueError(f"no {service.kind} tariff {self.tariff_name!r}")
-        service.tariff = tariff
+        from ..tariffs.assign import change_tariff
+        change_tariff(service, tariff)
         return subscriber

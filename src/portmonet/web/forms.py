@@ -158,6 +158,9 @@ class StatusForm(BaseForm):
 
 class TariffForm(BaseForm):
     tariff = SelectField(_("Tariff"), choices=[])
+    when = SelectField(_("From"), choices=choices([("now", _("now")),
+                                                   ("next", _("the next period"))]),
+                       default="now")
 
 
 class PaymentForm(BaseForm):

@@ -229,17 +229,35 @@ def kick_session(context, request):
 @view_config(context=IInternetService, name="tariff", renderer="portmonet:web/templates/form.pt",
              permission="edit")
 def change_tariff(context, request):
-    """Change the tariff now (a change from the next period belongs to the
-    billing feature's period logic and is not offered here)."""
+    """Change the tariff now or from the next period: the tariffs feature's
+    ``change_tariff`` keeps the service's tariff history (the billing run
+    charges each part of a period at its tariff and moves the service on
+    when a change comes due)."""
+    from ...tariffs.assign import change_tariff as assign
     tariffs = [t for t in request.root["tariffs"].values() if t.kind == context.kind]
     form = TariffForm.from_request(request, data={
-        "tariff": context.tariff.__name__ if context.tariff is not None else ""})
+        "tariff": context.tariff.__name__ if context.tariff is not None else "", "when": "now"})
     form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
     if request.method == "POST" and form.validate():
         old = context.tariff.__name__ if context.tariff is not None else "-"
-        context.tariff = request.root["tariffs"][form.tariff.data]
-        audit(request, f"tariff of {context.login}: {old} -> {form.tariff.data}")
-        flash(request, _("Saved"))
+        effective = assign(context, request.root["tariffs"][form.tariff.data],
+                           next_period=form.when.data == "next")
+        audit(request, f"tariff of {context.login}: {old} -> {form.tariff.data} "
+                       f"from {effective.isoformat()}")
+        flash(request, _("Tariff ${tariff} from ${date}"), tariff=form.tariff.data,
+              date=effective.isoformat())
         return HTTPFound(request.resource_url(context.__parent__))
+    pending = _pending_change(context)
     return form_page(request, form, _("Change tariff"), request.resource_url(context, "@@tariff"),
-                     context_title=context.login)
+                     context_title=context.login + (
+                         f" — {pending[1].title} from {pending[0].isoformat()}" if pending else ""))
+
+
+def _pending_change(service):
+    """(date, tariff) of a change dated after today, or None."""
+    history = getattr(service, "tariff_history", None)
+    if not history:
+        return None
+    today = datetime.date.today().toordinal()
+    last = history.maxKey()
+    return (datetime.date.fromordinal(last), history[last]) if last > today else None
