@@ -139,6 +139,75 @@ def run_scenario(name, clients, make_path, seconds):
           "load avg={:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
 
 
+def make_sample(subscribers, size):
+    """The seeded people (``portmonet seed --seed 1``, ids from 1) of *size*
+    ids spread evenly over all of them, so the pages read all over the
+    database, not a corner that stays in the caches."""
+    from portmonet.ops.demo import people
+    step = max(1, subscribers // size)
+    sample = {sid: p for sid, p in people(1, 1, subscribers) if sid % step == 0}
+    surnames = sorted({p.name.split()[0][:4] for p in sample.values()})
+    return sample, list(sample), surnames
+
+
+def paths(sample, ids, surnames):
+    def search_path(client, rng):
+        sid = rng.choice(ids)
+        kind = rng.randrange(5)
+        q = (sample[sid].login, rng.choice(surnames), sample[sid].phone, f"{sid}-1",
+             sample[sid].email)[kind]
+        return "/search?" + urllib.parse.urlencode({"q": q})
+
+    def card_path(client, rng):
+        return f"/subscribers/{rng.choice(ids)}/"
+
+    def office_path(client, rng):
+        return f"/subscribers/{client.sid}/@@office"
+
+    return search_path, card_path, office_path
+
+
+def profile(ini, args, sample, ids, surnames):
+    """Each page N times in this process, one thread, under cProfile: where
+    a request's time goes (the figures of the load are end to end)."""
+    import cProfile
+    import pstats
+    import webtest
+    from pyramid.paster import get_app
+    app = get_app(ini, "main")
+    staff = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+    page = staff.get("/@@login")
+    form = page.forms["form"]
+    form["login"], form["password"] = f"bench-{args.role}", STAFF_PASSWORD
+    form.submit(status=302)
+    office = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.2"})
+    sid = ids[len(ids) // 2]
+    form = office.get("/@@office-login").forms["form"]
+    form["identifier"], form["password"] = sample[sid].login, sample[sid].password
+    form.submit(status=302)
+    office.sid = sid
+    search_path, card_path, office_path = paths(sample, ids, surnames)
+    rng = random.Random(7)
+    for name, client, make in (("search", staff, search_path), ("card", staff, card_path),
+                               ("office home", office, office_path)):
+        for _ in range(5):                                  # warm the code paths
+            client.get(make(client, rng))
+        times = []
+        prof = cProfile.Profile()
+        for _ in range(args.profile):
+            path = make(client, rng)
+            t0 = time.perf_counter()
+            prof.enable()
+            client.get(path)
+            prof.disable()
+            times.append(time.perf_counter() - t0)
+        print(f"{name:14s} n={len(times)} p50={percentile(times, 50) * 1000:6.1f}ms "
+              f"p95={percentile(times, 95) * 1000:6.1f}ms (in process, one thread)", flush=True)
+        stats = pstats.Stats(prof)
+        stats.sort_stats("tottime").print_stats(18)
+        stats.sort_stats("cumulative").print_stats("portmonet", 18)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--subscribers", type=int, default=20000)
@@ -151,6 +220,11 @@ def main():
     ap.add_argument("--workdir", default="/tmp/portmonet-web-bench")
     ap.add_argument("--template-db", metavar="PATH",
                     help="copy this Data.fs (and its .index) into --workdir first")
+    ap.add_argument("--sample", type=int, default=20000,
+                    help="subscribers the clients pick from, spread evenly over all ids")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="instead of the load: N requests of each page in this process "
+                         "(the app pserve serves, one thread) under cProfile")
     ap.add_argument("--cleanup", action="store_true",
                     help="delete --workdir's database when done (disk is shared)")
     args = ap.parse_args()
@@ -223,17 +297,16 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
             print(f"seeded {args.subscribers - have} subscribers in {time.time() - t0:.0f}s", flush=True)
         subprocess.run(portmonet + ["staff", "add", f"bench-{args.role}", "--role", args.role,
                                     "--password", STAFF_PASSWORD], capture_output=True)
+        sample, ids, surnames = make_sample(args.subscribers, args.sample)
+        if args.profile:
+            profile(ini, args, sample, ids, surnames)
+            return
         for n, (path, port) in enumerate(zip(inis, wports)):
             web = subprocess.Popen([os.path.join(BIN, "pserve"), path], cwd=args.workdir,
                                    stdout=subprocess.DEVNULL,
                                    stderr=open(os.path.join(args.workdir, f"web-{n}.log"), "w"))
             procs.append(web)
             wait_port(port, web, "pserve")
-
-        from portmonet.ops.demo import people
-        sample = dict(people(1, 1, min(args.subscribers, 5000)))     # seed 1, ids from 1
-        ids = list(sample)
-        surnames = [p.name.split()[0][:4] for p in sample.values()]
 
         staff = []
         for i in range(args.clients):
@@ -252,23 +325,15 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
             c.sid = sid
             office.append(c)
 
-        def search_path(client, rng):
-            sid = rng.choice(ids)
-            kind = rng.randrange(5)
-            q = (sample[sid].login, rng.choice(surnames), sample[sid].phone, f"{sid}-1",
-                 sample[sid].email)[kind]
-            return "/search?" + urllib.parse.urlencode({"q": q})
-
-        def card_path(client, rng):
-            return f"/subscribers/{rng.choice(ids)}/"
-
-        def office_path(client, rng):
-            return f"/subscribers/{client.sid}/@@office"
+        search_path, card_path, office_path = paths(sample, ids, surnames)
 
         print(f"subscribers={args.subscribers} clients={args.clients} web processes={args.processes} "
               f"waitress threads={args.threads} "
               f"role={args.role} seconds={args.seconds}", flush=True)
+        # The first requests compile the templates: not part of the figures.
         run_scenario("warm-up", staff, card_path, min(5, args.seconds))
+        run_scenario("warm-up", staff, search_path, min(3, args.seconds))
+        run_scenario("warm-up", office, office_path, min(3, args.seconds))
         run_scenario("search", staff, search_path, args.seconds)
         run_scenario("card", staff, card_path, args.seconds)
         run_scenario("office home", office, office_path, args.seconds)

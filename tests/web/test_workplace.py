@@ -363,3 +363,26 @@ def test_day_figures_merge_concurrent_records(zeo_db):
     tm0.begin()
     series = get_root(c0.root()).day_figures.series("cashdesk_payments", days=1)
     assert series[0][1:] == (3, 351)
+
+
+def test_search_reads_one_page_of_a_common_name(site):
+    """1,030 Sidorovs: a page is read lazily, the count stops at the cap and
+    says so, the next page carries on where this one ended."""
+    from portmonet.model.subscriber import Subscriber
+    from portmonet.web import search
+    def many(root):
+        subs = root["subscribers"]
+        for n in range(985):
+            subs.add_subscriber(Subscriber(f"Sidorov Extra{n}"), id=5000 + n)
+    site.change(many)
+    ids0, total, at_least, more = site.read(lambda r: search.search_page(r, "sidor", 0, 20))
+    assert total is None and at_least == search.COUNT_CAP and more
+    assert ids0 == list(range(1003, 1023))
+    ids49, total, at_least, more = site.read(lambda r: search.search_page(r, "sidorov", 51, 20))
+    assert total == 1030 and not more and len(ids49) == 10 and ids49[-1] == 5984
+    both = site.read(lambda r: search.search_page(r, "sidorov extra98", 0, 20))
+    assert both[0] == [5098] + list(range(5980, 5985)) and both[1] == 6
+    client = site.login("cashier")
+    page = client.get("/search", {"q": "sidorov"})
+    assert page.html.find(id="total").text == "1000+" and "1 / …" in page.text
+    assert client.get("/search", {"q": "sidorov", "page": "51"}).html.find(id="total").text == "1030"

@@ -4,8 +4,13 @@ scan, so it answers as fast on a million subscribers as on ten.
 What the query looks like decides where to look: an IPv4 address, an
 e-mail, digits (account, contract, phone, subscriber id), or a login; any
 text is also taken as name word prefixes (every word must match).
+
+A name word of a million subscribers matches tens of thousands of them
+("ivan" is a given name and the start of a surname): :func:`search_page`
+merges the index's sorted id sets lazily, so a page reads the ids up to
+that page (and counts a little further), not every match.
 """
-from BTrees.LLBTree import LLTreeSet, intersection, union
+import heapq
 
 from ..catalog import normalize
 from ..interfaces import ISubscriber
@@ -19,11 +24,19 @@ def _subscriber_id(obj):
     return subscriber.id if subscriber is not None else None
 
 
-def search_ids(root, query):
-    """Sorted subscriber ids (an LLTreeSet) matching *query*."""
-    query = " ".join((query or "").split())[:100]
-    if not query:
-        return LLTreeSet()
+_TOP = "\U0010ffff"
+COUNT_CAP = 1000          # matches counted beyond a page's start ("1000+")
+READ_BUDGET = 20_000      # index ids read by one page at most
+MAX_PAGE = 500
+
+
+def _clean(query):
+    return " ".join((query or "").split())[:100]
+
+
+def exact_ids(root, query):
+    """Subscriber ids of the exact lookups (login, contract, account, IP,
+    e-mail, phone, number): a handful of BTree gets."""
     cat = root.catalog
     exact = []
 
@@ -45,7 +58,7 @@ def search_ids(root, query):
             exact.extend(cat.emails.ids(normalize.email(query)))
         except ValueError:
             pass
-    digits = query.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").lstrip("+")
+    digits = _digits(query)
     if digits.isdigit():
         try:
             phone = normalize.phone(digits)
@@ -55,30 +68,110 @@ def search_ids(root, query):
             pass
         if len(digits) < 19 and int(digits) in root["subscribers"].data:
             exact.append(int(digits))
-    result = LLTreeSet(exact)
-    words = normalize.words(query)
-    if words and not (exact and len(words) == 1 and digits.isdigit()):
-        named = None
-        for word in words[:5]:
-            # A one- or two-letter prefix would union a large part of the
-            # index: such short words must match whole.
-            ids = (cat.words.ids_with_prefix(word, max_keys=MAX_WORD_KEYS) if len(word) >= 3
-                   else cat.words.ids(word))
-            named = ids if named is None else intersection(named, ids)
-            if not named:
+    return sorted(set(exact))
+
+
+def _digits(query):
+    return query.replace(" ", "").replace("-", "").replace("(", "").replace(")", "").lstrip("+")
+
+
+class _Budget:
+    def __init__(self, limit):
+        self.left = limit
+
+    def read(self, iterable):
+        for value in iterable:
+            self.left -= 1
+            if self.left < 0:
+                raise _OverBudget()
+            yield value
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _merged(iterables):
+    """Sorted, without repeats, from sorted iterables, read lazily."""
+    last = None
+    for value in heapq.merge(*iterables):
+        if value != last:
+            yield value
+            last = value
+
+
+def _intersected(iterators):
+    """Sorted values in every one of the sorted iterators, read lazily."""
+    if not iterators:
+        return
+    heads = []
+    for it in iterators:
+        value = next(it, None)
+        if value is None:
+            return
+        heads.append(value)
+    while True:
+        top = max(heads)
+        if all(h == top for h in heads):
+            yield top
+            top += 1
+        for i, it in enumerate(iterators):
+            while heads[i] < top:
+                value = next(it, None)
+                if value is None:
+                    return
+                heads[i] = value
+
+
+def _word_sources(words_index, word):
+    """The index's id collections of *word*: every key it is a prefix of
+    (3+ letters) or the word itself (shorter: it must match whole)."""
+    tree = words_index.tree
+    if len(word) < 3:
+        found = [tree.get(word)] if tree.get(word) is not None else []
+    else:
+        found = []
+        for n, held in enumerate(tree.values(word, word + _TOP)):
+            if n >= MAX_WORD_KEYS:
                 break
-        if named:
-            result = union(result, named)
-    return result
+            found.append(held)
+    # A small key's ids are a tuple in the order they came: sort it.
+    return [sorted(held) if isinstance(held, tuple) else held for held in found]
 
 
-def page_of(ids, page, size):
-    """The subscriber ids of one page, without materialising the rest."""
-    start = page * size
-    out = []
-    for n, sid in enumerate(ids):
-        if n >= start + size:
-            break
-        if n >= start:
-            out.append(sid)
-    return out
+def name_ids(root, query, budget):
+    """A lazy sorted iterator of the ids whose name words all match."""
+    words = normalize.words(query)[:5]
+    iterators = [_merged([budget.read(held) for held in _word_sources(root.catalog.words, w)])
+                 for w in words]
+    return _intersected(iterators) if iterators else iter(())
+
+
+def search_page(root, query, page, size):
+    """(ids of the page, total or None when only a lower bound is known,
+    lower bound, more?) — reading the index only up to this page and
+    ``COUNT_CAP`` matches beyond its start."""
+    query = _clean(query)
+    if not query:
+        return [], 0, 0, False
+    exact = exact_ids(root, query)
+    words = normalize.words(query)
+    budget = _Budget(READ_BUDGET)
+    if words and not (exact and len(words) == 1 and _digits(query).isdigit()):
+        ids = _merged([exact, name_ids(root, query, budget)])
+    else:
+        ids = iter(exact)
+    start = min(max(page, 0), MAX_PAGE) * size
+    rows, n, done = [], 0, True
+    try:
+        for sid in ids:
+            if start <= n < start + size:
+                rows.append(sid)
+            n += 1
+            if n >= start + COUNT_CAP:
+                done = False
+                break
+    except _OverBudget:
+        done = False
+    more = n > start + size
+    return rows, (n if done else None), n, more

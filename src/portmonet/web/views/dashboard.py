@@ -11,7 +11,7 @@ from ...money import format_amount
 from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
-from ..search import page_of, search_ids
+from ..search import MAX_PAGE, search_page
 
 PAGE_SIZE = 20
 HIGH = "\U0010ffff"
@@ -113,20 +113,19 @@ def health(context, request):
 def search(context, request):
     form = SearchForm.from_request(request, get=True)
     try:
-        page = max(0, min(int(request.GET.get("page", 0)), 100_000))
+        page = max(0, min(int(request.GET.get("page", 0)), MAX_PAGE))
     except ValueError:
         page = 0
-    rows, total = [], 0
+    rows, total, at_least, more = [], 0, 0, False
     if form.validate():
-        ids = search_ids(context, form.q.data)
-        total = len(ids)
-        subscribers = context["subscribers"]
-        rows = [subscribers.data[i] for i in page_of(ids, page, PAGE_SIZE)
-                if i in subscribers.data]
-        if total == 1 and page == 0 and request.GET.get("go") == "1":
+        ids, total, at_least, more = search_page(context, form.q.data, page, PAGE_SIZE)
+        subscribers = context["subscribers"].data
+        rows = [subscribers[i] for i in ids if i in subscribers]
+        if total == 1 and page == 0 and rows and request.GET.get("go") == "1":
             return HTTPFound(request.resource_url(rows[0]))
     else:
         request.response.status_int = 200 if not request.GET else 400
-    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE if total is not None else None
     return {"page_title": _("Search"), "form": form, "rows": rows, "total": total,
-            "page": page, "pages": pages, "q": form.q.data or ""}
+            "at_least": at_least, "more": more, "page": page, "pages": pages,
+            "q": form.q.data or ""}
