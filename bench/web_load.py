@@ -95,6 +95,12 @@ def copy_template(template, workdir):
           f"{time.time() - t0:.0f}s", flush=True)
 
 
+def chameleon_cache(workdir):
+    path = os.path.join(workdir, "chameleon-cache")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 def remove_database(workdir):
     for name in os.listdir(workdir):
         if name.startswith("Data.fs"):
@@ -302,7 +308,11 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
             profile(ini, args, sample, ids, surnames)
             return
         for n, (path, port) in enumerate(zip(inis, wports)):
-            web = subprocess.Popen([os.path.join(BIN, "pserve"), path], cwd=args.workdir,
+            # Compiled templates kept on disk, as a deployment does
+            # (CHAMELEON_CACHE): else each process compiles them at its
+            # first requests.
+            env = dict(os.environ, CHAMELEON_CACHE=chameleon_cache(args.workdir))
+            web = subprocess.Popen([os.path.join(BIN, "pserve"), path], cwd=args.workdir, env=env,
                                    stdout=subprocess.DEVNULL,
                                    stderr=open(os.path.join(args.workdir, f"web-{n}.log"), "w"))
             procs.append(web)

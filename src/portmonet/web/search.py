@@ -14,6 +14,7 @@ import heapq
 
 from ..catalog import normalize
 from ..interfaces import ISubscriber
+from ..model.contract import valid_account_number
 from ..model.lineage import find_interface
 
 MAX_WORD_KEYS = 2000      # name keys a short prefix may expand to
@@ -25,7 +26,7 @@ def _subscriber_id(obj):
 
 
 _TOP = "\U0010ffff"
-COUNT_CAP = 1000          # matches counted beyond a page's start ("1000+")
+COUNT_CAP = 200           # matches counted beyond a page's start ("200+")
 READ_BUDGET = 20_000      # index ids read by one page at most
 MAX_PAGE = 500
 
@@ -46,9 +47,16 @@ def exact_ids(root, query):
             if sid is not None:
                 exact.append(sid)
 
-    hit(cat.logins.get(query))
-    hit(cat.contracts.get(query))
-    hit(cat.accounts.get(query))
+    # Each lookup of a key nobody has still reads an index bucket (a ZEO
+    # round trip when cold): ask only the indexes the query can be a key of.
+    try:
+        hit(cat.logins.get(normalize.login(query)))
+    except ValueError:
+        pass
+    if len(query) <= 32 and "/" not in query:
+        hit(cat.contracts.get(query))
+    if valid_account_number(query):
+        hit(cat.accounts.get(query))
     try:
         hit(cat.ips.get(normalize.ipv4(query)))
     except ValueError:

@@ -11,6 +11,7 @@ from ...money import format_amount
 from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
+from ..helpers import prefetch
 from ..search import MAX_PAGE, search_page
 
 PAGE_SIZE = 20
@@ -121,6 +122,7 @@ def search(context, request):
         ids, total, at_least, more = search_page(context, form.q.data, page, PAGE_SIZE)
         subscribers = context["subscribers"].data
         rows = [subscribers[i] for i in ids if i in subscribers]
+        prefetch(rows)
         if total == 1 and page == 0 and rows and request.GET.get("go") == "1":
             return HTTPFound(request.resource_url(rows[0]))
     else:

@@ -7,7 +7,7 @@ from ...catalog import DuplicateKeyError
 from ...interfaces import ISubscriber, ISubscribers
 from ...model.subscriber import Subscriber
 from ..forms import ContractForm, SubscriberForm
-from ..helpers import audit, flash
+from ..helpers import audit, flash, prefetch
 from ..i18n import _
 from ..history import merged_history
 from .forms import form_page
@@ -108,6 +108,9 @@ def subscriber_sections(request, subscriber, contracts, office=False):
     from .. import sections
     from .sections import invoice_url
     root = request.root
+    prefetch(contracts)
+    prefetch([c.account for c in contracts] + [sv for c in contracts for sv in c.values()])
+    prefetch([c.account.ledger for c in contracts if c.account is not None])
     logins = [sv.login for c in contracts for sv in c.services("internet")]
     recent, more_sessions = sections.recent_sessions(root, logins, limit=CARD_ROWS)
     per_contract = []
