@@ -10,7 +10,7 @@ The features own the data (``root.radius``, ``root["rating"]``,
 import datetime
 
 from ..ledger.account import now_us
-from .figures import bar_plot
+from .figures import bar_plot, svg
 
 DAY_US = 86_400 * 1_000_000
 HIGH = "\U0010ffff"
@@ -107,7 +107,7 @@ def megabytes(octets):
 def traffic_plot(root, logins, days=14):
     series = traffic_per_day(root, logins, days)
     return {"total": megabytes(sum(row[2] for row in series)),
-            "svg": bar_plot(series, value_index=2, label=megabytes)}
+            "svg": svg(bar_plot(series, value_index=2, label=megabytes), "plot-traffic")}
 
 
 def calls(root, account, before_key=None, limit=20, max_scan=500):

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
-from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len
+from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len, svg
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
 from ..helpers import prefetch
@@ -96,7 +96,8 @@ def dashboard(context, request):
             value = 1 if name in COUNTED else 2
             plots.append({"id": f"plot-{name}", "title": title,
                           "total": label(sum(row[value] for row in series)),
-                          "svg": bar_plot(series, value_index=value, label=label)})
+                          "svg": svg(bar_plot(series, value_index=value, label=label),
+                                     f"plot-{name}")})
     memo = request.registry.pm_dashboard_memo
     return {"page_title": _("Dashboard"), "figures": _figures(context),
             "operations": memo.get("operations", lambda: _operations(context)),
