@@ -28,16 +28,38 @@ def _radius(root):
     return getattr(root, "radius", None)
 
 
-def online_sessions(root, logins, limit=20):
-    radius = _radius(root)
-    if radius is None:
-        return []
+def _queries():
     from ..radius import queries
-    out = []
+    return queries
+
+
+def subscriber_sessions(root, subscriber, before_us=None, limit=20):
+    """(online sessions, closed sessions newest first, cursor or None).
+
+    The RADIUS feature answers (``radius.queries.subscriber_sessions``,
+    which knows how it keeps sessions); a database of the RADIUS feature
+    before that function is read here from its ``history`` index."""
+    if _radius(root) is None:
+        return [], [], None
+    queries = _queries()
+    if hasattr(queries, "subscriber_sessions"):
+        got = queries.subscriber_sessions(root, subscriber, limit=limit, before_us=before_us)
+        return got["online"], got["history"], got["next"]
+    logins = logins_of(subscriber)
+    online = sorted((s for login in logins for s in queries.online_of(root, login)),
+                    key=lambda s: s.start_us, reverse=True)
+    history = _radius(root).history
+    top = (before_us - 1) if before_us else (1 << 62)
+    rows = []
     for login in logins:
-        out.extend(queries.online_of(root, login)[:limit])
-    out.sort(key=lambda s: s.start_us, reverse=True)
-    return out[:limit]
+        # The history index holds the open sessions too: read past them.
+        want = limit + 1 + len([s for s in online if s.login == login])
+        rows.extend(s for s in (history[k] for k in _history_keys(history, login, top, want))
+                    if not s.online)
+    rows.sort(key=lambda s: s.start_us, reverse=True)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return online, rows, (rows[-1].start_us if more and rows else None)
 
 
 def _history_keys(history, login, top_us, limit):
@@ -59,53 +81,55 @@ def _history_keys(history, login, top_us, limit):
     return keys
 
 
-def recent_sessions(root, logins, before_us=None, limit=20):
-    """(sessions newest first, cursor for the next page or None): the
-    sessions of *logins* that started before *before_us*."""
-    radius = _radius(root)
-    if radius is None:
-        return [], None
-    top = (before_us - 1) if before_us else (1 << 62)
-    rows = []
-    for login in logins:
-        for key in _history_keys(radius.history, login, top, limit + 1):
-            rows.append(radius.history[key])
-    rows.sort(key=lambda s: s.start_us, reverse=True)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].start_us if more and rows else None)
-
-
-def traffic_per_day(root, logins, days=14, today=None, max_sessions=5000):
-    """[(date, sessions, octets)] for the last *days* days (by session
-    start), oldest first: the sessions of those days only, at most
-    *max_sessions* (a plot, not the books)."""
+def traffic_per_day(root, subscriber, days=14, today=None, max_sessions=5000):
+    """[(date, 0, octets in + out)] for the last *days* days (by session
+    start), oldest first.  From ``radius.queries.traffic_per_day`` (which
+    adds the daily totals of purged sessions) where the RADIUS feature has
+    it; else from the sessions of those days, at most *max_sessions*."""
     today = today or _utc_day(now_us())
     first = today - datetime.timedelta(days=days - 1)
+    if _radius(root) is None:
+        return [(first + datetime.timedelta(days=n), 0, 0) for n in range(days)]
+    queries = _queries()
+    if hasattr(queries, "traffic_per_day"):
+        return [(row[0], 0, row[1] + row[2]) for row in
+                queries.traffic_per_day(root, subscriber, first, today + datetime.timedelta(days=1))]
     since = int(datetime.datetime.combine(first, datetime.time(),
                                           datetime.timezone.utc).timestamp()) * 1_000_000
     per_day = {first + datetime.timedelta(days=n): [0, 0] for n in range(days)}
-    radius = _radius(root)
-    if radius is not None:
-        seen = 0
-        for login in logins:
-            for session in radius.history.values((login, since), (login, 1 << 62, HIGH)):
-                row = per_day.get(_utc_day(session.start_us))
-                if row is not None:
-                    row[0] += 1
-                    row[1] += session.octets_in + session.octets_out
-                seen += 1
-                if seen >= max_sessions:
-                    break
+    seen = 0
+    for login in logins_of(subscriber):
+        for session in _radius(root).history.values((login, since), (login, 1 << 62, HIGH)):
+            row = per_day.get(_utc_day(session.start_us))
+            if row is not None:
+                row[0] += 1
+                row[1] += session.octets_in + session.octets_out
+            seen += 1
+            if seen >= max_sessions:
+                break
     return [(day, n, octets) for day, (n, octets) in sorted(per_day.items())]
+
+
+def online_count(root, cap):
+    """Sessions online over every NAS (each keeps its open ones), counting
+    at most *cap*: (n, exact?)."""
+    from ..radius.interfaces import INas
+    n = 0
+    for device in root["equipment"].values():
+        if INas.providedBy(device):
+            for _ in device.online.keys():
+                n += 1
+                if n >= cap:
+                    return n, False
+    return n, True
 
 
 def megabytes(octets):
     return f"{octets / 1e6:.1f} MB"
 
 
-def traffic_plot(root, logins, days=14):
-    series = traffic_per_day(root, logins, days)
+def traffic_plot(root, subscriber, days=14):
+    series = traffic_per_day(root, subscriber, days)
     return {"total": megabytes(sum(row[2] for row in series)),
             "svg": svg(bar_plot(series, value_index=2, label=megabytes), "plot-traffic")}
 

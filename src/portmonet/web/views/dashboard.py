@@ -12,6 +12,7 @@ from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len, svg
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
 from ..helpers import prefetch
+from ..sections import online_count
 from ..search import MAX_PAGE, search_page
 
 PAGE_SIZE = 20
@@ -50,7 +51,7 @@ def _operations(root):
     if online is not None:
         out.append(("online", _("Sessions online"), f"{online:,}"))
     elif radius is not None:
-        out.append(("online", _("Sessions online"), _count(bounded_len(radius.online.keys()))))
+        out.append(("online", _("Sessions online"), _count(online_count(root, CAP))))
     today = datetime.date.today()
     payments = root.get("payments")
     count, amount, exact = 0, 0, True

@@ -51,10 +51,12 @@ def invoice_url(request, subscriber, office):
 @view_config(context=ISubscriber, name="sessions", renderer=SECTION, permission="view")
 @view_config(context=ISubscriber, name="office-sessions", renderer=SECTION, permission="office")
 def sessions_page(context, request):
-    rows, cursor = sections.recent_sessions(request.root, sections.logins_of(context),
-                                            before_us=_int(request, "before"), limit=PAGE)
+    online, rows, cursor = sections.subscriber_sessions(
+        request.root, context, before_us=_int(request, "before"), limit=PAGE)
+    if request.GET.get("before"):
+        online = []              # shown on the first page only
     return {"page_title": _("Sessions"), "s": context, "section": "sessions",
-            "sessions": rows, "more": _next(request, before=cursor) if cursor else None}
+            "sessions": online + rows, "more": _next(request, before=cursor) if cursor else None}
 
 
 @view_config(context=ISubscriber, name="calls", renderer=SECTION, permission="view")

@@ -111,8 +111,7 @@ def subscriber_sections(request, subscriber, contracts, office=False):
     prefetch(contracts)
     prefetch([c.account for c in contracts] + [sv for c in contracts for sv in c.values()])
     prefetch([c.account.ledger for c in contracts if c.account is not None])
-    logins = [sv.login for c in contracts for sv in c.services("internet")]
-    recent, more_sessions = sections.recent_sessions(root, logins, limit=CARD_ROWS)
+    online, recent, more_sessions = sections.subscriber_sessions(root, subscriber, limit=CARD_ROWS)
     per_contract = []
     for contract in contracts:
         account = contract.account
@@ -127,8 +126,8 @@ def subscriber_sections(request, subscriber, contracts, office=False):
         row["invoices"], row["more_invoices"] = sections.invoices(root, account.number, limit=6)
         row["payments"], row["more_payments"] = sections.payments(account, limit=CARD_ROWS)
         per_contract.append(row)
-    return {"online": sections.online_sessions(root, logins), "recent": recent,
-            "more_sessions": more_sessions, "traffic": sections.traffic_plot(root, logins),
+    return {"online": online, "recent": recent,
+            "more_sessions": more_sessions, "traffic": sections.traffic_plot(root, subscriber),
             "per_contract": per_contract,
             "invoice_url": invoice_url(request, subscriber, office)}
 
