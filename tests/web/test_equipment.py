@@ -42,7 +42,10 @@ def test_taken_name_and_nas_left_to_radius(site):
     form["name"] = "nas1"
     assert "this name is taken" in form.submit(status=400).text
     assert "nas1" in client.get("/equipment/").text
-    client.get("/equipment/nas1/@@edit", status=404)
+    # Not this form's to edit: 404 here, or the RADIUS feature's NAS page
+    # where it registers one (a view for INas wins over one for IEquipment).
+    res = client.get("/equipment/nas1/@@edit", expect_errors=True)
+    assert res.status_int == 404 or (res.status_int == 200 and "NAS" in res.html.title.text)
 
 
 def test_operators(site):
