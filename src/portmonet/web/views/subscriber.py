@@ -123,7 +123,8 @@ def subscriber_sections(request, subscriber, contracts, office=False):
         row["calls"], row["more_calls"] = (
             sections.calls(root, account, limit=CARD_ROWS)
             if any(True for _ in contract.services("phone")) else ([], None))
-        row["invoices"], row["more_invoices"] = sections.invoices(root, account.number, limit=6)
+        # One index lookup per billed period: the newest three on the card.
+        row["invoices"], row["more_invoices"] = sections.invoices(root, account.number, limit=3)
         row["payments"], row["more_payments"] = sections.payments(account, limit=CARD_ROWS)
         per_contract.append(row)
     return {"online": online, "recent": recent,
