@@ -286,9 +286,10 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
     procs = []
     try:
         zeo = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL,
+                               stderr=open(os.path.join(args.workdir, "zeo.log"), "w"))
         procs.append(zeo)
-        wait_port(zport, zeo, "runzeo")
+        wait_port(zport, zeo, "runzeo", timeout=600)     # a big index on a busy machine
         portmonet = [os.path.join(BIN, "portmonet"), "-c", ini]
         subprocess.run(portmonet + ["init"], check=True, capture_output=True)
         have = int(subprocess.run(

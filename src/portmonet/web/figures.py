@@ -128,7 +128,7 @@ def bar_plot(series, value_index=2, width=560, height=140, label=str):
     for i, (row, value) in enumerate(zip(series, values)):
         h = int((height - 30) * value / top)
         bars.append({"x": int(i * step) + 2, "y": height - 20 - h, "w": max(int(step) - 4, 1),
-                     "h": h, "day": row[0].strftime("%d.%m"), "value": label(value)})
+                     "h": h, "day": f"{row[0].day:02d}.{row[0].month:02d}", "value": label(value)})
     return {"width": width, "height": height, "bars": bars}
 
 
