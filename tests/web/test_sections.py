@@ -172,3 +172,15 @@ def test_bounded_len_caps():
     tree = OOBTree({n: n for n in range(50)})
     assert bounded_len(tree.keys(), cap=10) == (10, False)
     assert bounded_len(tree.keys(), cap=100) == (50, True)
+
+
+def test_buckets_holding_names_the_buckets_of_keys():
+    from BTrees.LOBTree import LOBTree
+    from portmonet.web.helpers import buckets_holding
+    tree = LOBTree({n: str(n) for n in range(100_000)})
+    buckets = buckets_holding(tree, [99_999, 5, 50_000, 6])
+    assert len(buckets) == 3
+    for key in (5, 6, 50_000, 99_999):
+        assert sum(1 for b in buckets if key in b) == 1
+    assert buckets_holding(LOBTree({1: "a"}), [1]) == []        # one inline bucket
+    assert buckets_holding(tree, []) == []

@@ -1,5 +1,6 @@
 """What every template gets as ``h``: URLs, permissions, money, translation,
 the CSRF token, the signed-in user; and the audit note of a change."""
+import bisect
 import datetime
 
 from pyramid.csrf import get_csrf_token
@@ -70,6 +71,42 @@ def prefetch(objects):
     ghosts = [o for o in objects if o is not None and getattr(o, "_p_changed", 0) is None]
     if len(ghosts) > 1 and ghosts[0]._p_jar is not None:
         ghosts[0]._p_jar.prefetch(ghosts)
+
+
+def buckets_holding(tree, keys):
+    """The buckets of a BTree where *keys* are or would be, found through
+    the tree's inner nodes (their state names the buckets without loading
+    them), so they can be prefetched together."""
+    keys = sorted(keys)
+    if not keys:
+        return []
+    state = tree.__getstate__()
+    if not state or len(state) < 2:        # empty, or one bucket kept inline
+        return []
+    data = state[0]
+    children, separators = data[0::2], data[1::2]
+    out, groups = [], {}
+    for key in keys:
+        groups.setdefault(bisect.bisect_right(separators, key), []).append(key)
+    for index, group in groups.items():
+        child = children[index]
+        if type(child).__name__.endswith("Bucket"):
+            out.append(child)
+        else:
+            out.extend(buckets_holding(child, group))
+    return out
+
+
+def prefetch_keys(pairs):
+    """Prefetch, in one ZEO round trip, the buckets that lookups of these
+    (tree, key) pairs will read."""
+    buckets = []
+    for tree, key in pairs:
+        try:
+            buckets.extend(buckets_holding(tree, [key]))
+        except TypeError:          # a key of the wrong type for that tree
+            pass
+    prefetch(buckets)
 
 
 def audit(request, note):

@@ -16,11 +16,13 @@ from ..catalog import normalize
 from ..interfaces import ISubscriber
 from ..model.contract import valid_account_number
 from ..model.lineage import find_interface
+from .helpers import prefetch, prefetch_keys
 
 MAX_WORD_KEYS = 2000      # name keys a short prefix may expand to
 
 
 def _subscriber_id(obj):
+    # Service -> contract -> subscriber: the parents are fetched one by one.
     subscriber = find_interface(obj, ISubscriber)
     return subscriber.id if subscriber is not None else None
 
@@ -37,45 +39,50 @@ def _clean(query):
 
 def exact_ids(root, query):
     """Subscriber ids of the exact lookups (login, contract, account, IP,
-    e-mail, phone, number): a handful of BTree gets."""
+    e-mail, phone, number): a handful of BTree gets, their buckets fetched
+    from ZEO together."""
     cat = root.catalog
-    exact = []
-
-    def hit(obj):
-        if obj is not None:
-            sid = _subscriber_id(obj)
-            if sid is not None:
-                exact.append(sid)
-
     # Each lookup of a key nobody has still reads an index bucket (a ZEO
     # round trip when cold): ask only the indexes the query can be a key of.
+    unique, multi = [], []
     try:
-        hit(cat.logins.get(normalize.login(query)))
+        unique.append((cat.logins, normalize.login(query)))
     except ValueError:
         pass
     if len(query) <= 32 and "/" not in query:
-        hit(cat.contracts.get(query))
+        unique.append((cat.contracts, query))
     if valid_account_number(query):
-        hit(cat.accounts.get(query))
+        unique.append((cat.accounts, query))
     try:
-        hit(cat.ips.get(normalize.ipv4(query)))
+        unique.append((cat.ips, normalize.ipv4(query)))
     except ValueError:
         pass
     if "@" in query:
         try:
-            exact.extend(cat.emails.ids(normalize.email(query)))
+            multi.append((cat.emails, normalize.email(query)))
         except ValueError:
             pass
     digits = _digits(query)
+    number = None
     if digits.isdigit():
         try:
             phone = normalize.phone(digits)
-            exact.extend(cat.phones.ids(phone))
-            hit(cat.lines.get(phone))
+            multi.append((cat.phones, phone))
+            unique.append((cat.lines, phone))
         except ValueError:
             pass
-        if len(digits) < 19 and int(digits) in root["subscribers"].data:
-            exact.append(int(digits))
+        if len(digits) < 19:
+            number = int(digits)
+    subscribers = root["subscribers"].data
+    prefetch_keys([(index.tree, key) for index, key in unique + multi]
+                  + ([(subscribers, number)] if number is not None else []))
+    found = [index.get(key) for index, key in unique]
+    prefetch(found)
+    exact = [sid for sid in map(_subscriber_id, filter(None, found)) if sid is not None]
+    for index, key in multi:
+        exact.extend(index.ids(key))
+    if number is not None and number in subscribers:
+        exact.append(number)
     return sorted(set(exact))
 
 
@@ -143,6 +150,12 @@ def _word_sources(words_index, word):
             if n >= MAX_WORD_KEYS:
                 break
             found.append(held)
+    # Big sets are read from their first bucket on: fetch the sets, then
+    # those buckets, each in one round trip.
+    sets = [held for held in found if not isinstance(held, tuple)]
+    prefetch(sets)
+    prefetch([state[1] for state in (s.__getstate__() for s in sets)
+              if state and len(state) > 1])
     # A small key's ids are a tuple in the order they came: sort it.
     return [sorted(held) if isinstance(held, tuple) else held for held in found]
 

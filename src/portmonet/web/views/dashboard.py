@@ -11,7 +11,7 @@ from ...money import format_amount
 from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len, svg
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
-from ..helpers import prefetch
+from ..helpers import prefetch, prefetch_keys
 from ..sections import online_count
 from ..search import MAX_PAGE, search_page
 
@@ -123,6 +123,7 @@ def search(context, request):
     if form.validate():
         ids, total, at_least, more = search_page(context, form.q.data, page, PAGE_SIZE)
         subscribers = context["subscribers"].data
+        prefetch_keys([(subscribers, i) for i in ids])
         rows = [subscribers[i] for i in ids if i in subscribers]
         prefetch(rows)
         if total == 1 and page == 0 and rows and request.GET.get("go") == "1":
