@@ -177,18 +177,22 @@ def invoices(root, account_number, before_period=None, limit=12):
     billing = root.get("billing") if hasattr(root, "get") else None
     if billing is None:
         return [], None
+    from .helpers import prefetch_keys
+    runs = billing.runs
+    periods = []
+    period = _last_key(runs) if before_period is None else _below(runs, before_period)
+    while period is not None and len(periods) < 120:
+        periods.append(period)
+        period = _below(runs, period)
+    # Usually every period has an invoice: fetch the first page's buckets at once.
+    prefetch_keys([(billing.invoices, (p, account_number)) for p in periods[:limit + 1]])
     rows = []
-    periods = billing.runs
-    period = _last_key(periods) if before_period is None else _below(periods, before_period)
-    scanned = 0
-    while period is not None and scanned < 120:
+    for period in periods:
         inv = billing.invoices.get((period, account_number))
         if inv is not None:
             if len(rows) >= limit:
                 return rows, rows[-1].period
             rows.append(inv)
-        scanned += 1
-        period = _below(periods, period)
     return rows, None
 
 
@@ -209,9 +213,10 @@ def _below(tree, text):
         return None
 
 
-def payments(account, before_key=None, limit=10):
-    """(payments newest first, cursor or None), from the ledger."""
+def payments(account, before_key=None, limit=10, max_scan=300):
+    """(payments newest first, cursor or None), from the ledger's newest
+    *max_scan* postings (the ledger filtered by kind has them all)."""
     from .views.contract import newest
-    rows, more = newest(account.ledger, limit, kind="payment", max_scan=2000,
+    rows, more = newest(account.ledger, limit, kind="payment", max_scan=max_scan,
                         before_key=before_key)
     return rows, (rows[-1].key if more and rows else None)
