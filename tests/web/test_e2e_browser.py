@@ -162,6 +162,12 @@ def test_cashier_takes_payment_and_subscriber_sees_it(web_server, browser):
     assert "750.50" in staff.inner_text(".flash")
     # The page's CSP reached the browser: no inline script may run.
     assert staff.evaluate("() => document.querySelectorAll('script').length") == 0
+    # Back on the card: the payment in its payments section, the traffic
+    # plot drawn by the browser (inline SVG, 14 bars).
+    staff.goto(web_server + "/subscribers/1001/")
+    assert "250.50" in staff.inner_text("#payments-1001-1")
+    assert staff.locator("#plot-traffic rect").count() == 14
+    assert staff.locator("#plot-traffic").bounding_box()["width"] > 100
 
     office = browser.new_context(locale="ru-RU").new_page()
     office.set_default_timeout(15_000)
@@ -172,6 +178,8 @@ def test_cashier_takes_payment_and_subscriber_sees_it(web_server, browser):
     office.wait_for_selector("#office-name")
     assert office.inner_text("#balance-1001-1") == "750.50"
     assert "Личный кабинет" in office.title()
+    assert "250.50" in office.inner_text("#payments-1001-1")
+    assert office.locator("#plot-traffic rect").count() == 14
     # Another subscriber's office is refused to this session.
     response = office.goto(web_server + "/subscribers/1002/@@office")
     assert response.status == 403
