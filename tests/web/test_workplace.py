@@ -340,6 +340,12 @@ def test_dashboard_plots_cash_desk_payments(site):
     assert len(heights) == 14 and heights[-1] > 0 and heights[:-1] == [0] * 13
     # A cashier has no view_reports: figures, no plot.
     assert 'id="plot-cashdesk_payments"' not in cashier.get("/").text
+    # The other series appear once a feature records into them.
+    assert page.html.find(id="plot-traffic") is None
+    from portmonet.web import figures
+    site.change(lambda root: figures.record(root, "traffic", 3_000_000_000))
+    plot = site.login("auditor").get("/").html.find(id="plot-traffic")
+    assert plot is not None and "3.0 GB" in plot.find_all("title")[-1].text
 
 
 def test_day_figures_merge_concurrent_records(zeo_db):

@@ -18,11 +18,18 @@ from .i18n import _
 
 # The series the dashboard plots (name -> title); a feature that records a
 # series adds it here.
-KNOWN = {"cashdesk_payments": _("Cash desk payments per day, last 14 days")}
+KNOWN = {"cashdesk_payments": _("Cash desk payments per day, last 14 days"),
+         # Recorded by the features that see them happen (one call each in
+         # their transaction): all payment channels, and Internet traffic
+         # (octets) as the RADIUS accounting counts it.
+         "payments": _("Payments per day (all channels), last 14 days"),
+         "traffic": _("Internet traffic per day, last 14 days")}
 # Series whose count (not amount) is plotted, and how a value is shown
 # (default: an amount of money).
 COUNTED = set()
-LABELS = {}
+LABELS = {"traffic": lambda octets: f"{octets / 1e9:.1f} GB"}
+# Series drawn only once something has been recorded in the fortnight.
+OPTIONAL = {"payments", "traffic"}
 
 
 class DayFigures(Persistent):

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
-from ..figures import CAP, COUNTED, KNOWN, LABELS, bar_plot, bounded_len, svg
+from ..figures import CAP, COUNTED, KNOWN, LABELS, OPTIONAL, bar_plot, bounded_len, svg
 from ...payments.register import CHANNELS
 from ..forms import SearchForm
 from ..helpers import prefetch, prefetch_keys
@@ -93,6 +93,8 @@ def dashboard(context, request):
     if day_figures is not None and request.has_permission("view_reports", context):
         for name, title in KNOWN.items():
             series = day_figures.series(name, days=14)
+            if name in OPTIONAL and not any(row[1] for row in series):
+                continue
             label = LABELS.get(name, format_amount)
             value = 1 if name in COUNTED else 2
             plots.append({"id": f"plot-{name}", "title": title,
