@@ -109,7 +109,7 @@ def test_office_sees_own_sections_and_invoice_pdf_only(site):
     assert client.get(f"/subscribers/{sid}/@@office-calls?contract={number}").status_int == 200
     # Another subscriber's invoice number through one's own office: not found.
     ivanov = site.office_login("ivanov", "inet-pass-1")
-    assert ivanov.get(f"/subscribers/1001/@@office-invoice?number=1", expect_errors=True
+    assert ivanov.get("/subscribers/1001/@@office-invoice?number=1", expect_errors=True
                       ).status_int == 404
     assert ivanov.get(f"/subscribers/{sid}/@@office-invoice?number=1", expect_errors=True
                       ).status_int == 403

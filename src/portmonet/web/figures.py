@@ -97,7 +97,7 @@ def bounded_len(items, cap=CAP):
     (n, exact?).  For figures nobody keeps a counter of yet: a BTree's
     ``len`` reads every bucket."""
     n = 0
-    for _ in items:
+    for _item in items:
         n += 1
         if n >= cap:
             return n, False
