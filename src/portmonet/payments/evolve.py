@@ -11,3 +11,19 @@ def add_payments_folder(root):
         root.add("payments", Payments())
     else:
         root["payments"].install_parts()
+
+
+@step("2026-11-25-payments-02-append-trees")
+def append_trees(root):
+    """The trees every payment appends to, with small parent nodes
+    (:mod:`portmonet.payments.trees`); their contents are copied."""
+    from .agents import Agent
+    from .trees import AppendLOBTree, AppendOOBTree, AppendOOTreeSet, rebuilt
+    payments = root["payments"]
+    journal, register = payments.journal, payments.register
+    journal.entries = rebuilt(journal.entries, AppendLOBTree)
+    journal.by_ext = rebuilt(journal.by_ext, AppendOOTreeSet)
+    register.rows = rebuilt(register.rows, AppendOOBTree)
+    for agent in payments.values():
+        if isinstance(agent, Agent):
+            agent.txns = rebuilt(agent.txns, AppendOOBTree)
