@@ -12,7 +12,7 @@ from pyramid.view import view_config
 from .. import callback
 from ...money import MoneyError, format_amount, to_minor
 from ..interfaces import IProvider
-from .unit import finish_alone, journal_request, process
+from .unit import submit
 
 log = logging.getLogger("portmonet.payments.callback")
 
@@ -28,42 +28,42 @@ def json_response(data, status=200):
              # credentials), with no session cookie to forge: no CSRF token
              require_csrf=False)
 def callback_view(context, request):
+    """Authenticates here; the journal entry and the booking are written
+    together by the process's group committer, and the answer is sent only
+    after that commit."""
     provider = context.__name__
     body = request.body or b""
-    try:
-        key = journal_request(request, "callback", provider,
-                              ext_id=request.headers.get("Idempotency-Key", "")[:100])
-    except Exception:
-        log.exception("callback %s: cannot journal a request", provider)
-        return json_response({"status": "error", "code": "temporary",
-                              "message": "not processed, repeat later"}, 503)
+    refused = data = idem = None
     try:
         if not context.allows(request.remote_addr):
             raise callback.Refused(403, "address", "address not allowed")
         idem, data = callback.verify(context, request.headers, body)
     except callback.Refused as exc:
         log.warning("callback %s from %s refused: %s", provider, request.remote_addr, exc.code)
-        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
-        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
-                             exc.status)
+        refused = exc
 
     def work(root):
-        ans = callback.handle(root, root["payments"][provider], idem, body, data,
-                              user=f"callback:{provider}")
+        if refused is not None:
+            return "rejected", f"{refused.code}: {refused.message}", refused
+        try:
+            ans = callback.handle(root, root["payments"][provider], idem, body, data,
+                                  user=f"callback:{provider}")
+        except callback.Refused as exc:
+            return "rejected", f"{exc.code}: {exc.message}", exc
         return ("done" if ans["status"] == "ok" else "rejected",
                 f"{data.get('type')} {ans['code']} replayed={ans['replayed']}", ans)
+    note = (f"callback {data.get('type')} id={data.get('id')}" if data is not None
+            else "callback refused")
     try:
-        ans = process(request, key, work, f"callback:{provider}",
-                      f"callback {data.get('type')} id={data.get('id')}")
-    except callback.Refused as exc:
-        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
-        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
-                             exc.status)
-    except Exception as exc:
+        ans = submit(request, "callback", provider, work, note,
+                     ext_id=request.headers.get("Idempotency-Key", "")[:100])
+    except Exception:
         log.exception("callback %s failed", provider)
-        finish_alone(request, key, "error", repr(exc))
         return json_response({"status": "error", "code": "temporary",
                               "message": "not processed, repeat later"}, 503)
+    if isinstance(ans, callback.Refused):
+        return json_response({"status": "refused", "code": ans.code, "message": ans.message},
+                             ans.status)
     return json_response(ans)
 
 
