@@ -190,12 +190,14 @@ def cards_generate(env, series, nominal, count, expires, out, pdf_out):
     env.settings
     import os
     files = []
-    for path in [out] + ([pdf_out] if pdf_out else []):
+    paths = [out] + ([pdf_out] if pdf_out else [])
+    for path in paths:
         try:
             files.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         except FileExistsError:
-            for fd in files:
+            for fd, made in zip(files, paths):
                 os.close(fd)
+                os.remove(made)
             raise click.ClickException(f"{path} exists: the PINs are written once, to a new file")
 
     def make(root):
@@ -206,7 +208,7 @@ def cards_generate(env, series, nominal, count, expires, out, pdf_out):
     try:
         text, sheet = dbmod.transact(env.db, make, "portmonet payments", f"generate cards {series}")
     except CardError as exc:
-        for fd, path in zip(files, [out, pdf_out]):
+        for fd, path in zip(files, paths):
             os.close(fd)
             os.remove(path)
         raise click.ClickException(str(exc))

@@ -155,9 +155,10 @@ def receipt_pdf(context, request):
     """The same receipt as a PDF, for the receipt printer."""
     from ..pdf import receipt_pdf as render
     data = _receipt(context, request)
-    return Response(render(data), content_type="application/pdf", headerlist=[
-        ("Content-Disposition", f'inline; filename="receipt-{data["no"]}.pdf"'),
-        ("Cache-Control", "no-store")])
+    response = Response(render(data), content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="receipt-{data["no"]}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @view_config(context=ICashDesk, name="day", permission="view_payments", renderer="json")
