@@ -12,6 +12,7 @@ from pyramid.view import view_config
 from .. import callback
 from ...money import MoneyError, format_amount, to_minor
 from ..interfaces import IProvider
+from ..lookup import payable_account
 from .unit import submit
 
 log = logging.getLogger("portmonet.payments.callback")
@@ -77,15 +78,27 @@ def start_card_payment(context, request):
         amount = format_amount(to_minor(request.POST.get("amount", "")))
     except MoneyError as exc:
         raise HTTPBadRequest(str(exc))
+    if payable_account(request.root, account) is None:
+        raise HTTPBadRequest("no such account")
     order = secrets.token_hex(12)
-    return HTTPFound(location=callback.start_url(context, order, account, amount))
+    back = request.resource_url(context, "return", query={"order": order})
+    return HTTPFound(location=callback.start_url(context, order, account, amount,
+                                                 return_url=back))
 
 
 @view_config(context=IProvider, name="return", permission=NO_PERMISSION_REQUIRED,
-             renderer="json")
+             renderer="portmonet:payments/templates/card_return.pt")
 def card_payment_return(context, request):
-    """Where the provider sends the subscriber back: is the order paid yet?"""
+    """Where the provider sends the subscriber back: is the order paid yet?
+    (Public: the order is an unguessable id, and the session cookie, being
+    SameSite=Strict, does not come along on a redirect from the provider.)"""
     order = request.params.get("order", "")
-    root = request.root
-    where = root.catalog.causes.get(f"callback:{context.__name__}:{order}")
-    return {"order": order, "paid": where is not None}
+    where = request.root.catalog.causes.get(f"callback:{context.__name__}:{order}")
+    paid = where is not None
+    return {"page_title": "Card payment", "order": order, "paid": paid,
+            "amount": _paid_amount(request.root, where) if paid else None}
+
+
+def _paid_amount(root, where):
+    account = root.catalog.accounts.get(where[0])
+    return format_amount(account.posting(where[1]).amount, account.currency)
