@@ -47,14 +47,16 @@ def pay(number, n, amount=100):
 def test_requests_arriving_together_commit_together_and_answer_after_commit(world):
     db, number = world
     committer = Committer(db, cache_size=1000)
-    gate = threading.Event()
+    gate, started = threading.Event(), threading.Event()
     results = {}
 
     def slow(root):           # holds the first batch open while others queue
-        gate.wait(5)
+        started.set()
+        gate.wait(30)
         return "done", "first", None
     first = threading.Thread(target=lambda: committer.submit(raw(0), slow, "first"))
     first.start()
+    assert started.wait(30)
 
     def submit(n):
         results[n] = committer.submit(raw(n), pay(number, n), f"pay {n}")
@@ -63,7 +65,9 @@ def test_requests_arriving_together_commit_together_and_answer_after_commit(worl
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(1, 21)]
     for t in threads:
         t.start()
-    while committer.queue.qsize() < 20:
+    for _ in range(3000):
+        if committer.queue.qsize() >= 20:
+            break
         threading.Event().wait(0.01)
     gate.set()
     for t in threads + [first]:
@@ -99,13 +103,18 @@ def test_a_failing_request_keeps_its_raw_entry_and_the_others_commit(world):
             results[n] = committer.submit(raw(n), work, f"job {n}")
         except Exception as exc:
             errors[n] = exc
-    blocker = threading.Thread(target=submit, args=(0, lambda root: (gate.wait(5), "done", "", 0)[1:]))
+    started = threading.Event()
+    blocker = threading.Thread(target=submit, args=(0, lambda root: (
+        started.set(), gate.wait(30), "done", "", 0)[2:]))
     blocker.start()
+    assert started.wait(30)
     threads = [threading.Thread(target=submit, args=(n, boom if n == 3 else pay(number, n)))
                for n in range(1, 6)]
     for t in threads:
         t.start()
-    while committer.queue.qsize() < 5:
+    for _ in range(3000):
+        if committer.queue.qsize() >= 5:
+            break
         threading.Event().wait(0.01)
     gate.set()
     for t in threads + [blocker]:
