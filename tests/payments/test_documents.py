@@ -48,6 +48,20 @@ def test_cash_desk_receipt_as_pdf(site):  # noqa: F811
                                      expect_errors=True).status_int == 403
 
 
+def test_cash_desk_pages_forms_work_as_a_browser_submits_them(site):  # noqa: F811
+    """The desk's own forms carry the CSRF token: open a shift, find, pay."""
+    client = site.login("cashier")
+    desk = client.get("/payments/cashdesk/")
+    desk.forms[0].submit(status=302)
+    desk = client.get("/payments/cashdesk/", {"q": site.ids["ivanov_account"]})
+    pay = next(f for f in desk.forms.values() if f.action.endswith("/pay"))
+    pay["amount"] = "12.34"
+    receipt = pay.submit(status=302).follow()
+    assert "12.34" in receipt.text and "Payment receipt" in receipt.text
+    assert site.read(lambda root: root.catalog.accounts.get(
+        site.ids["ivanov_account"]).balance) == 50000 + 1234
+
+
 def test_card_sheet_has_every_serial_and_pin_and_cyrillic_prints(root):
     cards = root["payments"].cards
     batch, pins = cards.generate("ПК", 50000, 30, datetime.date(2030, 1, 1))

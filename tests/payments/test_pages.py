@@ -17,6 +17,11 @@ PAGES = [
     ("/subscribers/1001/@@wallet-ledger", "view_payments"),
     ("/subscribers/1001/@@wallet", "office"),
 ]
+# Pages whose allowed answer is not 200 (no such receipt / transfer): 400.
+REFUSED_INPUT = [
+    ("/payments/cashdesk/receipt.pdf?no=none", "take_payment"),
+    ("/subscribers/1001/@@wallet-confirm?ref=none", "office"),
+]
 
 
 @pytest.fixture
@@ -32,6 +37,10 @@ def test_role_matrix_of_the_payments_pages(agents_site, role):
     allowed = set(ROLE_PERMISSIONS[role])
     for url, permission in PAGES:
         expected = 200 if permission in allowed else 403
+        res = client.get(url, expect_errors=True)
+        assert res.status_int == expected, (role, url, res.status)
+    for url, permission in REFUSED_INPUT:
+        expected = 400 if permission in allowed else 403
         res = client.get(url, expect_errors=True)
         assert res.status_int == expected, (role, url, res.status)
     token = csrf_of(client.get("/search?q=x", expect_errors=True))
