@@ -146,7 +146,9 @@ def book_lines(root, bank_name, lines, user):
             except DuplicateMismatch:
                 counts["skipped"] += 1
                 continue
-            if line.payer_tax_id:
+            # Remember the payer (a write only when it is news: every write
+            # dirties a bucket of a tree keyed at random).
+            if line.payer_tax_id and bank.payers.get(line.payer_tax_id) != account.number:
                 bank.payers[line.payer_tax_id] = account.number
             counts["posted"] += 1
         else:
