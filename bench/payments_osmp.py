@@ -17,7 +17,6 @@ import http.client
 import multiprocessing
 import os
 import random
-import statistics
 import sys
 import time
 import urllib.parse

@@ -9,7 +9,6 @@ import ZEO
 
 from conftest import run_portmonet
 from portmonet.model.root import get_root
-from portmonet.payments.cards import Cards
 from portmonet.payments.journal import Journal
 from portmonet.payments.pdf import card_sheet_pdf
 

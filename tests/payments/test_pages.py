@@ -132,12 +132,12 @@ def test_disabled_agent_is_refused_and_enabled_again(agents_site):
     assert "<result>0</result>" in res.text
 
 
-def _sms_code(site, ref):
+def _sms_code(site, ref):  # noqa: F811
     return site.read(lambda root: root.outbox.keys[f"transfer-code:{ref}"].payload["code"])
 
 
 def test_office_wallet_open_transfer_own_and_to_another_with_confirmation(agents_site):
-    site = agents_site
+    site = agents_site  # noqa: F811
     ids = site.ids
     client = site.office_login("ivanov", "inet-pass-1")
     page = client.get("/subscribers/1001/@@wallet")
@@ -185,7 +185,7 @@ def test_office_wallet_open_transfer_own_and_to_another_with_confirmation(agents
 
 
 def test_office_cannot_spend_from_another_subscribers_account(agents_site):
-    site = agents_site
+    site = agents_site  # noqa: F811
     client = site.office_login("ivanov", "inet-pass-1")
     page = client.get("/subscribers/1001/@@wallet")
     res = client.post("/subscribers/1001/@@wallet", {
@@ -197,7 +197,7 @@ def test_office_cannot_spend_from_another_subscribers_account(agents_site):
 
 
 def test_staff_sees_the_wallet_balance_and_ledger(agents_site):
-    site = agents_site
+    site = agents_site  # noqa: F811
 
     def setup(root):
         from portmonet.payments.wallet import transfer_own
