@@ -1,5 +1,6 @@
 """Shared by the payments benches: a real ZEO server, an ini, the CLI, pserve."""
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -35,10 +36,27 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def copy_template(template, folder):
+    """Start from a copy of a ready database (never opened in place)."""
+    import shutil
+    started = time.time()
+    for suffix in ("", ".index"):
+        target = os.path.join(folder, "Data.fs" + suffix)
+        if os.path.exists(target):
+            os.remove(target)
+        if os.path.exists(template + suffix):
+            shutil.copyfile(template + suffix, target)
+    print(f"copied {template} ({os.path.getsize(template) / 1e9:.1f} GB) "
+          f"in {time.time() - started:.0f} s")
+
+
 class Env:
-    def __init__(self, folder):
+    def __init__(self, folder, template=None, cache="256MB", objects=20000):
         self.dir = os.path.abspath(folder)
         os.makedirs(self.dir, exist_ok=True)
+        if template:
+            copy_template(os.path.abspath(template), self.dir)
+        self.cache, self.objects = cache, objects
         self.port = free_port()
         conf = os.path.join(self.dir, "zeo.conf")
         with open(conf, "w") as f:
@@ -47,15 +65,20 @@ class Env:
         self.zeo = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
                                     stdout=open(os.path.join(self.dir, "zeo.log"), "a"),
                                     stderr=subprocess.STDOUT)
-        wait_port(self.port, self.zeo, "ZEO")
+        # A copied 1M database without its index takes minutes to open.
+        wait_port(self.port, self.zeo, "ZEO", deadline=900)
         self.webs = []
 
-    def ini(self, name="bench.ini", web_port=None, threads=8):
+    def ini(self, name="bench.ini", web_port=None, threads=8, extra=()):
         path = os.path.join(self.dir, name)
-        uri = (f"zeo://127.0.0.1:{self.port}?cache_size=256MB&connection_cache_size=20000"
+        # A pool smaller than waitress's threads (+1 for the payments
+        # committer) throws connections, and their warm caches, away.
+        uri = (f"zeo://127.0.0.1:{self.port}?cache_size={self.cache}"
+               f"&connection_cache_size={self.objects}&connection_pool_size={threads + 4}"
                f"&wait_timeout=60")
         text = ["[app:main]", "use = egg:portmonet", f"zodbconn.uri = {uri}",
                 f"portmonet.secret_keys = {DEMO_KEY}", "portmonet.evolve_on_start = true"]
+        text += list(extra)
         if web_port:
             text += ["", "[server:main]", "use = egg:waitress#main",
                      f"listen = 127.0.0.1:{web_port}", f"threads = {threads}",
@@ -73,12 +96,13 @@ class Env:
             raise RuntimeError(f"portmonet {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc, time.time() - started
 
-    def start_web(self, count, threads):
+    def start_web(self, count, threads, extra=()):
         ports = []
         for i in range(count):
             port = free_port()
-            ini = self.ini(f"web{i}.ini", port, threads)
-            proc = subprocess.Popen([os.path.join(BIN, "pserve"), ini],
+            ini = self.ini(f"web{i}.ini", port, threads, extra)
+            cmd = [os.path.join(BIN, "pserve"), ini]
+            proc = subprocess.Popen(cmd,
                                     stdout=subprocess.DEVNULL,
                                     stderr=open(os.path.join(self.dir, f"web{i}.log"), "w"))
             self.webs.append(proc)
@@ -87,6 +111,23 @@ class Env:
             wait_port(port, proc, "web")
         return ports
 
+    def profile(self, prefix):
+        """Sample the running pserve processes with py-spy (if installed)
+        until :meth:`stop_profile`; collapsed stacks in ``<prefix>.<i>.txt``."""
+        spy = os.path.join(BIN, "py-spy")
+        self.spies = [subprocess.Popen([spy, "record", "--format", "raw", "--rate", "200", "--gil",
+                                        "--nonblocking", "-o", f"{prefix}.{i}.txt",
+                                        "-p", str(proc.pid)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                      for i, proc in enumerate(self.webs)]
+
+    def stop_profile(self):
+        for spy in getattr(self, "spies", ()):
+            spy.send_signal(signal.SIGINT)
+        for spy in getattr(self, "spies", ()):
+            spy.wait(60)
+        self.spies = []
+
     def cpu(self):
         """(web processes, ZEO server) CPU seconds used so far."""
         return sum(cpu_seconds(p.pid) for p in self.webs), cpu_seconds(self.zeo.pid)
@@ -94,7 +135,11 @@ class Env:
     def stop_web(self):
         for proc in self.webs:
             proc.terminate()
-            proc.wait(30)
+        for proc in self.webs:
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         self.webs = []
 
     def close(self):

@@ -1,11 +1,15 @@
 """Terminal (OSMP) payments per second through real waitress web processes
 on loopback, over a real ZEO server; then ``portmonet check``.
 
-    .venv/bin/python bench/payments_osmp.py --subscribers 100000 --payments 20000
+    .venv/bin/python bench/payments_osmp.py --template-db /work/seed-1m/Data.fs \
+        --payments 20000 --web 2 --threads 32 --clients 4 --conns 16
 
-Keeps its database in --dir (default bench/out/payments-osmp), so a large
-seed is paid once; each run pays with fresh txn ids and re-sends a share of
-them (duplicates), and proves that every payment landed exactly once.
+With --template-db the database is a fresh copy of a ready (seeded) one;
+else it is kept in --dir (default bench/out/payments-osmp) and seeded up to
+--subscribers once.  Each run pays with fresh txn ids to random
+subscribers' accounts and re-sends a share of them (duplicates), then
+proves that every payment landed exactly once.  --profile samples the
+pserve processes with py-spy during the run.
 """
 import argparse
 import base64
@@ -13,14 +17,16 @@ import http.client
 import multiprocessing
 import os
 import random
-import statistics
 import sys
 import time
 import urllib.parse
+
+from ZODB.utils import p64, u64
 from xml.etree import ElementTree
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from payments_env import prepare, Env, with_root  # noqa: E402
+from portmonet.model.contract import account_number  # noqa: E402
 
 AGENT, LOGIN, PASSWORD = "bench", "bench", "bench-password-1"
 
@@ -30,7 +36,23 @@ def amount_of(txn):
 
 
 def client(args):
-    """One terminal network process: keep-alive HTTP, returns its answers."""
+    """One terminal network process: *conns* keep-alive connections, each in
+    a thread of its own; returns the answers, latencies and repeats."""
+    port, accounts, txns, dup_share, seed, conns = args
+    import threading
+    out = [None] * conns
+    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, terminal(
+        (port, accounts, txns[i::conns], dup_share, seed * 1000 + i)))) for i in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return ([a for o in out for a in o[0]], [x for o in out for x in o[1]],
+            sum(o[2] for o in out))
+
+
+def terminal(args):
+    """One terminal: keep-alive HTTP, sends its payments one after another."""
     port, accounts, txns, dup_share, seed = args
     rng = random.Random(seed)
     auth = "Basic " + base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()
@@ -68,41 +90,59 @@ def client(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=20000)
+    parser.add_argument("--template-db", help="copy this Data.fs (and its .index) first")
     parser.add_argument("--payments", type=int, default=5000, help="distinct payments")
-    parser.add_argument("--clients", type=int, default=8, help="terminal processes")
+    parser.add_argument("--clients", type=int, default=4, help="terminal processes")
+    parser.add_argument("--conns", type=int, default=16,
+                        help="concurrent terminals (connections) per terminal process")
     parser.add_argument("--web", type=int, default=2, help="web (pserve) processes")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads per process")
+    parser.add_argument("--threads", type=int, default=32, help="waitress threads per process")
+    parser.add_argument("--cache", default="1GB", help="ZEO client cache per web process")
+    parser.add_argument("--objects", type=int, default=100000,
+                        help="object cache per connection (the committer's too)")
+    parser.add_argument("--profile", action="store_true", help="py-spy the web processes")
     parser.add_argument("--duplicates", type=float, default=0.05,
                         help="share of payments sent a second time")
     parser.add_argument("--dir", default=os.path.join(os.path.dirname(__file__), "out",
                                                        "payments-osmp"))
     args = parser.parse_args()
-    env = Env(args.dir)
+    env = Env(args.dir, template=args.template_db, cache=args.cache, objects=args.objects)
     try:
-        prepare(env, args.subscribers)
+        prepare(env, 0 if args.template_db else args.subscribers)
         if not with_root(env, lambda root, conn: AGENT in root["payments"]):
             env.portmonet("payments", "agent", "add", AGENT, "--protocol", "osmp",
                           "--allow", "127.0.0.1", "--login", LOGIN, "--password", PASSWORD)
 
         def sample(root, conn):
-            ids = list(root["subscribers"].data.keys())
+            # Seeded subscribers are 1..N with one contract each, so their
+            # account numbers are known without loading them; a few are
+            # looked up to make sure.
+            total = len(root["subscribers"])
             rng = random.Random(7)
-            picked = rng.sample(ids, min(len(ids), 50_000))
-            out = [root["subscribers"].data[i].contracts()[0].account.number for i in picked]
-            return out, root["payments"][AGENT].account.balance
-        accounts, agent_before = with_root(env, sample)
-        total_subs = with_root(env, lambda root, conn: len(root["subscribers"]))
-        ports = env.start_web(args.web, args.threads)
+            picked = [account_number(rng.randint(1, total), 1)
+                      for _ in range(min(total, 200_000))]
+            for number in picked[:20]:
+                assert root.catalog.accounts.get(number) is not None, number
+            return (picked, root["payments"][AGENT].account.balance, total,
+                    conn.db().lastTransaction())
+        accounts, agent_before, total_subs, tid_before = with_root(env, sample)
+        ports = env.start_web(args.web, args.threads, extra=[
+            f"portmonet.payments.committer_cache = {args.objects}"])
         base = int(time.time()) * 1_000_000
         txns = list(range(base, base + args.payments))
-        jobs = [(ports[i % len(ports)], accounts, txns[i::args.clients], args.duplicates, i)
-                for i in range(args.clients)]
+        jobs = [(ports[i % len(ports)], accounts, txns[i::args.clients], args.duplicates, i,
+                 args.conns) for i in range(args.clients)]
+        if args.profile:
+            env.profile(os.path.join(env.dir, "profile"))
         cpu_before = env.cpu()
+        load_before = os.getloadavg()
         started = time.perf_counter()
         with multiprocessing.Pool(args.clients) as pool:
             results = pool.map(client, jobs)
         elapsed = time.perf_counter() - started
+        load_after = os.getloadavg()
         cpu_web, cpu_zeo = (b - a for a, b in zip(cpu_before, env.cpu()))
+        env.stop_profile()
         env.stop_web()
         answers = [a for r in results for a in r[0]]
         latencies = sorted(x for r in results for x in r[1])
@@ -117,18 +157,24 @@ def main():
 
         def after(root, conn):
             agent = root["payments"][AGENT]
-            return agent.account.balance, sum(1 for t in txns if str(t) in agent.txns)
-        agent_after, answered = with_root(env, after)
+            commits = sum(1 for t in conn.db().storage.iterator(p64(u64(tid_before) + 1))
+                          if t.user == b"payments")
+            return agent.account.balance, sum(1 for t in txns if str(t) in agent.txns), commits
+        agent_after, answered, commits = with_root(env, after)
+        def pct(p):
+            return latencies[max(0, int(len(latencies) * p) - 1)] * 1000
         print(f"subscribers in the database: {total_subs}")
-        print(f"web processes: {args.web} x {args.threads} threads; terminal processes: "
-              f"{args.clients}; requests: {len(answers)} ({len(answers) - args.payments} repeats)")
+        print(f"web processes: {args.web} x {args.threads} threads; terminals: "
+              f"{args.clients} processes x {args.conns} connections; requests: {len(answers)} "
+              f"({len(answers) - args.payments} repeated txn_ids)")
         print(f"wall time {elapsed:.1f} s: {len(answers) / elapsed:.0f} requests/s, "
               f"{args.payments / elapsed:.0f} distinct payments/s")
-        print(f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
-              f"p99 {latencies[int(len(latencies) * 0.99) - 1] * 1000:.1f} ms")
-        print(f"CPU per request: web {cpu_web / len(answers) * 1000:.1f} ms, ZEO server "
-              f"{cpu_zeo / len(answers) * 1000:.1f} ms (load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs during the run)")
+        print(f"latency p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms")
+        print(f"CPU per request: web {cpu_web / len(answers) * 1000:.2f} ms, ZEO server "
+              f"{cpu_zeo / len(answers) * 1000:.2f} ms")
+        print(f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after, "
+              f"on {os.cpu_count()} CPUs (shared machine)")
+        print(f"group commits: {commits}, {len(answers) / max(commits, 1):.1f} requests per commit")
         print(f"temporary answers repeated by the terminals: {repeats}")
         print(f"answers not OK: {len(bad)}; repeated txn_id with another prv_txn: {mismatched}")
         print(f"agent collected {agent_before - agent_after} of {expected} expected; "

@@ -178,3 +178,34 @@ def test_a_line_repeated_in_one_file_posts_once(db, root, tm, people):
     assert total == {"lines": 4, "posted": 1, "suspense": 1, "skipped": 2}
     tm.begin()
     assert a.account.balance == 1000 and root["payments"].bank.waiting() == 1
+
+
+def test_payer_tax_id_finds_the_one_subscriber_with_it(db, root, tm):
+    """The catalog's tax id index: a line naming nothing but the payer's INN
+    goes to the organisation with that INN; two with one INN wait for a person."""
+    org = add_subscriber(root, "ООО Вектор", tax_id="7712345678")
+    add_subscriber(root, "ООО Альфа", tax_id="7800000001")
+    add_subscriber(root, "ООО Альфа-2", tax_id="7800000001")
+    tm.commit()
+    assert list(root.catalog.tax_ids.ids("7712345678")) == [org.__parent__.id]
+    text = one_c([doc("201", "250.00", "Оплата по счету 15", inn="7712345678"),
+                  doc("202", "300.00", "Оплата по счету 16", inn="7800000001")])
+    total = run(root, db, tm, text.encode("cp1251"), "1c")
+    assert total["posted"] == 1 and total["suspense"] == 1
+    tm.begin()
+    assert org.account.balance == 25000
+    # A changed tax id moves its index entry (the model keeps the index).
+    org.__parent__.update(tax_id="7712345679")
+    tm.commit()
+    assert not root.catalog.tax_ids.ids("7712345678")
+    assert list(root.catalog.tax_ids.ids("7712345679")) == [org.__parent__.id]
+
+
+def test_tax_id_index_evolve_step_fills_it_from_existing_subscribers(root, tm):
+    from portmonet.payments.evolve import tax_id_index
+    sub = add_subscriber(root, "ООО Старое", tax_id="5009998887").__parent__
+    del root.catalog.tax_ids            # as a database from before the index
+    tm.commit()
+    tax_id_index(root)
+    tm.commit()
+    assert list(root.catalog.tax_ids.ids("5009998887")) == [sub.id]

@@ -5,6 +5,7 @@ import pytest
 import webtest
 from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator
+from pyramid.session import SignedCookieSessionFactory
 
 import portmonet
 from portmonet import crypto
@@ -46,6 +47,8 @@ def app():
         config.include("pyramid_tm")
         config.include("pyramid_zodbconn")
         config.set_security_policy(StaffHeaderPolicy())
+        # The desk's forms carry a CSRF token, which lives in the session.
+        config.set_session_factory(SignedCookieSessionFactory("test-secret"))
         config.scan("portmonet.payments")
         portmonet.prepare_database(config, settings)
     wsgi = config.make_wsgi_app()

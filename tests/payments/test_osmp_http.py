@@ -205,3 +205,48 @@ def test_card_activation_over_http_locks_out(shop):
     bodies = shop.look(lambda root: [e.text() for e in root["payments"].journal.search(
         channel="card")])
     assert len(bodies) == 6 and all("pin=***" in b and pin not in b for b in bodies)
+
+
+def test_processing_failure_answers_temporary_and_keeps_the_raw_request(shop, monkeypatch):
+    """The booking raises: the terminal gets result 1 (repeat later), nothing
+    is booked, and the raw request is in the journal with status error."""
+    from portmonet.payments import osmp
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(osmp, "pay", broken)
+    t = txn()
+    status, ans = call(shop, command="pay", txn_id=t, account=shop.account, sum="33.00")
+    assert status == 200 and ans["result"] == "1"
+    monkeypatch.undo()
+
+    def look(root):
+        entries = root["payments"].journal.for_ext_id("qiwi", t)
+        assert [e.status for e in entries] == ["error"]
+        assert "disk on fire" in entries[0].outcome and f"txn_id={t}" in entries[0].query
+        assert t not in root["payments"]["qiwi"].txns
+    shop.look(look)
+    assert balance(shop, shop.account) == 0
+    # The terminal repeats later and is paid once.
+    _, ans = call(shop, command="pay", txn_id=t, account=shop.account, sum="33.00")
+    assert ans["result"] == "0" and balance(shop, shop.account) == 3300
+
+
+def test_requests_arriving_together_share_one_commit(shop):
+    """Group commit through the real server: concurrent terminals' payments
+    are booked in fewer transactions than payments, every one exactly once."""
+    import concurrent.futures
+    txns = [txn() for _ in range(24)]
+    before = shop.look(lambda root: root._p_jar.db().lastTransaction())
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda t: call(shop, command="pay", txn_id=t,
+                                               account=shop.account, sum="1.00")[1], txns))
+    assert all(a["result"] == "0" for a in answers)
+    assert balance(shop, shop.account) == 2400
+
+    def commits(root):
+        from ZODB.utils import p64, u64
+        storage = root._p_jar.db().storage
+        return [t for t in storage.iterator(p64(u64(before) + 1)) if t.user == b"payments"]
+    made = shop.look(commits)
+    assert 1 <= len(made) < len(txns)

@@ -19,6 +19,7 @@ MULTI = {
     "words": "name word",
     "phones": "contact phone",
     "emails": "e-mail",
+    "tax_ids": "tax id (INN)",     # bank statements name payers by it
 }
 
 

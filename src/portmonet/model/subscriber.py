@@ -106,6 +106,8 @@ class Subscriber(Indexed, Folder):
             entries.add(("phones", self.phone, self.id))
         if self.email:
             entries.add(("emails", self.email, self.id))
+        if self.tax_id:
+            entries.add(("tax_ids", self.tax_id, self.id))
         return entries
 
     def _children(self):

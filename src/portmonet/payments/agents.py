@@ -13,13 +13,13 @@ import random
 import re
 import threading
 
-from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
 from .. import crypto
 from ..ledger.account import Account
 from .interfaces import IOsmpAgent, IProvider
+from .trees import AppendOOBTree
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _random = random.SystemRandom()
@@ -68,7 +68,7 @@ class Agent(Persistent):
         self.login = login or None
         if password:
             self.password_hash = crypto.hash_password(password)
-        self.txns = OOBTree()          # external id -> first final answer
+        self.txns = AppendOOBTree()    # external id -> first final answer
 
     def open_account(self, catalog):
         """The agent's settlement account, indexed like every account so the
@@ -98,13 +98,17 @@ class Agent(Persistent):
         if login != self.login or not password or self.password_hash is None:
             return False
         digest = hashlib.sha256(password.encode("utf-8")).digest()
-        with _verified_lock:
-            known = _verified.get(self.password_hash)
+        known = _verified.get(self.password_hash)
         if known is not None:
             return hmac.compare_digest(known, digest)
-        if not crypto.verify_password(self.password_hash, password):
-            return False
+        # One argon2 run at a time: the threads of a busy process would all
+        # run it at once at start-up otherwise.
         with _verified_lock:
+            known = _verified.get(self.password_hash)
+            if known is not None:
+                return hmac.compare_digest(known, digest)
+            if not crypto.verify_password(self.password_hash, password):
+                return False
             _verified[self.password_hash] = digest
         return True
 

@@ -2,8 +2,9 @@
 suspense queue of those that match nothing.
 
 A line matches, in this order, an account number in the purpose text, a
-contract number in it, or the payer's tax id (INN) remembered from an
-earlier payment an accountant assigned.  Each line posts once
+contract number in it, the payer's tax id (INN) remembered from an earlier
+payment an accountant assigned, or the one subscriber with that tax id
+(the catalog's ``tax_ids`` index).  Each line posts once
 (``bank:<bank>:<ref>``); a line already posted or already waiting is
 skipped, so a statement can be imported twice.
 """
@@ -88,7 +89,23 @@ def match(root, line):
         number = root["payments"].bank.payers.get(line.payer_tax_id)
         if number:
             return contract_account(catalog.accounts.get(number))
+        return by_tax_id(root, line.payer_tax_id)
     return None
+
+
+def by_tax_id(root, tax_id):
+    """The one personal account of the one subscriber whose tax id (INN)
+    this is, from the catalog's index; None when there are none or several."""
+    index = getattr(root.catalog, "tax_ids", None)
+    ids = list(index.ids(tax_id)) if index is not None else []
+    if len(ids) != 1:
+        return None
+    subscriber = root["subscribers"].get(ids[0])
+    if subscriber is None or subscriber.tax_id != tax_id:
+        return None
+    accounts = [c.account for c in subscriber.contracts()
+                if c.account is not None and c.status != "terminated"]
+    return accounts[0] if len(accounts) == 1 else None
 
 
 def _prefetch(root, lines):
@@ -129,7 +146,9 @@ def book_lines(root, bank_name, lines, user):
             except DuplicateMismatch:
                 counts["skipped"] += 1
                 continue
-            if line.payer_tax_id:
+            # Remember the payer (a write only when it is news: every write
+            # dirties a bucket of a tree keyed at random).
+            if line.payer_tax_id and bank.payers.get(line.payer_tax_id) != account.number:
                 bank.payers[line.payer_tax_id] = account.number
             counts["posted"] += 1
         else:

@@ -150,11 +150,14 @@ def _cancel(root, provider, data, pay_id, user):
                    amount=format_amount(-posting.amount, account.currency))
 
 
-def start_url(provider, order, account, amount, now=None):
+def start_url(provider, order, account, amount, now=None, return_url=""):
     """Where the office sends a subscriber to pay by card (signed, so the
-    provider can trust the account and amount it shows)."""
+    provider can trust the account, amount and return address it shows)."""
     from urllib.parse import urlencode
     stamp = str(int(time.time() if now is None else now))
-    query = urlencode({"order": order, "account": account, "amount": amount, "ts": stamp})
+    fields = {"order": order, "account": account, "amount": amount, "ts": stamp}
+    if return_url:
+        fields["return"] = return_url
+    query = urlencode(fields)
     sig = sign(provider.secret(), stamp, order, query.encode())
     return f"{provider.pay_url}?{query}&sig={sig}"

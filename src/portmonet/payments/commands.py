@@ -176,27 +176,47 @@ def cards_group():
 @click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True,
               help="CSV for the printer: the only copy of the PINs.")
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, writable=True),
+              help="Also a PDF printing sheet (serials and PINs), made at the same time.")
 @click.pass_obj
-def cards_generate(env, series, nominal, count, expires, out):
+def cards_generate(env, series, nominal, count, expires, out, pdf_out):
+    """Make a batch.  PINs are stored only hashed, so the printer's files
+    (CSV, PDF) are written now, once, to new files of mode 600; the files
+    are created before the batch, so a path that cannot be written stops
+    the generation instead of losing the PINs."""
     from ..money import to_minor
     from .cards import CardError, export_csv
+    from .pdf import card_sheet_pdf
     env.settings
     import os
-    if os.path.exists(out):
-        raise click.ClickException(f"{out} exists: the PINs are written once, to a new file")
+    files = []
+    paths = [out] + ([pdf_out] if pdf_out else [])
+    for path in paths:
+        try:
+            files.append(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            for fd, made in zip(files, paths):
+                os.close(fd)
+                os.remove(made)
+            raise click.ClickException(f"{path} exists: the PINs are written once, to a new file")
 
     def make(root):
         batch, pins = root["payments"].cards.generate(series, to_minor(nominal), count,
                                                       expires.date(), "portmonet payments")
-        return export_csv(batch, pins)
+        return (export_csv(batch, pins).encode("utf-8"),
+                card_sheet_pdf(batch, pins) if pdf_out else None)
     try:
-        text = dbmod.transact(env.db, make, "portmonet payments", f"generate cards {series}")
+        text, sheet = dbmod.transact(env.db, make, "portmonet payments", f"generate cards {series}")
     except CardError as exc:
+        for fd, path in zip(files, paths):
+            os.close(fd)
+            os.remove(path)
         raise click.ClickException(str(exc))
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-    click.echo(f"batch {series}: {count} cards; PINs written to {out} (mode 600)")
+    for fd, data in zip(files, [text, sheet]):
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    click.echo(f"batch {series}: {count} cards; PINs written to {out}"
+               + (f" and {pdf_out}" if pdf_out else "") + " (mode 600)")
 
 
 @cards_group.command("issue")
@@ -232,21 +252,53 @@ def cards_export(env, series):
         sys.stdout.write(export_csv(cards[series]))
 
 
-@payments.command("journal")
+@payments.group("journal", invoke_without_command=True)
 @click.option("--channel", default=None)
 @click.option("--agent", default=None)
 @click.option("--status", default=None)
 @click.option("--text", default=None)
 @click.option("--limit", type=click.IntRange(1, 10000), default=50, show_default=True)
-@click.pass_obj
-def journal_cmd(env, channel, agent, status, text, limit):
-    """Search the raw request journal (newest first)."""
+@click.pass_context
+def journal_cmd(ctx, channel, agent, status, text, limit):
+    """Search the raw request journal (newest first); or a subcommand."""
+    if ctx.invoked_subcommand is not None:
+        return
+    env = ctx.obj
     with dbmod.connection(env.db) as (conn, tm):
         journal = _app(conn)["payments"].journal
         for e in journal.search(channel, agent, status, text, limit=limit):
             when = datetime.datetime.fromtimestamp(e.received_us / 1e6, datetime.timezone.utc)
             click.echo(f"{when:%Y-%m-%d %H:%M:%S} {e.channel} {e.agent} {e.remote} {e.status} "
-                       f"{e.ext_id} {e.query or e.text()[:200]} -> {e.outcome}")
+                       f"{e.ext_id} {e.query or journal.text(e)[:200]} -> {e.outcome}")
+
+
+@journal_cmd.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(1, None), required=True,
+              help="Remove entries received more than DAYS days ago.")
+@click.option("--batch", type=click.IntRange(1, 100000), default=2000, show_default=True,
+              help="Entries looked at per transaction.")
+@click.pass_obj
+def journal_purge(env, days, batch):
+    """Remove old journal entries, oldest first, a batch per transaction.
+
+    Entries whose outcome was never settled (received, error) are kept;
+    the register and the ledger, which reconciliation compares, are not
+    touched, nor the agents' stored answers to repeated txn_ids.
+    """
+    from .clock import now_us
+    before = now_us() - days * 86_400_000_000
+    removed = kept = 0
+    after = None
+    while True:
+        def step(root, after=after):
+            return root["payments"].journal.purge(before, batch, after)
+        gone, held, after = dbmod.transact(env.db, step, "portmonet payments journal purge",
+                                           f"purge journal entries older than {days} days")
+        removed, kept = removed + gone, kept + held
+        if after is None:
+            break
+    click.echo(f"removed {removed} journal entries older than {days} days; "
+               f"kept {kept} without a settled outcome")
 
 
 @payments.command("reconcile")

@@ -90,6 +90,18 @@ def check(root, agent, params):
     return answer(params, 0)
 
 
+def warm(root, agent, params):
+    """Read what a ``pay`` will need (the account, its contract and
+    subscriber), so that it is in this process's ZEO cache when the
+    committer needs it; returns the check's answer."""
+    got = _validate(root, agent, params)
+    if isinstance(got, Answer):
+        return got
+    account = got[0]
+    getattr(account.__parent__.__parent__, "email", None)
+    return answer(params, 0)
+
+
 def pay(root, agent, params, user=""):
     """Take a payment (in the caller's transaction); returns the Answer."""
     txn_id = params.get("txn_id", "")
@@ -112,13 +124,51 @@ def pay(root, agent, params, user=""):
     return ans
 
 
+class _Collected:
+    """What one transaction took in through one agent."""
+
+    def __init__(self):
+        self.total = 0
+        self.txn_ids = []
+
+
+def collect(agent, amount, txn_id, user=""):
+    """Book *amount* out of the agent's settlement account — once per
+    transaction for all its payments in it (a group commit holds many), not
+    once per payment: one posting and one cause instead of dozens.  The
+    cause names the first txn_id and how many more there are
+    (``agent:<agent>:<txn_id>`` when alone, ``...:<txn_id>+<n>`` else);
+    the register keeps every payment's own row."""
+    if agent.account is None:
+        return
+    jar = agent._p_jar
+    if jar is None:
+        agent.account.post(-amount, "transfer", f"agent:{agent.name}:{txn_id}", user=user)
+        return
+    txn = jar.transaction_manager.get()
+    try:
+        held = txn.data(agent)
+    except KeyError:
+        held = _Collected()
+        txn.set_data(agent, held)
+        txn.addBeforeCommitHook(_post_collected, (agent, held, user))
+    held.total += amount
+    held.txn_ids.append(txn_id)
+
+
+def _post_collected(agent, held, user):
+    first, more = held.txn_ids[0], len(held.txn_ids) - 1
+    cause = f"agent:{agent.name}:{first}" + (f"+{more}" if more else "")
+    agent.account.post(-held.total, "transfer", cause, user=user,
+                       text=f"collected {len(held.txn_ids)} payment(s), txn_id "
+                            + ", ".join(held.txn_ids[:20]) + (" ..." if more >= 20 else ""))
+
+
 def _book(root, agent, account, amount, txn_id, date, user):
     text = f"terminal payment via {agent.name}" + (f", terminal time {date}" if date else "")
     try:
         posting, _ = credit(root, account, amount, "osmp", agent.name, txn_id, text, user)
     except DuplicateMismatch as exc:
         return Answer(txn_id, "", "", 300, str(exc))
-    if agent.account is not None:
-        agent.account.post(-amount, "transfer", f"agent:{agent.name}:{txn_id}",
-                           text=f"collected for account {account.number}", user=user)
+    collect(agent, amount, txn_id, user)
     return Answer(txn_id, str(posting.key), format_amount(amount, agent.currency), 0, "OK")

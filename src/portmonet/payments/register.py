@@ -7,10 +7,10 @@ proves they agree.  Keyed ``(channel, day, cause)`` so a day of a channel
 is one range of the tree.
 """
 from BTrees.Length import Length
-from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from .clock import day_of
+from .trees import AppendOOBTree
 
 # Cause prefixes of the channels that take money in (cause = "<channel>:...").
 CHANNELS = ("osmp", "callback", "bank", "cash", "card")
@@ -21,7 +21,7 @@ class Register(Persistent):
     __parent__ = None
 
     def __init__(self):
-        self.rows = OOBTree()
+        self.rows = AppendOOBTree()
         self.count = Length()
 
     def add(self, channel, cause, account_no, amount, agent, ext_id, when_us):

@@ -12,7 +12,8 @@ from pyramid.view import view_config
 from .. import callback
 from ...money import MoneyError, format_amount, to_minor
 from ..interfaces import IProvider
-from .unit import finish_alone, journal_request, process
+from ..lookup import payable_account
+from .unit import submit
 
 log = logging.getLogger("portmonet.payments.callback")
 
@@ -28,42 +29,42 @@ def json_response(data, status=200):
              # credentials), with no session cookie to forge: no CSRF token
              require_csrf=False)
 def callback_view(context, request):
+    """Authenticates here; the journal entry and the booking are written
+    together by the process's group committer, and the answer is sent only
+    after that commit."""
     provider = context.__name__
     body = request.body or b""
-    try:
-        key = journal_request(request, "callback", provider,
-                              ext_id=request.headers.get("Idempotency-Key", "")[:100])
-    except Exception:
-        log.exception("callback %s: cannot journal a request", provider)
-        return json_response({"status": "error", "code": "temporary",
-                              "message": "not processed, repeat later"}, 503)
+    refused = data = idem = None
     try:
         if not context.allows(request.remote_addr):
             raise callback.Refused(403, "address", "address not allowed")
         idem, data = callback.verify(context, request.headers, body)
     except callback.Refused as exc:
         log.warning("callback %s from %s refused: %s", provider, request.remote_addr, exc.code)
-        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
-        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
-                             exc.status)
+        refused = exc
 
     def work(root):
-        ans = callback.handle(root, root["payments"][provider], idem, body, data,
-                              user=f"callback:{provider}")
+        if refused is not None:
+            return "rejected", f"{refused.code}: {refused.message}", refused
+        try:
+            ans = callback.handle(root, root["payments"][provider], idem, body, data,
+                                  user=f"callback:{provider}")
+        except callback.Refused as exc:
+            return "rejected", f"{exc.code}: {exc.message}", exc
         return ("done" if ans["status"] == "ok" else "rejected",
                 f"{data.get('type')} {ans['code']} replayed={ans['replayed']}", ans)
+    note = (f"callback {data.get('type')} id={data.get('id')}" if data is not None
+            else "callback refused")
     try:
-        ans = process(request, key, work, f"callback:{provider}",
-                      f"callback {data.get('type')} id={data.get('id')}")
-    except callback.Refused as exc:
-        finish_alone(request, key, "rejected", f"{exc.code}: {exc.message}")
-        return json_response({"status": "refused", "code": exc.code, "message": exc.message},
-                             exc.status)
-    except Exception as exc:
+        ans = submit(request, "callback", provider, work, note,
+                     ext_id=request.headers.get("Idempotency-Key", "")[:100])
+    except Exception:
         log.exception("callback %s failed", provider)
-        finish_alone(request, key, "error", repr(exc))
         return json_response({"status": "error", "code": "temporary",
                               "message": "not processed, repeat later"}, 503)
+    if isinstance(ans, callback.Refused):
+        return json_response({"status": "refused", "code": ans.code, "message": ans.message},
+                             ans.status)
     return json_response(ans)
 
 
@@ -77,15 +78,27 @@ def start_card_payment(context, request):
         amount = format_amount(to_minor(request.POST.get("amount", "")))
     except MoneyError as exc:
         raise HTTPBadRequest(str(exc))
+    if payable_account(request.root, account) is None:
+        raise HTTPBadRequest("no such account")
     order = secrets.token_hex(12)
-    return HTTPFound(location=callback.start_url(context, order, account, amount))
+    back = request.resource_url(context, "return", query={"order": order})
+    return HTTPFound(location=callback.start_url(context, order, account, amount,
+                                                 return_url=back))
 
 
 @view_config(context=IProvider, name="return", permission=NO_PERMISSION_REQUIRED,
-             renderer="json")
+             renderer="portmonet:payments/templates/card_return.pt")
 def card_payment_return(context, request):
-    """Where the provider sends the subscriber back: is the order paid yet?"""
+    """Where the provider sends the subscriber back: is the order paid yet?
+    (Public: the order is an unguessable id, and the session cookie, being
+    SameSite=Strict, does not come along on a redirect from the provider.)"""
     order = request.params.get("order", "")
-    root = request.root
-    where = root.catalog.causes.get(f"callback:{context.__name__}:{order}")
-    return {"order": order, "paid": where is not None}
+    where = request.root.catalog.causes.get(f"callback:{context.__name__}:{order}")
+    paid = where is not None
+    return {"page_title": "Card payment", "order": order, "paid": paid,
+            "amount": _paid_amount(request.root, where) if paid else None}
+
+
+def _paid_amount(root, where):
+    account = root.catalog.accounts.get(where[0])
+    return format_amount(account.posting(where[1]).amount, account.currency)

@@ -7,9 +7,11 @@ in a transaction of its own (retried on conflict); the receipt is shown by
 a redirect after it committed, and the form's token makes a second submit
 of the same form a no-op.
 """
+import datetime
 import secrets
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
+from pyramid.response import Response
 from pyramid.view import view_config
 
 from ...money import MoneyError, format_amount, to_minor
@@ -124,9 +126,8 @@ def correct(context, request):
     return {"posting": key}
 
 
-@view_config(context=ICashDesk, name="receipt", permission="take_payment",
-             renderer="portmonet:payments/templates/receipt.pt")
-def receipt(context, request):
+def _receipt(context, request):
+    """The fields of a receipt of the cashier's open shift."""
     login = _login(request)
     number = request.params.get("no", "")
     for shift in ([context.current_shift(login)] if context.current_shift(login) else []):
@@ -135,11 +136,29 @@ def receipt(context, request):
             kind, account_no, amount, cause, key, reason, when = held
             account = request.root.catalog.accounts.get(account_no)
             subscriber = account.__parent__.__parent__
+            stamp = datetime.datetime.fromtimestamp(when / 1e6, datetime.timezone.utc)
             return {"no": number, "kind": kind, "account": account_no,
                     "payer": subscriber.name, "amount": format_amount(amount, account.currency),
                     "currency": account.currency, "reason": reason, "cashier": login,
-                    "posting": key}
+                    "posting": key, "when": f"{stamp:%Y-%m-%d %H:%M:%S}"}
     raise HTTPBadRequest("no such receipt in your open shift")
+
+
+@view_config(context=ICashDesk, name="receipt", permission="take_payment",
+             renderer="portmonet:payments/templates/receipt.pt")
+def receipt(context, request):
+    return _receipt(context, request)
+
+
+@view_config(context=ICashDesk, name="receipt.pdf", permission="take_payment")
+def receipt_pdf(context, request):
+    """The same receipt as a PDF, for the receipt printer."""
+    from ..pdf import receipt_pdf as render
+    data = _receipt(context, request)
+    response = Response(render(data), content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="receipt-{data["no"]}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @view_config(context=ICashDesk, name="day", permission="view_payments", renderer="json")

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from .. import osmp
 from ..interfaces import IOsmpAgent
-from .unit import finish_alone, journal_request, process
+from .unit import submit
 
 log = logging.getLogger("portmonet.payments.osmp")
 
@@ -36,44 +36,52 @@ def _credentials(request):
              # credentials), with no session cookie to forge: no CSRF token
              require_csrf=False)
 def osmp_view(context, request):
+    """Checks the caller here; the journal entry and the payment are then
+    written together by the process's group committer, and the answer is
+    built only after that commit."""
     agent = context.__name__
     params = {k: v.strip() for k, v in request.params.items()
               if k in ("command", "txn_id", "txn_date", "account", "sum")}
-    try:
-        key = journal_request(request, "osmp", agent, ext_id=params.get("txn_id", ""))
-    except Exception:
-        # Not journaled, so not processed: the terminal repeats it later.
-        log.exception("osmp %s: cannot journal a request", agent)
-        return xml_response(osmp.answer(params, 1))
+    command = params.get("command")
+    refusal = status = None
     if not context.allows(request.remote_addr):
         log.warning("osmp %s: request from %s refused (not in the allow-list)",
                     agent, request.remote_addr)
-        finish_alone(request, key, "rejected", f"address {request.remote_addr} not allowed")
-        return xml_response(osmp.answer(params, 8, comment="address not allowed"), 403)
-    login, password = _credentials(request)
-    if not context.check_credentials(login, password):
+        refusal = f"address {request.remote_addr} not allowed"
+        ans, status = osmp.answer(params, 8, comment="address not allowed"), 403
+    elif not context.check_credentials(*_credentials(request)):
         log.warning("osmp %s: bad credentials from %s", agent, request.remote_addr)
-        finish_alone(request, key, "rejected", "bad credentials")
-        return xml_response(osmp.answer(params, 8, comment="bad credentials"), 403)
-    command = params.get("command")
-    if command not in ("check", "pay"):
-        finish_alone(request, key, "rejected", f"unknown command {command!r}")
-        return xml_response(osmp.answer(params, 300, comment="unknown command"))
+        refusal = "bad credentials"
+        ans, status = osmp.answer(params, 8, comment="bad credentials"), 403
+    elif command not in ("check", "pay"):
+        refusal = f"unknown command {command!r}"
+        ans = osmp.answer(params, 300, comment="unknown command")
+    elif command == "check":
+        # Read-only: answered from this request's view of the database.
+        ans = osmp.check(request.root, context, params)
+    else:
+        # The same checks, read-only, before the committer repeats them in its
+        # transaction: they load the account into this process's ZEO cache,
+        # so the committer (one thread for the whole process) does not wait
+        # on the network.
+        osmp.warm(request.root, context, params)
+        ans = None
 
     def work(root):
-        held = root["payments"][agent]
-        if command == "check":
-            ans = osmp.check(root, held, params)
-        else:
-            ans = osmp.pay(root, held, params, user=f"osmp:{agent}")
-        return ("done" if ans.result == 0 else "rejected",
-                f"{command} result={ans.result} prv_txn={ans.prv_txn} {ans.comment}", ans)
+        if refusal is not None:
+            return "rejected", refusal, ans
+        if ans is not None:
+            return ("done" if ans.result == 0 else "rejected",
+                    f"check result={ans.result} {ans.comment}", ans)
+        paid = osmp.pay(root, root["payments"][agent], params, user=f"osmp:{agent}")
+        return ("done" if paid.result == 0 else "rejected",
+                f"pay result={paid.result} prv_txn={paid.prv_txn} {paid.comment}", paid)
     try:
-        ans = process(request, key, work, f"osmp:{agent}",
-                      f"osmp {command} txn_id={params.get('txn_id', '')}")
-    except Exception as exc:
-        # Nothing was committed: the terminal may repeat the same txn_id.
+        result = submit(request, "osmp", agent, work,
+                        f"osmp {command} txn_id={params.get('txn_id', '')}",
+                        ext_id=params.get("txn_id", ""))
+    except Exception:
+        # Not committed: the terminal may repeat the same txn_id.
         log.exception("osmp %s: %s txn_id=%s failed", agent, command, params.get("txn_id"))
-        finish_alone(request, key, "error", repr(exc))
-        ans = osmp.answer(params, 1)
-    return xml_response(ans)
+        return xml_response(osmp.answer(params, 1))
+    return xml_response(result, status or 200)

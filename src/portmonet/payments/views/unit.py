@@ -16,6 +16,7 @@ from pyramid_zodbconn import get_connection
 from ZODB.POSException import ConflictError
 
 from ...model.root import get_root
+from ..clock import now_us
 
 log = logging.getLogger("portmonet.payments")
 ATTEMPTS = 30
@@ -84,3 +85,19 @@ def process(request, key, func, user, note):
         root["payments"].journal.finish(key, status, outcome)
         return result
     return transact(database(request), work, user, note)
+
+
+def raw_request(request, channel, agent, ext_id=""):
+    """The journal fields of *request* (see :meth:`Journal.record`)."""
+    return dict(channel=channel, agent=agent, remote=request.remote_addr or "",
+                method=request.method, path=request.path, query=request.query_string,
+                body=request.body or b"", headers=list(request.headers.items()),
+                ext_id=ext_id, received_us=now_us())
+
+
+def submit(request, channel, agent, func, note, ext_id=""):
+    """Journal the request and run ``func(root) -> (status, outcome, result)``
+    in this process's group commit; returns *result* once committed."""
+    from ..committer import committer_for
+    committer = committer_for(database(request), request.registry.settings)
+    return committer.submit(raw_request(request, channel, agent, ext_id), func, note)
