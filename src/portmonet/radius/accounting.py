@@ -68,9 +68,10 @@ def _open(root, nas, rec):
     start_us = rec["when_us"] - rec["seconds"] * 1_000_000
     session = Session(nas.name, rec["session_id"], rec["login"], start_us)
     session.__parent__ = nas
-    session.framed_ip = rec["framed_ip"]
-    session.mac = rec["mac"]
-    session.port_id = rec["port_id"]
+    # Empty values stay class defaults: a Start pickles only what it knows.
+    for field in ("framed_ip", "mac", "port_id"):
+        if rec[field]:
+            setattr(session, field, rec[field])
     nas.sessions[session.session_id] = session
     nas.online[session.session_id] = session
     root.radius.opened(session)

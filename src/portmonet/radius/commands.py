@@ -76,16 +76,18 @@ def register(cli):
     @click.argument("name")
     @click.pass_obj
     def nas_remove(env, name):
-        """Remove a NAS; its open sessions leave the online index (their
-        history stays in root.radius.history)."""
+        """Remove a NAS; its open sessions are closed ("NAS-Removed") and
+        stay in the subscribers' history."""
+        from .accounting import close
         from .interfaces import INas
+        from ..ledger.account import now_us
 
         def remove(root):
             nas = root["equipment"].get(name)
             if nas is None or not INas.providedBy(nas):
                 raise click.ClickException(f"no NAS named {name!r}")
             for session in list(nas.online.values()):
-                root.radius.closed(session)
+                close(root, nas, session, now_us(), "NAS-Removed")
             root["equipment"].remove(name)
         dbmod.transact(env.db, remove, "portmonet nas", f"remove NAS {name}")
         click.echo(f"NAS {name} removed")
