@@ -33,7 +33,9 @@ def register(cli):
                 click.echo(f"portmonet radius: auth on {server.config.bind}:{server.auth_port}, "
                            f"accounting on {acct}")
                 sys.stdout.flush()
-            run(env.db, settings, started)
+            stats = run(env.db, settings, started)
+            click.echo("portmonet radius: stopped (" + ", ".join(
+                f"{k}={v}" for k, v in sorted(stats.items())) + ")")
 
     @cli.group("nas")
     def nas_group():

@@ -352,6 +352,7 @@ class RadiusServer:
                 txn.note(f"accounting: {len(done)} request(s)")
                 tm.commit()
                 self.stats["acct"] += len(done)
+                self.stats["acct_commits"] += 1
                 return done
             except ConflictError:
                 tm.abort()
@@ -537,5 +538,6 @@ def run(db, settings, started=None):
             await server.stop()
         log.info("radius: stopped (%s)", ", ".join(f"{k}={v}" for k, v in
                                                     sorted(server.stats.items())))
+        return server.stats
 
-    asyncio.run(main())
+    return asyncio.run(main())
