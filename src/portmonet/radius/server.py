@@ -249,11 +249,23 @@ class RadiusServer:
         except codec.CodecError as exc:
             self._drop(nas, addr, f"malformed ({exc})")
             return None
-        if req.code != code:
+        if req.code != code and req.code != codec.STATUS_SERVER:
             self._drop(nas, addr, f"code {req.code} on the {port_name} port")
             return None
         req.secret = nas.secret
         return req
+
+    def _status(self, nas, req, addr, reply_code):
+        """RFC 5997 Status-Server: answered (Access-Accept on the auth port,
+        Accounting-Response on the accounting port, both with a
+        Message-Authenticator) only when it carries a valid one; never
+        cached, never touches the database."""
+        if not req.message_authenticator or not req.verify_message_authenticator():
+            self._drop(nas, addr, "Status-Server without a valid Message-Authenticator")
+            return None
+        self.stats["status_server"] += 1
+        return codec.encode_reply(reply_code, req.id, req.authenticator, nas.secret,
+                                  self.encoder.encode("Reply-Message", "Portmonet RADIUS alive"))
 
     def _auth_one(self, root, data, addr):
         nas = self._lookup_nas(addr, "Access-Request")
@@ -262,6 +274,8 @@ class RadiusServer:
         req = self._decode(nas, data, addr, codec.ACCESS_REQUEST, "auth")
         if req is None:
             return None
+        if req.code == codec.STATUS_SERVER:
+            return self._status(nas, req, addr, codec.ACCESS_ACCEPT)
         if not req.message_authenticator:
             self._drop(nas, addr, "no Message-Authenticator (BlastRADIUS, CVE-2024-3596)")
             return None
@@ -309,6 +323,11 @@ class RadiusServer:
                 continue
             req = self._decode(nas, data, addr, codec.ACCOUNTING_REQUEST, "accounting")
             if req is None:
+                continue
+            if req.code == codec.STATUS_SERVER:
+                reply = self._status(nas, req, addr, codec.ACCOUNTING_RESPONSE)
+                if reply is not None:
+                    self._send(self.acct_sock, reply, addr)
                 continue
             if not req.verify_accounting_authenticator():
                 self._drop(nas, addr, "bad Request Authenticator: wrong secret?")
