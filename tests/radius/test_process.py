@@ -116,3 +116,23 @@ def test_radius_process_serves_and_survives_malformed_packets(process):
     finally:
         stop_server(proc, log)
     assert proc.returncode == 0
+
+
+def test_pool_commands(process):
+    ini, _ = process
+    run_portmonet("nas", "add", "bras1", "127.0.0.1", SECRET, ini=ini)
+    out = run_portmonet("radius", "pool", "add", "home", "10.50.0.0/24", "--nas", "bras1",
+                        ini=ini).stdout
+    assert "pool home (10.50.0.0/24, 254 addresses) added" in out
+    run_portmonet("radius", "pool", "add", "any", "10.51.0.10-10.51.0.19", ini=ini)
+    listed = run_portmonet("radius", "pool", "list", ini=ini).stdout.splitlines()
+    assert listed == ["any\t10.51.0.10-10.51.0.19\t*\t*\t0/10",
+                      "home\t10.50.0.0/24\tbras1\t*\t0/254"]
+    for args, error in ((("home", "10.60.0.0/24"), "exists"),
+                        (("x", "10.50.0.128/25"), "overlaps pool home"),
+                        (("y", "10.70.0.0/24", "--tariff", "nope"), "no tariff"),
+                        (("z", "10.80.0.0/99"), "not an IPv4 prefix")):
+        bad = run_portmonet("radius", "pool", "add", *args, ini=ini, check=False)
+        assert bad.returncode != 0 and error in bad.stderr, bad.stderr
+    run_portmonet("radius", "pool", "remove", "any", ini=ini)
+    assert run_portmonet("radius", "pool", "list", ini=ini).stdout.startswith("home\t")

@@ -9,6 +9,7 @@ import logging
 
 from ..ledger.account import now_us
 from ..usage import UsageRecord
+from .pools import bind_session, release_session
 from .sessions import Session, octets
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def _open(root, nas, rec):
     nas.sessions[session.session_id] = session
     nas.online[session.session_id] = session
     root.radius.opened(session)
+    if session.framed_ip:
+        bind_session(root, session)
     return session
 
 
@@ -92,6 +95,7 @@ def _advance(root, nas, session, rec):
     session.octets_in, session.octets_out, session.seconds = new
     if rec["framed_ip"] and not session.framed_ip:
         session.framed_ip = rec["framed_ip"]
+        bind_session(root, session)
     previous_us = session.last_us
     session.last_us = max(session.last_us, rec["when_us"])
     session.updates += 1
@@ -127,6 +131,8 @@ def close(root, nas, session, when_us, cause):
     session.terminate_cause = cause
     nas.online.pop(session.session_id, None)
     root.radius.closed(session)
+    if session.framed_ip:
+        release_session(root, session)
 
 
 def apply(root, nas, rec):

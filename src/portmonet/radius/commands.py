@@ -95,6 +95,61 @@ def register(cli):
         click.echo(f"NAS {name} removed")
 
     _register_tools(radius_group)
+    _register_pools(radius_group)
+
+
+def _register_pools(group):
+    """``portmonet radius pool add|list|remove``."""
+
+    @group.group("pool")
+    def pool_group():
+        """IP pools: addresses for logins without a static one."""
+
+    @pool_group.command("add")
+    @click.argument("name")
+    @click.argument("prefix")
+    @click.option("--nas", default="", help="Only for this NAS.")
+    @click.option("--tariff", default="", help="Only for this tariff.")
+    @click.pass_obj
+    def pool_add(env, name, prefix, nas, tariff):
+        """Add a pool: PREFIX is a.b.c.d/n (its hosts) or a.b.c.d-e.f.g.h."""
+        from .pools import PoolError, add_pool
+
+        def add(root):
+            return add_pool(root, name, prefix, nas, tariff).size
+        try:
+            size = dbmod.transact(env.db, add, "portmonet radius pool", f"add pool {name}")
+        except PoolError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"pool {name} ({prefix}, {size} addresses) added")
+
+    @pool_group.command("list")
+    @click.pass_obj
+    def pool_list(env):
+        """Pools: name, prefix, NAS, tariff, leased / size."""
+        from .pools import pools
+        with dbmod.connection(env.db) as (conn, tm):
+            for pool in pools(app_root(conn)).values():
+                click.echo(f"{pool.__name__}\t{pool.prefix}\t{pool.nas or '*'}\t"
+                           f"{pool.tariff or '*'}\t{pool.used}/{pool.size}")
+
+    @pool_group.command("remove")
+    @click.argument("name")
+    @click.pass_obj
+    def pool_remove(env, name):
+        """Remove a pool that holds no leases."""
+        from .pools import pools
+
+        def remove(root):
+            folder = pools(root)
+            pool = folder.get(name)
+            if pool is None:
+                raise click.ClickException(f"no pool named {name!r}")
+            if pool.used:
+                raise click.ClickException(f"pool {name} has {pool.used} address(es) leased")
+            folder.remove(name)
+        dbmod.transact(env.db, remove, "portmonet radius pool", f"remove pool {name}")
+        click.echo(f"pool {name} removed")
 
 
 def _register_tools(group):

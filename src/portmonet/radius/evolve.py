@@ -29,3 +29,14 @@ def merge_login_indexes(root):
     for name in ("online", "history"):
         if name in state.__dict__:
             delattr(state, name)
+
+
+@step("2026-11-25-radius-03-pools")
+def add_pools(root):
+    """``root.radius.pools``: the IP pools Portmonet leases addresses from."""
+    from .pools import IpPools
+    if root.radius.pools is None:
+        pools = IpPools()
+        pools.__name__ = "pools"
+        pools.__parent__ = root.radius
+        root.radius.pools = pools
