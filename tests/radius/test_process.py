@@ -136,3 +136,34 @@ def test_pool_commands(process):
         assert bad.returncode != 0 and error in bad.stderr, bad.stderr
     run_portmonet("radius", "pool", "remove", "any", ini=ini)
     assert run_portmonet("radius", "pool", "list", ini=ini).stdout.startswith("home\t")
+
+
+def test_purge_command_in_batches(zeo_server, tmp_path):
+    from portmonet.ledger.account import now_us
+    from portmonet.radius import accounting
+    from portmonet.radius.nas import Nas, add_nas
+    ini = zeo_server.ini(tmp_path / "purge.ini", radius_session_retention_days="30")
+    run_portmonet("init", ini=ini)
+    db = zeo_server.open_db()
+    day = 86_400 * 10**6
+
+    def sessions(root):
+        nas = add_nas(root, Nas("bras1", "127.0.0.1", SECRET))
+        for n in range(5):
+            when = now_us() - (40 if n < 3 else 10) * day
+            rec = {"status": accounting.START, "when_us": when, "session_id": f"s{n}",
+                   "login": "alice", "octets_in": 0, "octets_out": 0, "seconds": 0,
+                   "framed_ip": "", "mac": "", "port_id": "", "cause": 1}
+            accounting.apply(root, nas, rec)
+            accounting.apply(root, nas, dict(rec, status=accounting.STOP, octets_in=100,
+                                             when_us=when + 60 * 10**6, seconds=60))
+    transact(db, sessions, "test", "old sessions")
+    out = run_portmonet("radius", "purge", "--batch", "2", ini=ini).stdout
+    assert "purged 3 session(s) closed more than 30 day(s) ago" in out
+    with db.transaction() as conn:
+        from portmonet.model.root import get_root
+        root = get_root(conn.root())
+        assert sorted(root["equipment"]["bras1"].sessions.keys()) == ["s3", "s4"]
+        assert sum(v[0] for v in root.radius.daily.values()) == 300
+    assert "purged 0 session(s)" in run_portmonet("radius", "purge", ini=ini).stdout
+    db.close()

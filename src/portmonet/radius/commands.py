@@ -177,6 +177,20 @@ def _register_tools(group):
             for us, reason, nas, detail in app_root(conn).radius.rejects_of(login, limit):
                 click.echo(f"{_when(us)}\t{nas}\t{reason}\t{detail}")
 
+    @group.command("purge")
+    @click.option("--days", type=click.IntRange(1, None), default=None,
+                  help="Keep this many days (default radius.session_retention_days, 180).")
+    @click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                  help="Sessions per transaction.")
+    @click.pass_obj
+    def purge_cmd(env, days, batch):
+        """Purge closed sessions older than the retention; their traffic is
+        kept as daily totals per login."""
+        from .retention import purge_old
+        days = days or int(env.settings.get("radius.session_retention_days", 180))
+        total = purge_old(env.db, days, batch)
+        click.echo(f"purged {total} session(s) closed more than {days} day(s) ago")
+
     @group.command("kick")
     @click.argument("login")
     @click.option("--reason", default="kicked by staff", show_default=True)

@@ -40,3 +40,11 @@ def add_pools(root):
         pools.__name__ = "pools"
         pools.__parent__ = root.radius
         root.radius.pools = pools
+
+
+@step("2026-11-25-radius-04-daily")
+def add_daily(root):
+    """``root.radius.daily``: traffic totals per login and day of purged sessions."""
+    from BTrees.OOBTree import OOBTree
+    if root.radius.daily is None:
+        root.radius.daily = OOBTree()

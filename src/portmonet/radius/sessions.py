@@ -77,6 +77,7 @@ class RadiusState(Persistent):
     __parent__ = None
     by_login = None          # made by __init__, or the evolve step for older databases
     pools = None             # IpPools, made by the evolve step
+    daily = None             # (login, day) -> traffic totals of purged sessions (retention)
     online = history = None  # the two indexes of before 2026-11-25-radius-02
 
     def __init__(self):
