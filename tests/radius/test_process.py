@@ -138,13 +138,12 @@ def test_pool_commands(process):
     assert run_portmonet("radius", "pool", "list", ini=ini).stdout.startswith("home\t")
 
 
-def test_purge_command_in_batches(zeo_server, tmp_path):
+def test_purge_command_in_batches(zeo_server, zeo_db, tmp_path):
     from portmonet.ledger.account import now_us
     from portmonet.radius import accounting
     from portmonet.radius.nas import Nas, add_nas
     ini = zeo_server.ini(tmp_path / "purge.ini", radius_session_retention_days="30")
-    run_portmonet("init", ini=ini)
-    db = zeo_server.open_db()
+    db = zeo_db
     day = 86_400 * 10**6
 
     def sessions(root):
@@ -166,4 +165,3 @@ def test_purge_command_in_batches(zeo_server, tmp_path):
         assert sorted(root["equipment"]["bras1"].sessions.keys()) == ["s3", "s4"]
         assert sum(v[0] for v in root.radius.daily.values()) == 300
     assert "purged 0 session(s)" in run_portmonet("radius", "purge", ini=ini).stdout
-    db.close()

@@ -109,6 +109,7 @@ class RadiusServer:
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
         self.lease_queue = collections.deque()
+        self.leasing = set()        # cache keys of requests waiting for a lease
         self.reply_cache = {}
         # CoA and housekeeping on one thread; accounting on acct_workers
         # threads, so one batch is applied while another one commits.
@@ -300,6 +301,9 @@ class RadiusServer:
         if cached is not None:
             self.stats["auth_duplicate"] += 1
             return cached[1]
+        if cache_key in self.leasing:        # retransmitted while its lease commits
+            self.stats["auth_duplicate"] += 1
+            return None
         request = {
             "login": req.text(1),
             "mac": req.text(31),
@@ -315,6 +319,7 @@ class RadiusServer:
                 # The answer waits for the lease's commit (see _lease_worker).
                 self.lease_queue.append(LeaseItem(req, nas, addr, decision, request["login"],
                                                   tariff, cache_key, detail))
+                self.leasing.add(cache_key)
                 self._lease_wake.set()
                 return None
         return self._answer(req, nas, decision, request["login"], cache_key, detail)
@@ -351,6 +356,10 @@ class RadiusServer:
                 leased = await loop.run_in_executor(self.lease_executor, self._lease, batch)
             except Exception:
                 log.exception("radius: leasing addresses failed; NASes will retransmit")
+                leased = None
+            for item in batch:
+                self.leasing.discard(item.cache_key)
+            if leased is None:
                 continue
             for item, (address, why) in zip(batch, leased):   # committed: answer now
                 decision = item.decision
