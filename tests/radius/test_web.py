@@ -151,3 +151,16 @@ def test_role_matrix(site, role):
 def test_anonymous_cannot_see_sessions(site):
     res = site.client().get("/@@sessions", expect_errors=True)
     assert res.status_int in (302, 403)
+
+
+def test_coa_messages_newest_first_and_paged(site):
+    from portmonet.radius.views import coa_messages
+
+    for n in range(3):      # one transaction each: distinct times, so a known order
+        site.change(lambda root, n=n: root.outbox.queue("radius", f"k{n}",
+                                                        {"action": "coa", "login": f"l{n}"}))
+    keys = site.read(lambda r: [m.key for m in coa_messages(r, 10)])
+    assert keys == ["k2", "k1", "k0", "radius:disconnect:petrov:old"]
+    assert site.read(lambda r: [m.key for m in coa_messages(r, 2, start=1)]) == ["k1", "k0"]
+    assert site.read(lambda r: [m.key for m in coa_messages(r, 10, state="given-up")]) == \
+        ["radius:disconnect:petrov:old"]

@@ -195,19 +195,17 @@ def coa_messages(root, limit=PAGE, start=0, state=None):
 
 
 def _newest_first(tree):
-    # LOBTree has no reverse iteration: walk back through key ranges.
-    high = None
+    # LOBTree has no reverse iteration; maxKey(k - 1) steps back in O(log n).
+    try:
+        key = tree.maxKey()
+    except ValueError:                   # empty
+        return
     while True:
-        keys = list(tree.keys(max=high, excludemax=high is not None)) if high is not None \
-            else list(tree.keys())
-        if not keys:
+        yield tree[key]
+        try:
+            key = tree.maxKey(key - 1)
+        except ValueError:
             return
-        chunk = keys[-PAGE:]
-        for key in reversed(chunk):
-            yield tree[key]
-        if len(keys) <= PAGE:
-            return
-        high = chunk[0]
 
 
 @view_config(context=IRoot, name="coa-log", renderer="templates/coa_log.pt", permission="view")
