@@ -367,19 +367,21 @@ def compare(sides, users, requests, parallel, rounds, tmp):
     results = {label: {"auth": [], "acct-start": [], "acct-interim": []} for label in sides}
     for label, (auth_port, acct_port) in sides.items():
         results[label]["acct-start"].append(run_start(label, acct_port, users, parallel, tmp))
+        print(f"  {label:10s} acct-start   {results[label]['acct-start'][-1][0]:8.0f} req/s "
+              f"{results[label]['acct-start'][-1][1]} load {os.getloadavg()[0]:.1f}", flush=True)
     for r in range(rounds):
         for label, (auth_port, acct_port) in sides.items():
             got = run_auth(label, auth_port, users, requests, parallel, tmp)
             results[label]["auth"].append(got)
-            print(f"  round {r + 1} {label:10s} auth         {got[0]:8.0f} req/s {got[1]} {got[2]}",
-                  flush=True)
+            print(f"  round {r + 1} {label:10s} auth         {got[0]:8.0f} req/s {got[1]} {got[2]} "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
         for label, (auth_port, acct_port) in sides.items():
             # Interims carry counters that grow by round: new traffic each time.
             got = run_acct(label, acct_port, users, requests, parallel, tmp,
                            1 + r * (requests // users + 1))
             results[label]["acct-interim"].append(got)
-            print(f"  round {r + 1} {label:10s} acct-interim {got[0]:8.0f} req/s {got[1]} {got[2]}",
-                  flush=True)
+            print(f"  round {r + 1} {label:10s} acct-interim {got[0]:8.0f} req/s {got[1]} {got[2]} "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
     return results
 
 
@@ -459,7 +461,8 @@ def main():
     finally:
         zeo.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("median requests/s (portmonet / freeradius = ratio):")
+    print(f"median requests/s (portmonet / freeradius = ratio); load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}:")
     for kind in ("auth", "acct-start", "acct-interim"):
         ours = statistics.median(x[0] for x in results["portmonet"][kind])
         theirs = statistics.median(x[0] for x in results["freeradius"][kind])
