@@ -24,10 +24,10 @@ from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
 from ..model.root import get_root
-from . import accounting, codec, coa, dictionary, pools
+from . import accounting, codec, coa, dictionary, eap, pools
 from .interfaces import INas
 from .nas import NasTable
-from .policy import Decision, authorize, clear_password
+from .policy import Decision, authorize, clear_password, reject
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class RadiusServer:
         self.acct_queue = collections.deque()
         self.lease_queue = collections.deque()
         self.leasing = set()        # cache keys of requests waiting for a lease
+        self.eap = eap.Conversations()
         self.reply_cache = {}
         # CoA and housekeeping on one thread; accounting on acct_workers
         # threads, so one batch is applied while another one commits.
@@ -310,9 +311,25 @@ class RadiusServer:
             "port_id": req.text(87),
             "circuit_id": req.text((3561, 1)),
         }
+        detail = " ".join(f"{k}={v}" for k, v in request.items() if v and k != "login")
+        step = None
+        if eap.EAP_MESSAGE in req:
+            step = self.eap.step(req, request["login"])
+            if step.reply is not None:           # round 1: the MD5 challenge
+                self.stats["eap_challenge"] += 1
+                raw = codec.encode_reply(codec.ACCESS_CHALLENGE, req.id, req.authenticator,
+                                         nas.secret, step.reply)
+                self.reply_cache[cache_key] = (time.monotonic() + 10, raw)
+                return raw
+            if step.reject is not None:
+                return self._answer(req, nas, reject(step.reject, recorded=False, public=False,
+                                                     raw=step.outcome(False)),
+                                    request["login"], cache_key, detail)
+            req.eap = step
         decision = authorize(root, req, nas, request, self.config.interim_interval,
                              root.radius.online_count)
-        detail = " ".join(f"{k}={v}" for k, v in request.items() if v and k != "login")
+        if step is not None:
+            decision.raw += step.outcome(decision.ok)
         if decision.ok and decision.service is not None and decision.service.ip is None:
             tariff = getattr(decision.service.tariff, "__name__", None) or ""
             if pools.choose(root, nas.name, tariff):
