@@ -1,10 +1,7 @@
 """EAP-MD5 (RFC 3579 / 3748) with a real supplicant: wpa_supplicant's
 ``eapol_test`` (package eapoltest) against the in-process server."""
-import os
 import shutil
 import subprocess
-
-import pytest
 
 from .conftest import SECRET
 
