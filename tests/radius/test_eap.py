@@ -88,3 +88,22 @@ def test_conversation_unit_cases():
     assert conv.step(FakeRequest(b"\x02\x01"), "alice").reject == "EAP packet shorter than its header"
     assert conv.step(FakeRequest(b"\x02\x01\x00\x50\x01"), "alice").reject == "bad EAP length"
     assert conv.step(FakeRequest(eap.packet(eap.REQUEST, 1, b"\x01x")), "a").reject
+
+
+def test_eap_md5_with_a_pool_address_and_an_exhausted_pool(radius, tmp_path):
+    from portmonet.db import transact
+    from portmonet.radius.pools import add_pool
+    from .conftest import make_subscriber, read, wait_for
+    server, db = radius
+
+    def world(root):
+        add_pool(root, "one", "10.40.0.9-10.40.0.9", nas="bras1")
+        make_subscriber(root, "frank", "frank-pw", tariff=root["tariffs"]["fast"])
+    transact(db, world, "test", "a pool of one address")
+    rc, out = eapol(server, tmp_path, "erin", "erin-pw")
+    accept = out.split("code=2 (Access-Accept)")[1]
+    assert rc == 0 and "Framed-IP-Address) length=6\n      Value: 10.40.0.9" in accept, out
+    rc, out = eapol(server, tmp_path, "frank", "frank-pw")    # no address left
+    assert rc != 0 and "CTRL-EVENT-EAP-FAILURE" in out.split("code=3 (Access-Reject)")[1], out
+    rejects = wait_for(lambda: read(db, lambda r: r.radius.rejects_of("frank")), 10)
+    assert [reason for _, reason, _, _ in rejects] == ["IP pool one exhausted"]

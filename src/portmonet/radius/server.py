@@ -383,7 +383,8 @@ class RadiusServer:
                 if address is not None:
                     decision.attributes.append(("Framed-IP-Address", address))
                 elif why is not None:
-                    decision = Decision(False, why, service=decision.service)
+                    eap_failure = item.req.eap.outcome(False) if item.req.eap is not None else b""
+                    decision = Decision(False, why, service=decision.service, raw=eap_failure)
                 reply = self._answer(item.req, item.nas, decision, item.login, item.cache_key,
                                      item.detail)
                 self._send(self.auth_sock, reply, item.addr)
