@@ -165,3 +165,62 @@ def test_purge_command_in_batches(zeo_server, zeo_db, tmp_path):
         assert sorted(root["equipment"]["bras1"].sessions.keys()) == ["s3", "s4"]
         assert sum(v[0] for v in root.radius.daily.values()) == 300
     assert "purged 0 session(s)" in run_portmonet("radius", "purge", ini=ini).stdout
+
+
+def test_two_radius_processes_lease_distinct_addresses(process, zeo_server, tmp_path):
+    """Two real ``portmonet radius`` processes (the second authorization-only)
+    lease from one /28 at once: 14 distinct addresses, the rest refused."""
+    import re
+    import threading
+    from portmonet.radius.pools import add_pool
+    ini, ports = process
+    logins = [f"q{i:02d}" for i in range(24)]
+    db = zeo_server.open_db()
+
+    def world(root):
+        from portmonet.radius.nas import Nas, add_nas
+        add_nas(root, Nas("bras1", "127.0.0.1", SECRET))
+        add_pool(root, "p", "10.30.0.0/28")
+        for login in logins:
+            make_subscriber(root, login, "pw-" + login)
+    transact(db, world, "test", "two processes, one pool")
+    (tmp_path / "second").mkdir()
+    second = str(tmp_path / "second" / "second.ini")      # its own folder: its own log
+    second_auth = free_port()
+    with open(ini) as f:
+        text = f.read().replace(f"radius.auth_port = {ports['radius_auth_port']}",
+                                f"radius.auth_port = {second_auth}")
+    with open(second, "w") as f:
+        f.write(text + "radius.accounting = false\nradius.send_coa = false\n")
+    servers = [start_server(ini), start_server(second)]
+    outputs = {}
+    try:
+        for proc, log in servers:
+            assert wait_for(lambda: "auth on" in open(log.name).read(), 30), open(log.name).read()
+
+        def send(n, port):
+            text = "\n".join(access(x, "pw-" + x) for x in logins[n::2])
+            outputs[n] = radclient(port, "auth", text, args=("-p", "12"))[1]
+        threads = [threading.Thread(target=send, args=(n, port))
+                   for n, port in enumerate((ports["radius_auth_port"], second_auth))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        for proc, log in servers:
+            stop_server(proc, log)
+    replies = outputs[0] + outputs[1]
+    addresses = re.findall(r"Framed-IP-Address = (10\.30\.0\.\d+)", replies)
+    assert len(addresses) == 14 and len(set(addresses)) == 14, replies
+    assert replies.count("Received Access-Reject") == 10
+    leased = [int(re.search(r"leased=(\d+)", open(log.name).read()).group(1))
+              for _, log in servers]
+    assert sum(leased) == 14 and all(leased), leased        # both processes leased
+    with db.transaction() as conn:
+        from portmonet.model.root import get_root
+        root = get_root(conn.root())
+        held = {str(__import__("ipaddress").IPv4Address(a)): v[0]
+                for a, v in root.radius.pools["p"].leases.items()}
+    assert sorted(held) == sorted(addresses) and len(set(held.values())) == 14
+    db.close()
