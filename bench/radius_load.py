@@ -19,6 +19,15 @@ subscribers (``portmonet seed``) plus the bench users, on a real ZEO server.
     .venv/bin/python bench/radius_load.py --subscribers 20000 --users 5000 \\
         --requests 20000 --parallel 64 --processes 2
 
+With ``--template-db PATH`` the database is a copy of a seeded Data.fs (e.g.
+``/work/seed-1m/Data.fs``, made by ``portmonet seed --subscribers 1000000
+--seed 1``) instead: the load uses ``--users`` of its seeded logins
+(u0000001.., spread over the whole id range), whose passwords
+``portmonet.ops.demo.people(1, 1, N)`` regenerates.
+
+    .venv/bin/python bench/radius_load.py --template-db /work/seed-1m/Data.fs \\
+        --users 100000 --requests 20000 --parallel 64 --clients 2 --processes 2
+
 Prints requests/s for each side and the ratio.
 """
 import argparse
@@ -50,21 +59,94 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
+class Users:
+    """The logins the load uses: made by the bench, or seeded ones."""
+
+    def __init__(self, count):
+        self.count = count
+        self.logins = [f"bench{i:07d}" for i in range(count)]
+        self.passwords = [f"pw-{i * 7919 % 1000003:07d}" for i in range(count)]
+        self.ips = [f"10.{64 + i // 65536 % 64}.{i // 256 % 256}.{i % 256}" for i in range(count)]
+        self.rate_limits = ["10M/20M"] * count
+
+    @classmethod
+    def seeded(cls, count, subscribers, seed=1):
+        """*count* of the seeded logins u0000001..: every (subscribers/count)th
+        one with a positive opening balance (the others would be debtors)."""
+        from portmonet.ops.demo import TARIFFS, people
+        internet = [name for name, _, kind, _ in TARIFFS if kind == "internet"]
+        self = cls(0)
+        stride = max(1, subscribers // count)
+        for id, person in people(seed, 1, subscribers):
+            if id % stride == 0 and person.balance > 0 and len(self.logins) < count:
+                self.logins.append(person.login)
+                self.passwords.append(person.password)
+                self.ips.append(person.ip)
+                self.rate_limits.append(SEEDED_RATES[internet[id % len(internet)]])
+        self.count = len(self.logins)
+        return self
+
+
+# Rate limits the bench gives the seeded demo tariffs (they have none).
+SEEDED_RATES = {"home-50": "50M/50M", "home-100": "100M/100M", "home-500": "500M/500M",
+                "business-1g": "1G/1G"}
+USERS = Users(0)
+
+
 def login(i):
-    return f"bench{i:07d}"
+    return USERS.logins[i]
 
 
 def password(i):
-    return f"pw-{i * 7919 % 1000003:07d}"
+    return USERS.passwords[i]
 
 
 def ip(i):
-    return f"10.{64 + i // 65536 % 64}.{i // 256 % 256}.{i % 256}"
+    return USERS.ips[i]
 
 
 # -- the Portmonet side -----------------------------------------------------
 
+def copy_template(template, tmp):
+    """Copy a seeded Data.fs (and its index, if it has one) for the ZEO server."""
+    t = time.time()
+    shutil.copyfile(template, os.path.join(tmp, "Data.fs"))
+    index = template + ".index"
+    if os.path.exists(index) and os.path.getmtime(index) >= os.path.getmtime(template) - 1:
+        shutil.copyfile(index, os.path.join(tmp, "Data.fs.index"))
+    return time.time() - t
+
+
+def prepare_template(zeo, ini, users):
+    """On the copy: evolve, register the NAS, give the demo tariffs their
+    rate limits and the bench users room for the sessions the load opens."""
+    t = time.time()
+    run_portmonet("evolve", ini=ini, timeout=3600)
+    from portmonet import crypto
+    from portmonet.db import transact
+    from portmonet.radius.nas import Nas, add_nas
+    crypto.configure(crypto.DEMO_KEY)
+    db = zeo.open_db()
+
+    def setup(root):
+        add_nas(root, Nas("bench-nas", "127.0.0.1", SECRET, "mikrotik"))
+        for name, rate in SEEDED_RATES.items():
+            root["tariffs"][name].rate_limit = rate
+
+    transact(db, setup, "bench", "NAS and tariff speeds")
+    for lo in range(0, users.count, 5000):
+        def allow(root, lo=lo):
+            logins = root.catalog.logins
+            for i in range(lo, min(lo + 5000, users.count)):
+                # The load re-authenticates logins whose sessions are open.
+                logins.get(users.logins[i]).max_sessions = 1000
+        transact(db, allow, "bench", f"bench users from {lo}")
+    db.close()
+    return time.time() - t
+
+
 def build_database(zeo, ini, subscribers, users):
+    """A new database: seeded subscribers plus *users* bench users."""
     t = time.time()
     run_portmonet("init", ini=ini, timeout=3600)
     if subscribers:
@@ -133,6 +215,9 @@ def stop_portmonet(procs):
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.seek(0)
+        stopped = [line for line in log.read().splitlines() if "radius: stopped" in line]
+        print(f"  portmonet process {proc.pid}: {stopped[-1].split('stopped ')[-1] if stopped else '?'}")
         log.close()
 
 
@@ -182,7 +267,8 @@ def radclient_run(path, port, command, parallel, clients=None, split=True):
     t = time.perf_counter()
     procs = [subprocess.Popen([RADCLIENT, "-q", "-s", "-p", str(parallel), "-r", "3", "-t", "3",
                                "-f", part, f"127.0.0.1:{port}", command, SECRET],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              cwd=os.path.dirname(path))
              for part in paths]
     outputs = [proc.communicate(timeout=1800)[0] for proc in procs]
     elapsed = time.perf_counter() - t
@@ -281,19 +367,21 @@ def compare(sides, users, requests, parallel, rounds, tmp):
     results = {label: {"auth": [], "acct-start": [], "acct-interim": []} for label in sides}
     for label, (auth_port, acct_port) in sides.items():
         results[label]["acct-start"].append(run_start(label, acct_port, users, parallel, tmp))
+        print(f"  {label:10s} acct-start   {results[label]['acct-start'][-1][0]:8.0f} req/s "
+              f"{results[label]['acct-start'][-1][1]} load {os.getloadavg()[0]:.1f}", flush=True)
     for r in range(rounds):
         for label, (auth_port, acct_port) in sides.items():
             got = run_auth(label, auth_port, users, requests, parallel, tmp)
             results[label]["auth"].append(got)
-            print(f"  round {r + 1} {label:10s} auth         {got[0]:8.0f} req/s {got[1]} {got[2]}",
-                  flush=True)
+            print(f"  round {r + 1} {label:10s} auth         {got[0]:8.0f} req/s {got[1]} {got[2]} "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
         for label, (auth_port, acct_port) in sides.items():
             # Interims carry counters that grow by round: new traffic each time.
             got = run_acct(label, acct_port, users, requests, parallel, tmp,
                            1 + r * (requests // users + 1))
             results[label]["acct-interim"].append(got)
-            print(f"  round {r + 1} {label:10s} acct-interim {got[0]:8.0f} req/s {got[1]} {got[2]}",
-                  flush=True)
+            print(f"  round {r + 1} {label:10s} acct-interim {got[0]:8.0f} req/s {got[1]} {got[2]} "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
     return results
 
 
@@ -311,15 +399,29 @@ def main():
     parser.add_argument("--batch", type=int, default=200, help="radius.batch")
     parser.add_argument("--threads", type=int, default=4, help="FreeRADIUS worker threads")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side")
+    parser.add_argument("--tmp", default=None, help="where the bench's files go (the "
+                        "database copy: several GB with --template-db)")
+    parser.add_argument("--template-db", metavar="PATH",
+                        help="copy this seeded Data.fs instead of building a database "
+                             "(--subscribers is then how many it holds)")
     args = parser.parse_args()
     global CLIENTS
     CLIENTS = args.clients
     if RADCLIENT is None:
         sys.exit("radclient not found: apt-get install -y freeradius-utils freeradius")
-    tmp = tempfile.mkdtemp(prefix="portmonet-bench-radius-")
+    global USERS
+    if args.template_db:
+        USERS = Users.seeded(args.users, args.subscribers)
+    else:
+        USERS = Users(args.users)
+    args.users = USERS.count
+    tmp = tempfile.mkdtemp(prefix="portmonet-bench-radius-", dir=args.tmp)
     print(f"{args.clients} x radclient -p {args.parallel}; {args.requests} requests per run; {args.users} users; "
           f"{args.subscribers} seeded subscribers; {args.processes} portmonet radius process(es); "
           f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+    if args.template_db:
+        print(f"copied {args.template_db} in {copy_template(args.template_db, tmp):.0f} s",
+              flush=True)
     zeo = ZeoServer(tmp)
     try:
         auth_port, acct_port = free_udp_port(), free_udp_port()
@@ -327,11 +429,17 @@ def main():
                       radius_auth_port=auth_port, radius_acct_port=acct_port,
                       radius_reuse_port="true", radius_batch=args.batch,
                       radius_cache_size=max(100000, args.users * 12))
-        seeded, built = build_database(zeo, ini, args.subscribers, args.users)
-        print(f"database built in {built:.0f} s (seeding {seeded:.0f} s)", flush=True)
+        if args.template_db:
+            print(f"template prepared in {prepare_template(zeo, ini, USERS):.0f} s", flush=True)
+        else:
+            seeded, built = build_database(zeo, ini, args.subscribers, args.users)
+            print(f"database built in {built:.0f} s (seeding {seeded:.0f} s)", flush=True)
+        # The same reply Portmonet gives: Service-Type, Framed-Protocol, the
+        # static address, the tariff's speed, the interim interval.
         users = [(login(i), password(i), ["Service-Type = Framed-User",
+                                          "Framed-Protocol = PPP",
                                           f"Framed-IP-Address = {ip(i)}",
-                                          'Mikrotik-Rate-Limit = "10M/20M"',
+                                          f'Mikrotik-Rate-Limit = "{USERS.rate_limits[i]}"',
                                           "Acct-Interim-Interval = 300"])
                  for i in range(args.users)]
         procs = start_portmonet(ini, args.processes)
@@ -353,7 +461,8 @@ def main():
     finally:
         zeo.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("median requests/s (portmonet / freeradius = ratio):")
+    print(f"median requests/s (portmonet / freeradius = ratio); load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}:")
     for kind in ("auth", "acct-start", "acct-interim"):
         ours = statistics.median(x[0] for x in results["portmonet"][kind])
         theirs = statistics.median(x[0] for x in results["freeradius"][kind])

@@ -99,7 +99,7 @@ def test_accounting_on_closes_nas_sessions(radius):
     send(server, acct("Start", "alice", "A1"))
     assert read(db, lambda r: len(r["equipment"]["bras1"].online)) == 2
     send(server, "Acct-Status-Type = Accounting-On\nNAS-IP-Address = 127.0.0.1\n")
-    assert read(db, lambda r: (len(r["equipment"]["bras1"].online), len(r.radius.online))) == (0, 0)
+    assert read(db, lambda r: (len(r["equipment"]["bras1"].online), len(r.radius.online_keys()))) == (0, 0)
     assert read(db, lambda r: r["equipment"]["bras1"].sessions["E1"].terminate_cause) == "NAS-Reboot"
 
 

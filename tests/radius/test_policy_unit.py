@@ -143,10 +143,11 @@ def test_books_check_sees_broken_online_index(root, conn):
                                  "port_id": "", "cause": 0})
     report = check_books(root, conn)
     assert report.ok and report.counts["radius_online"] == 1
-    del root.radius.online[("u", "n1", "c1")]
+    session = nas.sessions["c1"]
+    del root.radius.by_login[("u", 0, session.start_us, "n1", "c1")]
     report = check_books(root, conn)
     assert not report.ok
-    assert any("missing from root.radius.online" in p for p in report.problems)
+    assert any("missing from root.radius.by_login" in p for p in report.problems)
 
 
 def test_licence_fee_paid_until(root):

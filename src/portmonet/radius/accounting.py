@@ -9,6 +9,7 @@ import logging
 
 from ..ledger.account import now_us
 from ..usage import UsageRecord
+from .pools import bind_session, release_session
 from .sessions import Session, octets
 
 log = logging.getLogger(__name__)
@@ -68,12 +69,15 @@ def _open(root, nas, rec):
     start_us = rec["when_us"] - rec["seconds"] * 1_000_000
     session = Session(nas.name, rec["session_id"], rec["login"], start_us)
     session.__parent__ = nas
-    session.framed_ip = rec["framed_ip"]
-    session.mac = rec["mac"]
-    session.port_id = rec["port_id"]
+    # Empty values stay class defaults: a Start pickles only what it knows.
+    for field in ("framed_ip", "mac", "port_id"):
+        if rec[field]:
+            setattr(session, field, rec[field])
     nas.sessions[session.session_id] = session
     nas.online[session.session_id] = session
     root.radius.opened(session)
+    if session.framed_ip:
+        bind_session(root, session)
     return session
 
 
@@ -91,6 +95,7 @@ def _advance(root, nas, session, rec):
     session.octets_in, session.octets_out, session.seconds = new
     if rec["framed_ip"] and not session.framed_ip:
         session.framed_ip = rec["framed_ip"]
+        bind_session(root, session)
     previous_us = session.last_us
     session.last_us = max(session.last_us, rec["when_us"])
     session.updates += 1
@@ -126,6 +131,8 @@ def close(root, nas, session, when_us, cause):
     session.terminate_cause = cause
     nas.online.pop(session.session_id, None)
     root.radius.closed(session)
+    if session.framed_ip:
+        release_session(root, session)
 
 
 def apply(root, nas, rec):

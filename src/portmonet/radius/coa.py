@@ -46,6 +46,21 @@ def request_coa(root, login, reason, user, **kw):
     return request(root, "coa", login, reason, user, **kw)
 
 
+def retry(root, key):
+    """Queue a failed or given-up message of this channel again, now (a
+    staff decision: the sender takes it on its next poll)."""
+    outbox = root.outbox
+    message = outbox.keys.get(key)
+    if message is None or message.channel != CHANNEL:
+        raise KeyError(key)
+    if message.state in ("failed", "given-up"):
+        message.state = "queued"
+        message.next_try_us = 0
+        message.attempts = 0
+        outbox.pending[(message.channel, message.slot)] = message
+    return message
+
+
 class Job:
     """One outbox message: the packets to send, one per online session."""
 

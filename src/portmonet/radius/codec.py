@@ -14,7 +14,9 @@ import socket
 import struct
 
 ACCESS_REQUEST, ACCESS_ACCEPT, ACCESS_REJECT = 1, 2, 3
+ACCESS_CHALLENGE = 11
 ACCOUNTING_REQUEST, ACCOUNTING_RESPONSE = 4, 5
+STATUS_SERVER = 12          # RFC 5997
 MESSAGE_AUTHENTICATOR = 80
 VENDOR_SPECIFIC = 26
 ZERO16 = bytes(16)
@@ -30,7 +32,7 @@ class Request:
     """A decoded request: raw attribute values by code, vendor attributes by
     (vendor id, type); every value is ``bytes``."""
 
-    __slots__ = ("code", "id", "authenticator", "raw", "attrs", "ma_offset", "secret")
+    __slots__ = ("code", "id", "authenticator", "raw", "attrs", "ma_offset", "secret", "eap")
 
     def __init__(self, code, pid, authenticator, raw, attrs, ma_offset):
         self.code = code
@@ -40,6 +42,7 @@ class Request:
         self.attrs = attrs
         self.ma_offset = ma_offset
         self.secret = b""
+        self.eap = None          # an eap.Step while an EAP-MD5 response is checked
 
     def get(self, key, default=None):
         return self.attrs.get(key, default)

@@ -33,7 +33,9 @@ def register(cli):
                 click.echo(f"portmonet radius: auth on {server.config.bind}:{server.auth_port}, "
                            f"accounting on {acct}")
                 sys.stdout.flush()
-            run(env.db, settings, started)
+            stats = run(env.db, settings, started)
+            click.echo("portmonet radius: stopped (" + ", ".join(
+                f"{k}={v}" for k, v in sorted(stats.items())) + ")")
 
     @cli.group("nas")
     def nas_group():
@@ -76,21 +78,78 @@ def register(cli):
     @click.argument("name")
     @click.pass_obj
     def nas_remove(env, name):
-        """Remove a NAS; its open sessions leave the online index (their
-        history stays in root.radius.history)."""
+        """Remove a NAS; its open sessions are closed ("NAS-Removed") and
+        stay in the subscribers' history."""
+        from .accounting import close
         from .interfaces import INas
+        from ..ledger.account import now_us
 
         def remove(root):
             nas = root["equipment"].get(name)
             if nas is None or not INas.providedBy(nas):
                 raise click.ClickException(f"no NAS named {name!r}")
             for session in list(nas.online.values()):
-                root.radius.closed(session)
+                close(root, nas, session, now_us(), "NAS-Removed")
             root["equipment"].remove(name)
         dbmod.transact(env.db, remove, "portmonet nas", f"remove NAS {name}")
         click.echo(f"NAS {name} removed")
 
     _register_tools(radius_group)
+    _register_pools(radius_group)
+
+
+def _register_pools(group):
+    """``portmonet radius pool add|list|remove``."""
+
+    @group.group("pool")
+    def pool_group():
+        """IP pools: addresses for logins without a static one."""
+
+    @pool_group.command("add")
+    @click.argument("name")
+    @click.argument("prefix")
+    @click.option("--nas", default="", help="Only for this NAS.")
+    @click.option("--tariff", default="", help="Only for this tariff.")
+    @click.pass_obj
+    def pool_add(env, name, prefix, nas, tariff):
+        """Add a pool: PREFIX is a.b.c.d/n (its hosts) or a.b.c.d-e.f.g.h."""
+        from .pools import PoolError, add_pool
+
+        def add(root):
+            return add_pool(root, name, prefix, nas, tariff).size
+        try:
+            size = dbmod.transact(env.db, add, "portmonet radius pool", f"add pool {name}")
+        except PoolError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(f"pool {name} ({prefix}, {size} addresses) added")
+
+    @pool_group.command("list")
+    @click.pass_obj
+    def pool_list(env):
+        """Pools: name, prefix, NAS, tariff, leased / size."""
+        from .pools import pools
+        with dbmod.connection(env.db) as (conn, tm):
+            for pool in pools(app_root(conn)).values():
+                click.echo(f"{pool.__name__}\t{pool.prefix}\t{pool.nas or '*'}\t"
+                           f"{pool.tariff or '*'}\t{pool.used}/{pool.size}")
+
+    @pool_group.command("remove")
+    @click.argument("name")
+    @click.pass_obj
+    def pool_remove(env, name):
+        """Remove a pool that holds no leases."""
+        from .pools import pools
+
+        def remove(root):
+            folder = pools(root)
+            pool = folder.get(name)
+            if pool is None:
+                raise click.ClickException(f"no pool named {name!r}")
+            if pool.used:
+                raise click.ClickException(f"pool {name} has {pool.used} address(es) leased")
+            folder.remove(name)
+        dbmod.transact(env.db, remove, "portmonet radius pool", f"remove pool {name}")
+        click.echo(f"pool {name} removed")
 
 
 def _register_tools(group):
@@ -117,6 +176,20 @@ def _register_tools(group):
         with dbmod.connection(env.db) as (conn, tm):
             for us, reason, nas, detail in app_root(conn).radius.rejects_of(login, limit):
                 click.echo(f"{_when(us)}\t{nas}\t{reason}\t{detail}")
+
+    @group.command("purge")
+    @click.option("--days", type=click.IntRange(1, None), default=None,
+                  help="Keep this many days (default radius.session_retention_days, 180).")
+    @click.option("--batch", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+                  help="Sessions per transaction.")
+    @click.pass_obj
+    def purge_cmd(env, days, batch):
+        """Purge closed sessions older than the retention; their traffic is
+        kept as daily totals per login."""
+        from .retention import purge_old
+        days = days or int(env.settings.get("radius.session_retention_days", 180))
+        total = purge_old(env.db, days, batch)
+        click.echo(f"purged {total} session(s) closed more than {days} day(s) ago")
 
     @group.command("kick")
     @click.argument("login")

@@ -10,3 +10,41 @@ def add_radius_state(root):
     if getattr(root, "radius", None) is None:
         root.radius = RadiusState()
         root.radius.__parent__ = root
+
+
+@step("2026-11-25-radius-02-by-login")
+def merge_login_indexes(root):
+    """``root.radius.online`` and ``.history`` become one ``by_login`` index
+    (a Start then writes one bucket instead of two)."""
+    from BTrees.OOBTree import OOBTree
+    state = root.radius
+    if state.by_login is not None:
+        return
+    state.by_login = OOBTree()
+    for session in (state.history or {}).values():
+        if session.online:
+            state.opened(session)
+        else:
+            state.closed(session)
+    for name in ("online", "history"):
+        if name in state.__dict__:
+            delattr(state, name)
+
+
+@step("2026-11-25-radius-03-pools")
+def add_pools(root):
+    """``root.radius.pools``: the IP pools Portmonet leases addresses from."""
+    from .pools import IpPools
+    if root.radius.pools is None:
+        pools = IpPools()
+        pools.__name__ = "pools"
+        pools.__parent__ = root.radius
+        root.radius.pools = pools
+
+
+@step("2026-11-25-radius-04-daily")
+def add_daily(root):
+    """``root.radius.daily``: traffic totals per login and day of purged sessions."""
+    from BTrees.OOBTree import OOBTree
+    if root.radius.daily is None:
+        root.radius.daily = OOBTree()

@@ -13,3 +13,7 @@ class ISession(Interface):
 
 class IRadiusState(Interface):
     """``root.radius``: online sessions, session history, rejects."""
+
+
+class IIpPool(Interface):
+    """An IPv4 range Portmonet leases addresses from."""

@@ -139,6 +139,8 @@ def check_password(packet, service):
     clear = clear_password(service)
     if clear is None:
         return False, "no password set", b""
+    if getattr(packet, "eap", None) is not None:
+        return packet.eap.matches(clear), "wrong EAP-MD5 password", b""
     if mschap.CHAP_CHALLENGE in packet:
         ok, why, pairs = mschap.verify(packet, service.login, clear)
         return ok, why, mschap.encode_vendor(pairs)

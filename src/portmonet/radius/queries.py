@@ -2,9 +2,76 @@
 
 Sessions carry their own counters, so traffic per session, per subscriber
 (login) and per access point (the NAS's ``access_point``) is summed from
-them; nothing here writes.
+them; sessions purged by the retention (``portmonet radius purge``) live on
+as daily totals per login, which :func:`traffic_per_day` adds in.  Nothing
+here writes.
+
+For the subscriber's card and the office:
+
+- :func:`subscriber_sessions` — online now, and the history page by page;
+- :func:`traffic_per_day` — a series of days for a plot.
 """
+import datetime
+
 from .interfaces import INas
+from .retention import daily_totals, day_of
+from .sessions import CLOSED, FAR
+
+
+def subscriber_logins(subscriber):
+    """The Internet logins of a subscriber's contracts."""
+    out = []
+    for contract in subscriber.contracts():
+        for service in contract.services("internet"):
+            if getattr(service, "login", None):
+                out.append(service.login)
+    return out
+
+
+def subscriber_sessions(root, subscriber, limit=20, before_us=None):
+    """A subscriber's sessions over all their logins: ``{"online": [...],
+    "history": [...], "next": cursor}`` — every online session, and up to
+    *limit* closed ones that started before *before_us* (None: now), newest
+    first; pass ``next`` as *before_us* for the following page (None: no
+    more)."""
+    state = root.radius
+    online, closed = [], []
+    before = FAR if before_us is None else before_us
+    for login in subscriber_logins(subscriber):
+        online += state.online_for(login)
+        keys = list(state.by_login.keys((login, CLOSED), (login, CLOSED, before),
+                                        excludemax=True))
+        closed += [(k[2], k) for k in keys[-(limit + 1):]]
+    closed.sort(reverse=True)
+    page = closed[:limit]
+    online.sort(key=lambda s: s.start_us, reverse=True)
+    return {"online": online, "history": [state.by_login[k] for _, k in page],
+            "next": page[-1][0] if len(closed) > limit else None}
+
+
+def traffic_per_day(root, subscriber, since, until):
+    """[(date, octets_in, octets_out, seconds)] for each day of [since,
+    until) (dates, UTC), over the subscriber's logins: a session's traffic
+    counts on the day it started; purged sessions come from the daily totals."""
+    first, last = since.toordinal(), until.toordinal()
+    days = {d: [0, 0, 0] for d in range(first, last)}
+    since_us = int(datetime.datetime.combine(since, datetime.time(),
+                                             datetime.timezone.utc).timestamp() * 1e6)
+    until_us = int(datetime.datetime.combine(until, datetime.time(),
+                                             datetime.timezone.utc).timestamp() * 1e6)
+    for login in subscriber_logins(subscriber):
+        for s in root.radius.sessions_of(login, since_us, until_us):
+            row = days.get(day_of(s.start_us))
+            if row is not None:
+                row[0] += s.octets_in
+                row[1] += s.octets_out
+                row[2] += s.seconds
+        for day, (i, o, sec, _) in daily_totals(root, login, first, last).items():
+            row = days[day]
+            row[0] += i
+            row[1] += o
+            row[2] += sec
+    return [(datetime.date.fromordinal(d), *days[d]) for d in range(first, last)]
 
 
 def nases(root):
@@ -22,8 +89,7 @@ def online_of(root, login):
 
 def sessions_of(root, login, since_us=0, until_us=None):
     """The login's sessions that started in [since, until), newest first."""
-    return [s for s in root.radius.sessions_of(login, since_us)
-            if until_us is None or s.start_us < until_us]
+    return root.radius.sessions_of(login, since_us, FAR if until_us is None else until_us)
 
 
 def traffic_of(root, login, since_us=0, until_us=None):

@@ -24,10 +24,10 @@ from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
 from ..model.root import get_root
-from . import accounting, codec, coa, dictionary
+from . import accounting, codec, coa, dictionary, eap, pools
 from .interfaces import INas
 from .nas import NasTable
-from .policy import authorize, clear_password
+from .policy import Decision, authorize, clear_password, reject
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,15 @@ class AcctItem:
         self.nas_name, self.record, self.reply, self.addr = nas_name, record, reply, addr
 
 
+class LeaseItem:
+    """An accepted Access-Request waiting for an address from a pool."""
+    __slots__ = ("req", "nas", "addr", "decision", "login", "tariff", "cache_key", "detail")
+
+    def __init__(self, req, nas, addr, decision, login, tariff, cache_key, detail):
+        self.req, self.nas, self.addr, self.decision = req, nas, addr, decision
+        self.login, self.tariff, self.cache_key, self.detail = login, tariff, cache_key, detail
+
+
 class RadiusServer:
 
     def __init__(self, db, settings):
@@ -99,10 +108,15 @@ class RadiusServer:
         self.limited = _Limited()
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
+        self.lease_queue = collections.deque()
+        self.leasing = set()        # cache keys of requests waiting for a lease
+        self.eap = eap.Conversations()
         self.reply_cache = {}
         # CoA and housekeeping on one thread; accounting on acct_workers
         # threads, so one batch is applied while another one commits.
         self.executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="radius-db")
+        self.lease_executor = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="radius-lease")
         self.acct_executor = concurrent.futures.ThreadPoolExecutor(
             self.config.acct_workers, thread_name_prefix="radius-acct")
         self.stats = collections.Counter()
@@ -143,6 +157,7 @@ class RadiusServer:
         loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         self._acct_wake = asyncio.Event()
+        self._lease_wake = asyncio.Event()
         self.refresh_nases()
         self.auth_sock = self._socket(self.config.auth_port)
         self.auth_port = self.auth_sock.getsockname()[1]
@@ -155,7 +170,7 @@ class RadiusServer:
         self.coa_sender = await coa.CoaSender.open(self.config.bind, timeout=self.config.coa_timeout)
         self._tasks = [asyncio.ensure_future(f()) for f in
                        [self._acct_worker] * (self.config.acct_workers if self.config.accounting
-                                              else 0) + [self._maintenance] +
+                                              else 0) + [self._maintenance, self._lease_worker] +
                        ([self._warm] if self.config.warm else []) +
                        ([self._coa_worker] if self.config.send_coa else [])]
         log.info("radius: auth on %s:%s, accounting on %s, %d NAS(es)", self.config.bind,
@@ -171,7 +186,7 @@ class RadiusServer:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.coa_sender.close()
-        for executor in (self.executor, self.acct_executor):
+        for executor in (self.executor, self.acct_executor, self.lease_executor):
             await loop.run_in_executor(None, executor.shutdown, True)
         # Every thread is idle now: their connections may be closed from here.
         for conn, tm in self._conns.values():
@@ -249,11 +264,23 @@ class RadiusServer:
         except codec.CodecError as exc:
             self._drop(nas, addr, f"malformed ({exc})")
             return None
-        if req.code != code:
+        if req.code != code and req.code != codec.STATUS_SERVER:
             self._drop(nas, addr, f"code {req.code} on the {port_name} port")
             return None
         req.secret = nas.secret
         return req
+
+    def _status(self, nas, req, addr, reply_code):
+        """RFC 5997 Status-Server: answered (Access-Accept on the auth port,
+        Accounting-Response on the accounting port, both with a
+        Message-Authenticator) only when it carries a valid one; never
+        cached, never touches the database."""
+        if not req.message_authenticator or not req.verify_message_authenticator():
+            self._drop(nas, addr, "Status-Server without a valid Message-Authenticator")
+            return None
+        self.stats["status_server"] += 1
+        return codec.encode_reply(reply_code, req.id, req.authenticator, nas.secret,
+                                  self.encoder.encode("Reply-Message", "Portmonet RADIUS alive"))
 
     def _auth_one(self, root, data, addr):
         nas = self._lookup_nas(addr, "Access-Request")
@@ -262,6 +289,8 @@ class RadiusServer:
         req = self._decode(nas, data, addr, codec.ACCESS_REQUEST, "auth")
         if req is None:
             return None
+        if req.code == codec.STATUS_SERVER:
+            return self._status(nas, req, addr, codec.ACCESS_ACCEPT)
         if not req.message_authenticator:
             self._drop(nas, addr, "no Message-Authenticator (BlastRADIUS, CVE-2024-3596)")
             return None
@@ -273,14 +302,46 @@ class RadiusServer:
         if cached is not None:
             self.stats["auth_duplicate"] += 1
             return cached[1]
+        if cache_key in self.leasing:        # retransmitted while its lease commits
+            self.stats["auth_duplicate"] += 1
+            return None
         request = {
             "login": req.text(1),
             "mac": req.text(31),
             "port_id": req.text(87),
             "circuit_id": req.text((3561, 1)),
         }
+        detail = " ".join(f"{k}={v}" for k, v in request.items() if v and k != "login")
+        step = None
+        if eap.EAP_MESSAGE in req:
+            step = self.eap.step(req, request["login"])
+            if step.reply is not None:           # round 1: the MD5 challenge
+                self.stats["eap_challenge"] += 1
+                raw = codec.encode_reply(codec.ACCESS_CHALLENGE, req.id, req.authenticator,
+                                         nas.secret, step.reply)
+                self.reply_cache[cache_key] = (time.monotonic() + 10, raw)
+                return raw
+            if step.reject is not None:
+                return self._answer(req, nas, reject(step.reject, recorded=False, public=False,
+                                                     raw=step.outcome(False)),
+                                    request["login"], cache_key, detail)
+            req.eap = step
         decision = authorize(root, req, nas, request, self.config.interim_interval,
                              root.radius.online_count)
+        if step is not None:
+            decision.raw += step.outcome(decision.ok)
+        if decision.ok and decision.service is not None and decision.service.ip is None:
+            tariff = getattr(decision.service.tariff, "__name__", None) or ""
+            if pools.choose(root, nas.name, tariff):
+                # The answer waits for the lease's commit (see _lease_worker).
+                self.lease_queue.append(LeaseItem(req, nas, addr, decision, request["login"],
+                                                  tariff, cache_key, detail))
+                self.leasing.add(cache_key)
+                self._lease_wake.set()
+                return None
+        return self._answer(req, nas, decision, request["login"], cache_key, detail)
+
+    def _answer(self, req, nas, decision, login, cache_key, detail):
         if decision.ok:
             code = codec.ACCESS_ACCEPT
             attributes = self.encoder.encode_all(decision.attributes) + decision.raw
@@ -291,13 +352,62 @@ class RadiusServer:
                 "Reply-Message", decision.reason if decision.public else "authentication failed"
             ) + decision.raw
             self.stats["reject"] += 1
-            log.info("radius: reject %s from %s: %s", request["login"], nas.name, decision.reason)
+            log.info("radius: reject %s from %s: %s", login, nas.name, decision.reason)
         if decision.recorded and decision.service is not None:
-            detail = " ".join(f"{k}={v}" for k, v in request.items() if v and k != "login")
-            self.rejects.append((request["login"], decision.reason, nas.name, detail, now_us()))
+            self.rejects.append((login, decision.reason, nas.name, detail, now_us()))
         raw = codec.encode_reply(code, req.id, req.authenticator, nas.secret, attributes)
         self.reply_cache[cache_key] = (time.monotonic() + 10, raw)
         return raw
+
+    # -- addresses from pools ------------------------------------------------
+    async def _lease_worker(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self.lease_queue:
+                self._lease_wake.clear()
+                await self._lease_wake.wait()
+                continue
+            n = min(self.config.batch, len(self.lease_queue))
+            batch = [self.lease_queue.popleft() for _ in range(n)]
+            try:
+                leased = await loop.run_in_executor(self.lease_executor, self._lease, batch)
+            except Exception:
+                log.exception("radius: leasing addresses failed; NASes will retransmit")
+                leased = None
+            for item in batch:
+                self.leasing.discard(item.cache_key)
+            if leased is None:
+                continue
+            for item, (address, why) in zip(batch, leased):   # committed: answer now
+                decision = item.decision
+                if address is not None:
+                    decision.attributes.append(("Framed-IP-Address", address))
+                elif why is not None:
+                    eap_failure = item.req.eap.outcome(False) if item.req.eap is not None else b""
+                    decision = Decision(False, why, service=decision.service, raw=eap_failure)
+                reply = self._answer(item.req, item.nas, decision, item.login, item.cache_key,
+                                     item.detail)
+                self._send(self.auth_sock, reply, item.addr)
+
+    def _lease(self, batch):
+        """Lease an address for each item in one transaction (retried on a
+        conflict: another process took the same address)."""
+        for _ in range(10):
+            root, tm = self._root("lease")
+            try:
+                when = now_us()
+                out = [pools.lease_for(root, item.login, item.nas.name, item.tariff, when)
+                       for item in batch]
+                txn = tm.get()
+                txn.setUser(USER)
+                txn.note(f"radius: {len(batch)} address(es) leased")
+                tm.commit()
+                self.stats["leased"] += sum(1 for a, _ in out if a)
+                return out
+            except ConflictError:
+                tm.abort()
+                self.stats["lease_conflicts"] += 1
+        raise ConflictError("leasing gave up after 10 conflicts")
 
     # -- accounting --------------------------------------------------------
     def _acct_readable(self):
@@ -309,6 +419,11 @@ class RadiusServer:
                 continue
             req = self._decode(nas, data, addr, codec.ACCOUNTING_REQUEST, "accounting")
             if req is None:
+                continue
+            if req.code == codec.STATUS_SERVER:
+                reply = self._status(nas, req, addr, codec.ACCOUNTING_RESPONSE)
+                if reply is not None:
+                    self._send(self.acct_sock, reply, addr)
                 continue
             if not req.verify_accounting_authenticator():
                 self._drop(nas, addr, "bad Request Authenticator: wrong secret?")
@@ -352,6 +467,7 @@ class RadiusServer:
                 txn.note(f"accounting: {len(done)} request(s)")
                 tm.commit()
                 self.stats["acct"] += len(done)
+                self.stats["acct_commits"] += 1
                 return done
             except ConflictError:
                 tm.abort()
@@ -492,10 +608,12 @@ class RadiusServer:
             for nas in list(root["equipment"].values()):
                 if INas.providedBy(nas):
                     closed += accounting.close_stale(root, nas, now - horizon, now)
+            for pool in (root.radius.pools.values() if root.radius.pools is not None else ()):
+                closed += pool.expire_unbound(now - pools.UNBOUND_TTL_US)
             if closed:
                 txn = tm.get()
                 txn.setUser(USER)
-                txn.note(f"radius: {closed} stale session(s) closed")
+                txn.note(f"radius: {closed} stale session(s) closed or lease(s) expired")
                 tm.commit()
                 log.info("radius: %d stale session(s) closed", closed)
             else:
@@ -537,5 +655,6 @@ def run(db, settings, started=None):
             await server.stop()
         log.info("radius: stopped (%s)", ", ".join(f"{k}={v}" for k, v in
                                                     sorted(server.stats.items())))
+        return server.stats
 
-    asyncio.run(main())
+    return asyncio.run(main())

@@ -1,11 +1,10 @@
 """Access sessions and where they are kept.
 
 A session lives in its NAS's ``sessions`` (keyed by Acct-Session-Id, unique
-per NAS: a retransmitted Start finds the first one).  ``root.radius`` keeps
-the cross-NAS indexes: ``online`` by (login, nas, session id) for the
-simultaneous-session check and the "online now" views, ``history`` by
-(login, start, nas, session id), and ``rejects`` by (login, time) with the
-reason an employee sees on the subscriber's card.
+per NAS: a retransmitted Start finds the first one) and, while open, in its
+``online``.  ``root.radius`` keeps the cross-NAS index by login (online and
+closed sessions in one tree, see :class:`RadiusState`), and ``rejects`` by
+(login, time) with the reason an employee sees on the subscriber's card.
 """
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
@@ -15,7 +14,6 @@ from ..ledger.account import now_us
 from .interfaces import IRadiusState, ISession
 
 GIGA = 1 << 32
-HIGH = "\U0010ffff"
 
 
 def octets(low, gigawords):
@@ -25,7 +23,6 @@ def octets(low, gigawords):
 
 @implementer(ISession)
 class Session(Persistent):
-    __name__ = None          # Acct-Session-Id
     __parent__ = None        # the Nas (sessions live in its ``sessions``)
     stop_us = 0
     terminate_cause = ""
@@ -45,57 +42,89 @@ class Session(Persistent):
     def __init__(self, nas, session_id, login, start_us):
         self.nas = nas
         self.session_id = session_id
-        self.__name__ = session_id
         self.login = login
         self.start_us = start_us
         self.last_us = start_us
+
+    # Not stored twice: a session's state is kept small, a Start writes it whole.
+    @property
+    def __name__(self):
+        return self.session_id
 
     @property
     def online(self):
         return not self.stop_us
 
-    def key(self):
-        return (self.login, self.nas, self.session_id)
 
-    def history_key(self):
-        return (self.login, self.start_us, self.nas, self.session_id)
+
+ONLINE, CLOSED = 0, 1
+FAR = 1 << 62
 
 
 @implementer(IRadiusState)
 class RadiusState(Persistent):
-    """``root.radius``."""
+    """``root.radius``.
+
+    One index serves both "online now" and "history" by login:
+    ``by_login[(login, ONLINE|CLOSED, start_us, nas, session id)]`` ->
+    Session.  A Start writes one bucket of it (not one of an online index and
+    one of a history index); a Stop moves the key from ONLINE to CLOSED,
+    which lands in the same bucket or its neighbour.  Counting a login's open
+    sessions reads keys only, no session objects.
+    """
 
     __name__ = "radius"
     __parent__ = None
+    by_login = None          # made by __init__, or the evolve step for older databases
+    pools = None             # IpPools, made by the evolve step
+    daily = None             # (login, day) -> traffic totals of purged sessions (retention)
+    online = history = None  # the two indexes of before 2026-11-25-radius-02
 
     def __init__(self):
-        self.online = OOBTree()     # (login, nas, session id) -> Session
-        self.history = OOBTree()    # (login, start_us, nas, session id) -> Session
+        self.by_login = OOBTree()
         self.rejects = OOBTree()    # (login, time_us) -> (reason, nas, detail)
 
     # -- online ---------------------------------------------------------
     def online_for(self, login):
-        return list(self.online.values((login,), (login, HIGH)))
+        return list(self.by_login.values((login, ONLINE), (login, ONLINE, FAR)))
 
     def online_count(self, login, limit=None):
         n = 0
-        for _ in self.online.keys((login,), (login, HIGH)):
+        for _ in self.by_login.keys((login, ONLINE), (login, ONLINE, FAR)):
             n += 1
             if limit is not None and n >= limit:
                 break
         return n
 
-    def sessions_of(self, login, since_us=0):
-        """The login's sessions, newest first."""
-        items = self.history.values((login, since_us), (login, 1 << 62))
-        return sorted(items, key=lambda s: s.start_us, reverse=True)
+    def online_keys(self):
+        """Every open session's key (a full pass: for the books check)."""
+        return [k for k in self.by_login.keys() if k[1] == ONLINE]
+
+    def sessions_of(self, login, since_us=0, until_us=FAR):
+        """The login's sessions that started in [since, until), newest first."""
+        items = list(self.by_login.items((login, ONLINE, since_us), (login, ONLINE, until_us),
+                                         excludemax=True))
+        items += self.by_login.items((login, CLOSED, since_us), (login, CLOSED, until_us),
+                                     excludemax=True)
+        items.sort(key=lambda kv: kv[0][2], reverse=True)
+        return [v for k, v in items]
+
+    def closed_before(self, login, before_us):
+        """(key, session) of the login's closed sessions that started before."""
+        return list(self.by_login.items((login, CLOSED), (login, CLOSED, before_us),
+                                        excludemax=True))
 
     def opened(self, session):
-        self.online[session.key()] = session
-        self.history[session.history_key()] = session
+        self.by_login[_key(session, ONLINE)] = session
 
     def closed(self, session):
-        self.online.pop(session.key(), None)
+        self.by_login.pop(_key(session, ONLINE), None)
+        self.by_login[_key(session, CLOSED)] = session
+
+    def forget(self, session):
+        """Drop a session from the index (retention purge, NAS removal)."""
+        self.by_login.pop(_key(session, ONLINE), None)
+        self.by_login.pop(_key(session, CLOSED), None)
 
     # -- rejects --------------------------------------------------------
     def record_reject(self, login, reason, nas, detail="", when_us=None):
@@ -113,6 +142,10 @@ class RadiusState(Persistent):
             if len(out) >= limit:
                 break
         return out
+
+
+def _key(session, state):
+    return (session.login, state, session.start_us, session.nas, session.session_id)
 
 
 def radius_state(root):
