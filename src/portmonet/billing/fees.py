@@ -144,12 +144,15 @@ class FeeMemo:
         return "suspended" if service.suspended else contract.status
 
     def fee(self, service, contract, group, kinds):
-        """(lines, period_days, (base, discount, tax, total)) of *service*."""
+        """(lines, period_days, (base, discount, tax, total), record_lines) of
+        *service*; *record_lines* is what a FeeRecord keeps of the lines (one
+        shared tuple for all the plain services of a tariff: pickled once per
+        bucket)."""
         state = self._plain_state(service, contract)
         if state is None:
             self.misses += 1
             lines, period_days = service_fee(service, contract, self.kind, self.start, self.end)
-            return lines, period_days, price_fee(lines, group, kinds)
+            return lines, period_days, price_fee(lines, group, kinds), record_lines(lines)
         tariff = service.tariff
         # by oid: one tariff is one object in a connection; the memo holds it
         key = (getattr(tariff, "_p_oid", None) or id(tariff), state, group, kinds)
@@ -157,7 +160,12 @@ class FeeMemo:
         if held is None:
             lines, period_days = service_fee(service, contract, self.kind, self.start, self.end)
             held = self._memo[key] = (tariff, lines, period_days,
-                                      price_fee(lines, group, kinds))
+                                      price_fee(lines, group, kinds), record_lines(lines))
         else:
             self.hits += 1
-        return held[1], held[2], held[3]
+        return held[1:]
+
+
+def record_lines(lines):
+    """(tariff name, version, state, days, base) per stretch, for a FeeRecord."""
+    return tuple((l[0].name, l[1].number, l[2], l[3], l[4]) for l in lines)

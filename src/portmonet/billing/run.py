@@ -11,6 +11,7 @@ so a restart skips what is done.
 import datetime
 import itertools
 import logging
+import sys
 import time
 
 from ZODB.POSException import ConflictError
@@ -59,7 +60,8 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
         cause = fee_cause(contract, service, period)
         if cause in fees:
             continue
-        lines, period_days, (base, discount, tax, total) = memo.fee(service, contract, group, kinds)
+        lines, period_days, (base, discount, tax, total), kept = memo.fee(
+            service, contract, group, kinds)
         if not total:
             continue
         advance = all(line[1].fee.charge == "advance" for line in lines)
@@ -71,10 +73,10 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
                      user=USER, when=when)
         fees[cause] = FeeRecord(
             cause=cause, contract=contract.number, account=account.number,
-            service=service.__name__, service_kind=service.kind, period=period,
+            service=sys.intern(service.__name__), service_kind=service.kind, period=period,
             tariff=tariff.name, version=version.number, days=sum(l[3] for l in lines),
             period_days=period_days,
-            lines=tuple((l[0].name, l[1].number, l[2], l[3], l[4]) for l in lines),
+            lines=kept,
             base=base, discount=discount, tax=tax, amount=total)
         posted += 1
     return posted
