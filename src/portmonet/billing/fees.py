@@ -2,9 +2,11 @@
 
 The period is cut into stretches at every date where something that
 matters changes: the contract's status (suspended days cost the tariff's
-suspended fee, draft and terminated days nothing), the service's start and
-end (``ended`` is the first day not charged), a change of tariff, a new
-tariff version.  Each stretch costs ``fee * days / days in the month``,
+suspended fee, draft and terminated days nothing), the service's own
+suspension (``Service.set_suspended``: its suspended days cost the
+suspended fee too), the service's start and end (``ended`` is the first day
+not charged), a change of tariff, a new tariff version.  A status change
+counts from the day it happened (UTC): that whole day is in the new state.  Each stretch costs ``fee * days / days in the month``,
 rounded once; a whole month costs exactly the fee.
 """
 import datetime
@@ -37,12 +39,22 @@ def _status_on(changes, day):
     return status
 
 
+def _service_suspended(service, day):
+    on = getattr(service, "suspended_on", None)
+    return on(day) if on is not None else service.suspended
+
+
 def _cut_points(service, changes, start, end):
     points = {start}
     points.update(d for d, _ in changes if start < d < end)
     for day in (service.started, service.ended):
         if day is not None and start < day < end:
             points.add(day)
+    suspensions = getattr(service, "_suspensions", None)
+    if suspensions:
+        lo, hi = start.toordinal() + 1, end.toordinal() - 1
+        if lo <= hi:
+            points.update(map(datetime.date.fromordinal, suspensions.keys(lo, hi)))
     history = getattr(service, "tariff_history", None)
     tariffs = {service.tariff} if history is None else set(history.values())
     if history is not None:
@@ -71,9 +83,11 @@ def service_fee(service, contract, kind, start, end):
             continue
         if service.ended is not None and here >= service.ended:
             continue
-        state = "suspended" if service.suspended else _status_on(changes, here)
+        state = _status_on(changes, here)
         if state not in CHARGED_STATES:
-            continue
+            continue                  # draft or terminated: the service's state is moot
+        if _service_suspended(service, here):
+            state = "suspended"
         tariff = tariff_for(service, here)
         if tariff is None:
             continue
@@ -141,7 +155,8 @@ class FeeMemo:
             return None
         if ended is not None and ended < self.end:
             return None
-        return "suspended" if service.suspended else contract.status
+        state = contract.status
+        return "suspended" if service.suspended and state in CHARGED_STATES else state
 
     def fee(self, service, contract, group, kinds):
         """(lines, period_days, (base, discount, tax, total), record_lines) of

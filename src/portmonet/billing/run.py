@@ -136,8 +136,11 @@ class Batch:
 
     def at(self, now):
         self.now = now
-        self.run_day = datetime.datetime.fromtimestamp(now / 1e6, datetime.timezone.utc).date()
-        self.today = min(self.run_day, self.end - datetime.timedelta(days=1))
+        day = datetime.datetime.fromtimestamp(now / 1e6, datetime.timezone.utc).date()
+        self.today = min(day, self.end - datetime.timedelta(days=1))
+        # never earlier than today: re-running a past period must not move
+        # a service back to a tariff it has left
+        self.run_day = max(day, datetime.date.today())
         return self
 
 
@@ -148,7 +151,7 @@ def bill_contract(root, billing, contract, period, kind, start, end, now, option
                       FeeMemo(kind, start, end), {}).at(now)
     if contract.account is None or contract.status == "draft":
         return
-    apply_due_tariffs(contract, batch.run_day)
+    apply_due_changes(contract, batch.run_day)
     stats["fees"] += charge_fees(billing, contract, kind, period, start, end, now, batch.memo)
     if options.autopay and contract.autopay_enabled and (
             kind == "month" or start.day == contract.autopay_day):
@@ -166,12 +169,19 @@ def bill_contract(root, billing, contract, period, kind, start, end, now, option
     stats["contracts"] += 1
 
 
-def apply_due_tariffs(contract, day):
-    """A tariff change dated on or before *day* (``change_tariff`` with
-    ``next_period``) becomes the service's current tariff."""
+def apply_due_changes(contract, day):
+    """Changes dated ahead come due: a tariff change (``change_tariff`` with
+    ``next_period``) becomes the service's current tariff, a suspension or
+    resumption its current state.  (Fees read the histories themselves;
+    this keeps ``service.tariff`` and ``service.suspended`` right for RADIUS
+    and the screens.)"""
     for service in contract.values():
         if getattr(service, "tariff_history", None):
             apply_due(service, day)
+        if getattr(service, "_suspensions", None):
+            suspended = service.suspended_on(day)
+            if suspended != service.suspended:
+                service.suspended = suspended
 
 
 class Walker:
