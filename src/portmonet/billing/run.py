@@ -210,15 +210,26 @@ class Walker:
         prefetch(self.conn, [c for s in subs for c in s.values()])
 
     def load(self, ids):
-        """The subscribers of *ids* with everything billing reads, loaded."""
+        """The subscribers of *ids* with everything billing reads, loaded;
+        returns (contracts, every object loaded for them)."""
         tree = self.tree
         subs = [tree[i] for i in ids]
         contracts = [c for s in subs for c in s.values()]
         prefetch(self.conn, contracts)
         accounts = [c.account for c in contracts if c.account is not None]
-        prefetch(self.conn, accounts + [s for c in contracts for s in c.values()])
-        prefetch(self.conn, [t for t in (a._tree for a in accounts) if t is not None])
-        return subs, contracts
+        services = [s for c in contracts for s in c.values()]
+        prefetch(self.conn, accounts + services)
+        ledgers = [t for t in (a._tree for a in accounts) if t is not None]
+        prefetch(self.conn, ledgers)
+        return contracts, subs + contracts + accounts + services + ledgers
+
+    def forget(self, objects):
+        """Ghost a finished batch's objects (committed, so unchanged): memory
+        stays flat, and the next batch's objects, already loaded, stay."""
+        for obj in objects:
+            if obj._p_changed is False:
+                obj._p_deactivate()
+        self.conn.cacheGC()
 
 
 def run(db, period, now=None, batch=2000, options=None, progress=None, restart=False,
@@ -252,7 +263,7 @@ def run(db, period, now=None, batch=2000, options=None, progress=None, restart=F
                 batch_stats = dict.fromkeys(stats, 0)
                 try:
                     shared.at(now if now is not None else now_us())
-                    subs, contracts = walker.load(chunk)
+                    contracts, loaded = walker.load(chunk)
                     if nxt:
                         walker.ask_subscribers(nxt)     # arrives while this batch is billed
                     for contract in contracts:
@@ -276,8 +287,7 @@ def run(db, period, now=None, batch=2000, options=None, progress=None, restart=F
             stats["batches"] += 1
             if progress is not None:
                 progress(len(chunk))
-            # a batch's objects are not needed again: keep memory flat
-            conn.cacheMinimize()
+            walker.forget(loaded)
             if stop_after_batches and stats["batches"] >= stop_after_batches:
                 return stats
             chunk = nxt
