@@ -142,7 +142,7 @@ class FeeMemo:
     def __init__(self, kind, start, end):
         self.kind, self.start, self.end = kind, start, end
         self._memo = {}
-        self.hits = self.misses = 0
+        self.computed = self.hits = self.misses = 0   # plain first seen / plain again / long way
 
     def _plain_state(self, service, contract):
         """The one state of a plain service for the whole period, or None."""
@@ -173,6 +173,7 @@ class FeeMemo:
         key = (getattr(tariff, "_p_oid", None) or id(tariff), state, group, kinds)
         held = self._memo.get(key)
         if held is None:
+            self.computed += 1
             lines, period_days = service_fee(service, contract, self.kind, self.start, self.end)
             held = self._memo[key] = (tariff, lines, period_days,
                                       price_fee(lines, group, kinds), record_lines(lines))

@@ -291,8 +291,9 @@ def run(db, period, now=None, batch=2000, options=None, progress=None, restart=F
             if stop_after_batches and stats["batches"] >= stop_after_batches:
                 return stats
             chunk = nxt
-        log.info("bill %s: fees computed %d times, looked up %d times",
-                 period, shared.memo.misses, shared.memo.hits)
+        memo = shared.memo
+        log.info("bill %s: plain fees computed %d times and looked up %d times, "
+                 "%d fees computed the long way", period, memo.computed, memo.hits, memo.misses)
         tm.begin()
         if options.debt_control:
             today = datetime.datetime.fromtimestamp(
