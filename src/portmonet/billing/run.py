@@ -190,9 +190,8 @@ class Walker:
     this one is billed, then their contracts, then accounts and services
     (each wave one pipelined round of ZEO loads, not one per object)."""
 
-    def __init__(self, conn, tree, after, size):
+    def __init__(self, conn, tree, size):
         self.conn, self.tree, self.size = conn, tree, size
-        self.after = after
 
     def next_ids(self, after):
         keys = self.tree.keys(after, None, excludemin=True) if after is not None \
@@ -250,7 +249,7 @@ def run(db, period, now=None, batch=2000, options=None, progress=None, restart=F
             state.done_through = None
         state.finished_us = 0
         dbmod.commit(tm, USER, f"bill {period}: start")
-        walker = Walker(conn, root["subscribers"].data, state.done_through, batch)
+        walker = Walker(conn, root["subscribers"].data, batch)
         shared = Batch(root, billing, period, kind, start, end, options,
                        FeeMemo(kind, start, end), {})
         chunk = walker.next_ids(state.done_through)
