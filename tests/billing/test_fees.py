@@ -124,3 +124,20 @@ def test_bundle_discount_needs_every_kind(world):
     assert day_fee() == 27000                      # Internet + TV: 10% off
     internet.ended = D(2024, 3, 1)
     assert day_fee() == 30000                      # the Internet service ended
+
+
+def test_the_run_memo_prices_a_tariff_once_and_agrees_with_the_long_way(world):
+    from portmonet.billing.fees import FeeMemo
+    root, contract = world
+    memo = FeeMemo("month", D(2024, 3, 1), D(2024, 4, 1))
+    plain = [contract.add_service(InternetService(f"m{n}", "pw", tariff=root["tariffs"]["flat"],
+                                                  started=D(2020, 1, 1))) for n in range(3)]
+    late = contract.add_service(InternetService("late", "pw", tariff=root["tariffs"]["flat"],
+                                                started=D(2024, 3, 16)))
+    totals = [memo.fee(s, contract, None, frozenset())[2][3] for s in plain + [late]]
+    # 15 days at 310.00 and 16 at 620.00 (a new version on the 16th); the late one 16 days
+    assert totals == [15000 + 32000] * 3 + [32000]
+    assert (memo.computed, memo.hits, memo.misses) == (1, 2, 1)
+    # the same tariff in another state or group is another entry
+    memo.fee(plain[0], contract, "staff", frozenset())
+    assert memo.computed == 2

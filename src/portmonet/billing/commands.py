@@ -32,7 +32,7 @@ def register(cli):
 
     @cli.command("bill")
     @click.option("--period", required=True, help="YYYY-MM (monthly fees, invoices) or YYYY-MM-DD (daily fees).")
-    @click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True,
+    @click.option("--batch", type=click.IntRange(1, 100_000), default=2000, show_default=True,
                   help="Subscribers per transaction.")
     @click.option("--invoices/--no-invoices", default=None,
                   help="Draw invoices (default: when the period is over).")

@@ -72,7 +72,7 @@ def control(root, billing, contract, today, when_us=None):
     since = billing.debt.get(number)
     if since is None:
         since = billing.debt[number] = today.toordinal()
-    grace = getattr(contract, "grace_days", 0) or 0
+    grace = contract.grace_days or 0
     if today.toordinal() - since >= grace:
         block(root, billing, contract,
               f"debt: balance {account.balance} below credit limit {account.credit_limit}",
@@ -136,21 +136,37 @@ def take_promise(root, billing, contract, amount, days, today, max_amount, max_d
     return promise
 
 
-def daily_spend(contract, today):
+def _month_fee(tariff, today, month_days):
+    """What *tariff* costs for the month of *today* (a day fee times the days)."""
+    try:
+        fee = version_at(tariff, today).fee
+    except NoTariff:
+        return 0
+    if fee is None:
+        return 0
+    return fee.amount * (month_days if fee.period == "day" else 1)
+
+
+def daily_spend(contract, today, memo=None):
     """Forecast: the month fees in force today spread per day, plus the
-    average daily usage charges of the last 30 days (minor units a day)."""
+    average daily usage charges of the last 30 days (minor units a day).
+    *memo*: a dict kept across contracts so each tariff is priced once."""
     month_days = days_in_month(today.year, today.month)
     fees = 0
     for service in contract.values():
+        if not service.active:
+            continue
         tariff = tariff_for(service, today)
-        if tariff is None or not service.active:
+        if tariff is None:
             continue
-        try:
-            fee = version_at(tariff, today).fee
-        except NoTariff:
+        if memo is None:
+            fees += _month_fee(tariff, today, month_days)
             continue
-        if fee is not None:
-            fees += fee.amount * (month_days if fee.period == "day" else 1)
+        key = (getattr(tariff, "_p_oid", None) or id(tariff), today)
+        held = memo.get(key)
+        if held is None:
+            held = memo[key] = (_month_fee(tariff, today, month_days), tariff)
+        fees += held[0]
     since = int(datetime.datetime.combine(today - datetime.timedelta(days=30), datetime.time(),
                                           datetime.timezone.utc).timestamp() * 1_000_000)
     usage = -sum(p.amount for p in contract.account.postings(since)
@@ -158,12 +174,12 @@ def daily_spend(contract, today):
     return Decimal(fees) / month_days + Decimal(usage) / 30
 
 
-def warn_low_balance(root, contract, today, days):
+def warn_low_balance(root, contract, today, days, memo=None):
     """Queue one warning a day when the money runs out within *days*."""
     account = contract.account
     if account is None or contract.status != "active" or account.available < 0:
         return False
-    spend = daily_spend(contract, today)
+    spend = daily_spend(contract, today, memo)
     if spend <= 0 or account.available >= spend * days:
         return False
     days_left = int(account.available // spend)

@@ -9,7 +9,9 @@ twice.  Progress (the last subscriber finished) is committed with each batch
 so a restart skips what is done.
 """
 import datetime
+import itertools
 import logging
+import sys
 import time
 
 from ZODB.POSException import ConflictError
@@ -20,7 +22,8 @@ from ..model.root import get_root
 from ..ops.bulk import prefetch
 from . import debt, invoices
 from ..rating.pricing import active_kinds
-from .fees import price_fee, service_fee
+from ..tariffs.assign import apply_due
+from .fees import FeeMemo
 from .model import FeeRecord, day_us, parse_period
 
 log = logging.getLogger(__name__)
@@ -41,38 +44,39 @@ def fee_cause(contract, service, period):
     return f"fee:{contract.number}:{service.__name__}:{period}"
 
 
-def charge_fees(billing, contract, kind, period, start, end, now):
+def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
     """Post each service's fee of the period once; returns the number posted."""
+    memo = memo or FeeMemo(kind, start, end)
     posted = 0
-    group = getattr(contract, "discount_group", None)
+    group = contract.discount_group
     kinds = active_kinds(contract)
     account = contract.account
+    fees = billing.fees
+    end_us = day_us(end)
     for service in contract.values():
-        if getattr(service, "kind", None) == "once":
+        if service.kind == "once":
             posted += _one_time_service(contract, service, end, now)
             continue
         cause = fee_cause(contract, service, period)
-        if cause in billing.fees:
+        if cause in fees:
             continue
-        lines, period_days = service_fee(service, contract, kind, start, end)
-        if not lines:
-            continue
-        base, discount, tax, total = price_fee(lines, group, kinds)
+        lines, period_days, (base, discount, tax, total), kept = memo.fee(
+            service, contract, group, kinds)
         if not total:
             continue
         advance = all(line[1].fee.charge == "advance" for line in lines)
-        if not advance and now < day_us(end):
+        if not advance and now < end_us:
             continue                  # charged in arrears, not due yet
-        when = day_us(start) if advance else day_us(end) - 1
-        tariff = lines[0][0]
+        when = day_us(start) if advance else end_us - 1
+        tariff, version = lines[0][0], lines[0][1]
         account.post(-total, "charge", cause, text=f"{tariff.title or tariff.name} fee {period}",
                      user=USER, when=when)
-        billing.fees[cause] = FeeRecord(
+        fees[cause] = FeeRecord(
             cause=cause, contract=contract.number, account=account.number,
-            service=service.__name__, service_kind=service.kind, period=period,
-            tariff=tariff.name, version=lines[0][1].number, days=sum(l[3] for l in lines),
+            service=sys.intern(service.__name__), service_kind=service.kind, period=period,
+            tariff=tariff.name, version=version.number, days=sum(l[3] for l in lines),
             period_days=period_days,
-            lines=tuple((l[0].name, l[1].number, l[2], l[3], l[4]) for l in lines),
+            lines=kept,
             base=base, discount=discount, tax=tax, amount=total)
         posted += 1
     return posted
@@ -118,36 +122,116 @@ def autopay(root, contract, month, start, end, now):
     return amount
 
 
-def bill_contract(root, billing, contract, period, kind, start, end, now, options, stats):
+class Batch:
+    """What one batch shares: the run's memo of fees, today, the time."""
+
+    def __init__(self, root, billing, period, kind, start, end, options, memo, spend):
+        self.root, self.billing, self.period = root, billing, period
+        self.kind, self.start, self.end = kind, start, end
+        self.options, self.memo, self.spend = options, memo, spend
+        self.start_us, self.end_us = day_us(start), day_us(end)
+        self.now = None
+        self.today = None      # the day debt control decides on (within the period)
+        self.run_day = None    # the day the run pretends it is (tariff changes come due)
+
+    def at(self, now):
+        self.now = now
+        day = datetime.datetime.fromtimestamp(now / 1e6, datetime.timezone.utc).date()
+        self.today = min(day, self.end - datetime.timedelta(days=1))
+        # never earlier than today: re-running a past period must not move
+        # a service back to a tariff it has left
+        self.run_day = max(day, datetime.date.today())
+        return self
+
+
+def bill_contract(root, billing, contract, period, kind, start, end, now, options, stats,
+                  batch=None):
+    if batch is None:
+        batch = Batch(root, billing, period, kind, start, end, options,
+                      FeeMemo(kind, start, end), {}).at(now)
     if contract.account is None or contract.status == "draft":
         return
-    stats["fees"] += charge_fees(billing, contract, kind, period, start, end, now)
-    today = min(datetime.datetime.fromtimestamp(now / 1e6, datetime.timezone.utc).date(),
-                end - datetime.timedelta(days=1))
-    if options.autopay and (kind == "month" or start.day == contract.autopay_day):
+    apply_due_changes(contract, batch.run_day)
+    stats["fees"] += charge_fees(billing, contract, kind, period, start, end, now, batch.memo)
+    if options.autopay and contract.autopay_enabled and (
+            kind == "month" or start.day == contract.autopay_day):
         stats["autopaid"] += autopay(root, contract, start.strftime("%Y-%m"), start, end, now)
-    if kind == "month" and (options.invoices or (options.invoices is None and now >= day_us(end))):
-        _, created = invoices.draw(root, billing, contract, period, day_us(start), day_us(end))
+    if kind == "month" and (options.invoices or (options.invoices is None and now >= batch.end_us)):
+        _, created = invoices.draw(root, billing, contract, period, batch.start_us, batch.end_us)
         stats["invoices"] += int(created)
     if options.debt_control:
-        result = debt.control(root, billing, contract, today, now)
+        result = debt.control(root, billing, contract, batch.today, now)
         if result == "blocked":
             stats["blocked"] += 1
-        if options.warn_days and debt.warn_low_balance(root, contract, today, options.warn_days):
+        if options.warn_days and debt.warn_low_balance(root, contract, batch.today,
+                                                       options.warn_days, batch.spend):
             stats["warned"] += 1
     stats["contracts"] += 1
 
 
-def _warm(conn, subscribers):
-    prefetch(conn, subscribers)
-    contracts = [c for s in subscribers for c in s.data.values()]
-    prefetch(conn, contracts)
-    prefetch(conn, [c.account for c in contracts if c.account is not None])
-    prefetch(conn, [c.account.ledger for c in contracts if c.account is not None]
-                   + [s for c in contracts for s in c.data.values()])
+def apply_due_changes(contract, day):
+    """Changes dated ahead come due: a tariff change (``change_tariff`` with
+    ``next_period``) becomes the service's current tariff, a suspension or
+    resumption its current state.  (Fees read the histories themselves;
+    this keeps ``service.tariff`` and ``service.suspended`` right for RADIUS
+    and the screens.)"""
+    for service in contract.values():
+        if getattr(service, "tariff_history", None):
+            apply_due(service, day)
+        if getattr(service, "_suspensions", None):
+            suspended = service.suspended_on(day)
+            if suspended != service.suspended:
+                service.suspended = suspended
 
 
-def run(db, period, now=None, batch=500, options=None, progress=None, restart=False,
+class Walker:
+    """Subscribers in key order, a batch at a time, each batch's objects
+    loaded in bulk: the subscribers of the next batch are asked for while
+    this one is billed, then their contracts, then accounts and services
+    (each wave one pipelined round of ZEO loads, not one per object)."""
+
+    def __init__(self, conn, tree, size):
+        self.conn, self.tree, self.size = conn, tree, size
+
+    def next_ids(self, after):
+        keys = self.tree.keys(after, None, excludemin=True) if after is not None \
+            else self.tree.keys()
+        return list(itertools.islice(keys, self.size))
+
+    def ask_subscribers(self, ids):
+        """Start loading these subscribers (returns at once)."""
+        tree = self.tree
+        prefetch(self.conn, [tree[i] for i in ids])
+
+    def ask_contracts(self, ids):
+        tree = self.tree
+        subs = [tree[i] for i in ids]
+        prefetch(self.conn, [c for s in subs for c in s.values()])
+
+    def load(self, ids):
+        """The subscribers of *ids* with everything billing reads, loaded;
+        returns (contracts, every object loaded for them)."""
+        tree = self.tree
+        subs = [tree[i] for i in ids]
+        contracts = [c for s in subs for c in s.values()]
+        prefetch(self.conn, contracts)
+        accounts = [c.account for c in contracts if c.account is not None]
+        services = [s for c in contracts for s in c.values()]
+        prefetch(self.conn, accounts + services)
+        ledgers = [t for t in (a._tree for a in accounts) if t is not None]
+        prefetch(self.conn, ledgers)
+        return contracts, subs + contracts + accounts + services + ledgers
+
+    def forget(self, objects):
+        """Ghost a finished batch's objects (committed, so unchanged): memory
+        stays flat, and the next batch's objects, already loaded, stay."""
+        for obj in objects:
+            if obj._p_changed is False:
+                obj._p_deactivate()
+        self.conn.cacheGC()
+
+
+def run(db, period, now=None, batch=2000, options=None, progress=None, restart=False,
         stop_after_batches=None, attempts=10):
     """Bill *period* ('YYYY-MM' or 'YYYY-MM-DD'); returns the totals."""
     kind, start, end = parse_period(period)
@@ -165,23 +249,27 @@ def run(db, period, now=None, batch=500, options=None, progress=None, restart=Fa
             state.done_through = None
         state.finished_us = 0
         dbmod.commit(tm, USER, f"bill {period}: start")
-        subscribers = root["subscribers"].data
-        after = state.done_through
-        ids = list(subscribers.keys(after, None, excludemin=after is not None)
-                   if after is not None else subscribers.keys())
-        for first in range(0, len(ids), batch):
-            chunk = ids[first:first + batch]
+        walker = Walker(conn, root["subscribers"].data, batch)
+        shared = Batch(root, billing, period, kind, start, end, options,
+                       FeeMemo(kind, start, end), {})
+        chunk = walker.next_ids(state.done_through)
+        if chunk:
+            walker.ask_subscribers(chunk)
+        while chunk:
+            nxt = walker.next_ids(chunk[-1])
             for attempt in range(attempts):
                 tm.begin()
                 batch_stats = dict.fromkeys(stats, 0)
                 try:
-                    run_now = now if now is not None else now_us()
-                    subs = [subscribers[i] for i in chunk]
-                    _warm(conn, subs)
-                    for subscriber in subs:
-                        for contract in subscriber.data.values():
-                            bill_contract(root, billing, contract, period, kind, start, end,
-                                          run_now, options, batch_stats)
+                    shared.at(now if now is not None else now_us())
+                    contracts, loaded = walker.load(chunk)
+                    if nxt:
+                        walker.ask_subscribers(nxt)     # arrives while this batch is billed
+                    for contract in contracts:
+                        bill_contract(root, billing, contract, period, kind, start, end,
+                                      shared.now, options, batch_stats, shared)
+                    if nxt:
+                        walker.ask_contracts(nxt)       # arrives while this batch commits
                     state.done_through = chunk[-1]
                     for name in ("contracts", "fees", "invoices", "blocked"):
                         setattr(state, name, getattr(state, name) + batch_stats[name])
@@ -198,9 +286,13 @@ def run(db, period, now=None, batch=500, options=None, progress=None, restart=Fa
             stats["batches"] += 1
             if progress is not None:
                 progress(len(chunk))
-            conn.cacheGC()
+            walker.forget(loaded)
             if stop_after_batches and stats["batches"] >= stop_after_batches:
                 return stats
+            chunk = nxt
+        memo = shared.memo
+        log.info("bill %s: plain fees computed %d times and looked up %d times, "
+                 "%d fees computed the long way", period, memo.computed, memo.hits, memo.misses)
         tm.begin()
         if options.debt_control:
             today = datetime.datetime.fromtimestamp(

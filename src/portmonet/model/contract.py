@@ -70,6 +70,10 @@ class Contract(Indexed, Folder):
     autopay_source = None    # account number
     autopay_day = 1
     autopay_limit = 0        # minor units per payment, 0 = no limit
+    # Billing: the group tariff discounts may be limited to (None: no group),
+    # and the days a debt may last before the contract is blocked.
+    discount_group = None
+    grace_days = 0
 
     def __init__(self, number, signed=None, status="active", currency="RUB",
                  credit_limit=0, account_no=None, user=""):

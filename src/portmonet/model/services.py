@@ -1,6 +1,7 @@
 """What a contract subscribes to: Internet access, telephone lines, TV, one-time services."""
 import datetime
 
+from BTrees.IOBTree import IOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
@@ -23,10 +24,31 @@ class Service(Indexed, Persistent):
     started = None         # datetime.date
     ended = None           # datetime.date or None
     suspended = False
+    # Suspension history, made on the first change (most services carry
+    # none): date ordinal -> suspended from that day on.  The billing run
+    # charges the tariff's suspended fee for exactly those days.
+    _suspensions = None
 
     def __init__(self, tariff=None, started=None):
         self.tariff = tariff
         self.started = started or datetime.date.today()
+
+    def set_suspended(self, suspended, day=None, today=None):
+        """Suspend (or resume) the service from *day* (today by default);
+        ``suspended`` follows the history as of *today*."""
+        today = today or datetime.date.today()
+        day = day or today
+        if self._suspensions is None:
+            self._suspensions = IOBTree()
+            self._suspensions[1] = self.suspended       # as it was until now
+        self._suspensions[day.toordinal()] = bool(suspended)
+        self.suspended = self.suspended_on(today)
+
+    def suspended_on(self, day):
+        history = self._suspensions
+        if not history:
+            return self.suspended
+        return history[history.maxKey(day.toordinal())]
 
     @property
     def contract(self):

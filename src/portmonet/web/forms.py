@@ -6,7 +6,7 @@ unsafe request), so WTForms' own CSRF is off.
 """
 import re
 
-from wtforms import (BooleanField, Form, HiddenField, PasswordField, SelectField,
+from wtforms import (BooleanField, Form, HiddenField, IntegerField, PasswordField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, validators, widgets)
 
 from .. import money
@@ -141,6 +141,15 @@ class ContractForm(BaseForm):
     number = StringField(_("Contract number (empty: automatic)"),
                          [V.Optional(), V.Length(max=32), V.Regexp(r"^[^/@][^/]*$")])
     credit_limit = StringField(_("Credit limit"), [V.Optional(), _non_negative_amount], default="0")
+
+
+class ContractEditForm(ContractForm):
+    """Editing a contract: its credit limit and the billing terms.
+    ``discount_group`` choices are the groups the tariffs' discounts name
+    (set by the view)."""
+    grace_days = IntegerField(_("Grace days before blocking for debt (0-90)"),
+                              [V.InputRequired(), V.NumberRange(min=0, max=90)], default=0)
+    discount_group = SelectField(_("Discount group"), choices=[], validate_choice=True)
 
 
 class InternetServiceForm(BaseForm):

@@ -11,7 +11,8 @@ from ...money import format_amount
 from ...interfaces import IAccount, IContract, IInternetService
 from ...model.contract import StatusError
 from ...model.services import InternetService
-from ..forms import (ContractForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
+from ...billing.groups import known_discount_groups
+from ..forms import (ContractEditForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
                      StatusForm, TariffForm, choices)
 from ..figures import record
 from ..helpers import audit, flash
@@ -30,15 +31,24 @@ def contract_view(context, request):
 @view_config(context=IContract, name="edit", renderer="portmonet:web/templates/form.pt",
              permission="edit")
 def edit_contract(context, request):
-    form = ContractForm.from_request(request, data={
+    form = ContractEditForm.from_request(request, data={
         "number": context.number,
         "credit_limit": format_amount(context.account.credit_limit)
-        if context.account else "0"})
+        if context.account else "0",
+        "grace_days": context.grace_days or 0,
+        "discount_group": context.discount_group or ""})
     del form.number          # the number is the contract's name in the tree
+    groups = known_discount_groups(request.root)
+    if context.discount_group and context.discount_group not in groups:
+        groups.append(context.discount_group)     # a tariff dropped it: keep it choosable
+    form.discount_group.choices = choices([("", _("none"))] + [(g, g) for g in groups])
     if request.method == "POST" and form.validate():
         account = context.account
         account.credit_limit = account._normalize_credit_limit(form.credit_limit.minor)
-        audit(request, f"contract {context.number}: credit limit {form.credit_limit.minor}")
+        context.grace_days = form.grace_days.data
+        context.discount_group = form.discount_group.data or None
+        audit(request, f"contract {context.number}: credit limit {form.credit_limit.minor}, "
+                       f"grace days {context.grace_days}, discount group {context.discount_group}")
         return HTTPFound(request.resource_url(context))
     return form_page(request, form, _("Edit contract"), request.resource_url(context, "@@edit"),
                      context_title=context.number)
