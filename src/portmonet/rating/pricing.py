@@ -5,6 +5,7 @@ state it reads and returns is the Internet allowance already used this
 month (``used(key) -> bytes``), so the caller decides where that lives.
 """
 import datetime
+import functools
 import zoneinfo
 
 from ..catalog import normalize
@@ -71,8 +72,47 @@ def local_time(tariff, us):
     return datetime.datetime.fromtimestamp(us / 1e6, tz).replace(tzinfo=None)
 
 
-def quote(catalog, record, used):
-    service = find_service(catalog, record)
+class Lookups:
+    """What a batch of records asks again and again, answered once: the
+    service of a subject, a contract's active kinds, a tariff's version on
+    a day.  Lives for one transaction (a tariff may change between two)."""
+
+    def __init__(self, catalog):
+        self.catalog = catalog
+        self._services = {}
+        self._kinds = {}
+        self._versions = {}
+
+    def service(self, record):
+        key = (record.kind == "call", record.kind in ("tv", "content"), record.subject)
+        found = self._services.get(key)
+        if found is None:
+            found = self._services[key] = find_service(self.catalog, record)
+        return found
+
+    def kinds(self, contract):
+        found = self._kinds.get(id(contract))
+        if found is None:
+            found = self._kinds[id(contract)] = active_kinds(contract)
+        return found
+
+    def version(self, tariff, day):
+        key = (id(tariff), day)
+        found = self._versions.get(key)
+        if found is None:
+            try:
+                found = version_at(tariff, day)
+            except NoTariff as exc:
+                found = str(exc)
+            self._versions[key] = found
+        if isinstance(found, str):
+            raise RatingError(found)
+        return found
+
+
+def quote(catalog, record, used, lookups=None):
+    lookups = lookups or Lookups(catalog)
+    service = lookups.service(record)
     contract = service.__parent__
     if contract is None or contract.account is None:
         raise RatingError(f"service of {record.subject!r} has no personal account")
@@ -83,16 +123,13 @@ def quote(catalog, record, used):
     tariff = tariff_for(service, moment.date())
     if tariff is None:
         raise RatingError(f"{record.subject!r} has no tariff on {moment.date()}")
-    try:
-        version = version_at(tariff, moment.date())
-    except NoTariff as exc:
-        raise RatingError(str(exc)) from None
+    version = lookups.version(tariff, moment.date())
     period = period_of(version.periods, moment, version.holidays)
     price_usage = _PRICERS[record.kind]
     base, parts = price_usage(version, record, period, moment, contract, service, used)
     group = getattr(contract, "discount_group", None)
     price = shape(base, "usage", moment.date(), group, version.discounts, version.tax,
-                  active_kinds(contract))
+                  lookups.kinds(contract))
     return Quote(service, tariff, version, price, period=period, **parts)
 
 
@@ -138,7 +175,7 @@ def _traffic(version, record, period, moment, contract, service, used):
     cls = record.attrs.get("class")
     if cls is None:
         try:
-            cls = version.traffic_classes.classify(record.attrs.get("remote"))
+            cls = _classify(version.traffic_classes, record.attrs.get("remote"))
         except ValueError:
             raise RatingError(f"bad remote address {record.attrs.get('remote')!r}") from None
     month = moment.strftime("%Y-%m")
@@ -161,6 +198,12 @@ def _traffic(version, record, period, moment, contract, service, used):
         names.append(rule.name)
     rule = ",".join(names) or "no volume price"
     return total, {"zone": cls, "rule": rule, "billed": billed, "counted": counted}
+
+
+@functools.lru_cache(maxsize=65536)
+def _classify(classes, address):
+    # A few remote addresses recur across millions of flows.
+    return classes.classify(address)
 
 
 def _content(version, record, period, moment, contract, service, used):

@@ -16,7 +16,7 @@ from ..ledger.account import now_us
 from ..model.root import get_root
 from ..ops.bulk import prefetch
 from .model import RatedRecord, cause_of, reversal_cause
-from .pricing import RatingError, quote
+from .pricing import Lookups, RatingError, quote
 
 log = logging.getLogger(__name__)
 USER = "portmonet rate"
@@ -34,10 +34,10 @@ def _rated(key, record, q, generation=0, previous=None):
         generation=generation, previous_amount=previous, rated_us=now_us())
 
 
-def _quote(root, state, record):
+def _quote(root, state, record, lookups=None):
     """Price a record without writing anything; RatingError says why not."""
     try:
-        return quote(root.catalog, record, state.used)
+        return quote(root.catalog, record, state.used, lookups)
     except RatingError:
         raise
     except ConflictError:
@@ -62,36 +62,62 @@ def _text(rated):
     return f"{rated.kind} {rated.zone or ''} {rated.rule}".replace("  ", " ")[:120]
 
 
-def _warm(conn, root, items):
-    """Load the services, contracts and accounts of a batch in a few round trips."""
-    catalog = root.catalog
-    services = []
+def _warm(conn, lookups, items):
+    """Load what a batch touches in a few round trips instead of one per
+    object: services, their contracts, then the contracts' subscribers
+    (posting walks up to the catalog), accounts and other services (bundle
+    discounts ask), then the accounts' ledger trees."""
+    services = {}
     for _, record in items:
-        index = catalog.lines if record.kind == "call" else catalog.logins
-        service = index.get(record.subject)
-        if service is not None:
-            services.append(service)
+        try:
+            service = lookups.service(record)
+        except RatingError:
+            continue
+        services[id(service)] = service
+    services = list(services.values())
     prefetch(conn, services)
-    contracts = [s.__parent__ for s in services if s.__parent__ is not None]
+    contracts = {id(c): c for c in (s.__parent__ for s in services) if c is not None}
+    contracts = list(contracts.values())
     prefetch(conn, contracts)
     accounts = [c.account for c in contracts if getattr(c, "account", None) is not None]
-    prefetch(conn, accounts)
-    prefetch(conn, [a.ledger for a in accounts])
+    prefetch(conn, [c.__parent__ for c in contracts] + accounts
+             + [s for c in contracts for s in c.values()])
+    prefetch(conn, [a._tree for a in accounts if a._tree is not None])
+
+
+def _first_buckets(tree, count):
+    """The first *count* buckets of a BTree, found through its inner nodes
+    (their state names the children), so they can be loaded in one go."""
+    out, nodes = [], [tree]
+    while nodes and len(out) < count:
+        node = nodes.pop(0)
+        state = node.__getstate__()
+        if state is None or len(state) < 2:     # empty, or one bucket held inline
+            continue
+        children = state[0][0::2]
+        if children and type(children[0]) is type(tree):
+            nodes = list(children) + nodes
+            continue
+        out.extend(children[:count - len(out)])
+    return out
 
 
 def rate_batch(root, limit, conn=None):
     """Rate up to *limit* queued records in the current transaction."""
     queue, state = root.usage, root["rating"]
+    if conn is not None:
+        prefetch(conn, _first_buckets(queue.pending, limit // 20 + 2))
     items = queue.take(limit)
+    lookups = Lookups(root.catalog)
     if conn is not None and items:
-        _warm(conn, root, items)
+        _warm(conn, lookups, items)
     stats = {"rated": 0, "parked": 0, "skipped": 0, "amount": 0}
     for key, record in items:
         if key in state.rated or key in state.errors:
             stats["skipped"] += 1
         else:
             try:
-                q = _quote(root, state, record)
+                q = _quote(root, state, record, lookups)
             except RatingError as exc:
                 state.park(key, record, str(exc))
                 stats["parked"] += 1
