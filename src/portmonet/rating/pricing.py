@@ -189,7 +189,7 @@ def _traffic(version, record, period, moment, contract, service, used):
         volume = sum(octets[d] for d in directions)
         chargeable = volume
         if rule.allowance:
-            key = f"{contract.number}/{service.__name__}/{rule.name}/{month}"
+            key = f"{allowance_prefix(contract, service)}{rule.name}/{month}"
             free = max(0, rule.allowance - used(key))
             chargeable = max(0, volume - free)
             counted.append((key, volume))
@@ -204,6 +204,11 @@ def _traffic(version, record, period, moment, contract, service, used):
 def _classify(classes, address):
     # A few remote addresses recur across millions of flows.
     return classes.classify(address)
+
+
+def allowance_prefix(contract, service):
+    """Allowance keys of a service start with this (they sit together)."""
+    return f"{contract.number}/{service.__name__}/"
 
 
 def _content(version, record, period, moment, contract, service, used):
