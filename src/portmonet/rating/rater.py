@@ -33,7 +33,7 @@ def _rated(key, record, q, generation=0, previous=None):
         zone=q.zone, rule=q.rule, period=q.period, billed=q.billed, counted=q.counted,
         base=q.price.base, discount=q.price.discount, tax=q.price.tax, amount=amount,
         cause=cause_of(record.source_id, generation) if amount else None,
-        generation=generation, previous_amount=previous, rated_us=now_us())
+        generation=generation, previous_amount=previous, rated_us=now_us(), parts=q.parts)
 
 
 def _quote(root, state, record, lookups=None):
