@@ -219,3 +219,17 @@ def test_forged_requests_and_hostile_values(plans):
     assert plans.read(lambda root: (sorted(root["tariffs"].keys()),
                                     len(root["tariffs"]["phone"].versions))) == \
         (["home", "hotspot", "phone", "shiny", "tv"], 1)
+
+
+def test_a_session_price_with_a_night_price(plans):
+    client = plans.login("manager")
+    form = client.get("/tariffs/hotspot/@@add-version").forms["form"]
+    assert form["session"].value == "0.60"
+    form["periods"] = "night 00:00-06:00"
+    form["session"] = "0.80 increment=30/6 night=0.20"
+    form.submit(status=302)
+    rate = plans.read(lambda root: root["tariffs"]["hotspot"].version_at(TOMORROW).session)
+    assert (rate.prices, rate.first, rate.step) == ({"default": Decimal(80), "night": Decimal(20)},
+                                                    30, 6)
+    form = client.get("/tariffs/hotspot/@@add-version").forms["form"]
+    assert form["session"].value == "0.80 increment=30/6 night=0.20"

@@ -120,9 +120,8 @@ def _volume(number, words):
     return item
 
 
-def _zone(number, words):
-    (name, price, prefixes), options = _split("zones", number, words, 3)
-    item = {"name": name, "price": price, "prefixes": [p for p in prefixes.split(",") if p]}
+def _rate(item, options):
+    """Rate options into *item*; any other key is a period's price."""
     prices = {}
     for key, value in options.items():
         if key in ("per", "increment", "connection_fee"):
@@ -134,6 +133,12 @@ def _zone(number, words):
     if prices:
         item["prices"] = prices
     return item
+
+
+def _zone(number, words):
+    (name, price, prefixes), options = _split("zones", number, words, 3)
+    return _rate({"name": name, "price": price,
+                  "prefixes": [p for p in prefixes.split(",") if p]}, options)
 
 
 def version_document(form):
@@ -169,7 +174,7 @@ def version_document(form):
     lines["volume"] = [n for n, _ in volume]
     if form.session.data:
         (price,), options = _split("session", 1, form.session.data.split(), 1)
-        doc["session"] = dict(options, price=price)
+        doc["session"] = _rate({"price": price}, options)
     zones = _lines(form.zones.data)
     doc["zones"] = [_zone(n, w) for n, w in zones]
     lines["zones"] = [n for n, _ in zones]
