@@ -52,12 +52,25 @@ def fill(db, accounts, calls, traffic, batch=20000, first_id=1):
     conn.close()
 
 
+def rated_so_far(zeo):
+    from portmonet.model.root import get_root
+    db = zeo.db()
+    conn = db.open()
+    try:
+        return get_root(conn.root())["rating"].rated_count()
+    finally:
+        conn.close()
+        db.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=10000)
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--traffic", type=int, default=50000)
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="Stop the rater after this long and report what it rated by then.")
     ap.add_argument("--template-db", default=None,
                     help="Start from a copy of this Data.fs (e.g. /work/seed-1m/Data.fs).")
     args = ap.parse_args()
@@ -77,11 +90,14 @@ def main():
         load_before = os.getloadavg()
         server_cpu = zeo.cpu_seconds()
         t = time.monotonic()
+        limit = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
         proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
-                                 "--batch", str(args.batch)], stdout=subprocess.PIPE, text=True)
+                                 "--batch", str(args.batch)] + limit, stdout=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         print(proc.stdout.read().strip())
+        if args.max_seconds:
+            total = rated_so_far(zeo)
         cpu = usage.ru_utime + usage.ru_stime
         print(f"rated {total} records in {elapsed:.1f} s: {total / elapsed:.0f} records/s; "
               f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
@@ -90,6 +106,8 @@ def main():
         print(f"ZEO server CPU during the run {zeo.cpu_seconds() - server_cpu:.1f} s")
         print(f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
               f"at end {'/'.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs")
+        if args.max_seconds:
+            return       # the books check of a partly rated queue takes long; skip it
         check = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "check"],
                                capture_output=True, text=True)
         print("check:", check.stdout.strip().splitlines()[-1])
