@@ -9,6 +9,7 @@ from portmonet.rating import rater
 from portmonet.usage import UsageRecord
 
 from tariffs.world import call, load_plans, make_contract, traffic, us
+from web.conftest import cheap_argon2, site  # noqa: F401  (fixtures)
 
 DIAL = """
 tariffs:
@@ -152,3 +153,19 @@ def test_absurdly_long_usage_is_parked(root, contract):
     stats = rater.rate_batch(root, 10)
     assert stats["parked"] == 1
     assert root["rating"].find_parked("t9").reason == "bad data: usage longer than 100 days"
+
+
+def test_the_explain_view_lists_the_pieces(site):  # noqa: F811
+    def world(root):
+        load_plans(root)
+        contract = make_contract(root, 7)
+        root.usage.enqueue(call("w1", line(contract), "74992223344", 180,
+                                us(2024, 3, 4, 21, 58, 30)))
+        rater.rate_batch(root, 10)
+    site.change(world)
+    client = site.login("auditor")
+    out = client.get("/rating/@@explain", {"source_id": "w1"}).json
+    assert out["amount"] == 270 and out["period"] == "default+night"
+    assert [(p["period"], p["billed"], p["amount"]) for p in out["parts"]] == \
+        [("default", 90, 180), ("night", 90, 90)]
+    assert client.get("/rating/@@explain", {"source_id": "nope"}, status=404)
