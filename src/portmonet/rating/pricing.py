@@ -93,7 +93,11 @@ class Lookups:
             found = self._services[key] = find_service(self.catalog, record)
         return found
 
-    def kinds(self, contract):
+    def kinds(self, contract, versions):
+        """The contract's active kinds, if a discount of *versions* asks
+        for them (a bundle); loading every sibling service is costly."""
+        if not any(d.requires for v in versions for d in v.discounts):
+            return frozenset()
         found = self._kinds.get(id(contract))
         if found is None:
             found = self._kinds[id(contract)] = active_kinds(contract)
@@ -133,7 +137,7 @@ def quote(catalog, record, used, lookups=None):
     base, parts = _PRICERS[record.kind](version, record, piece.period, moment, contract,
                                         service, used)
     price = shape(base, "usage", moment.date(), group, version.discounts, version.tax,
-                  lookups.kinds(contract))
+                  lookups.kinds(contract, (version,)))
     return Quote(service, piece.tariff, version, price, period=piece.period, **parts)
 
 
@@ -272,7 +276,7 @@ def _timed_split(pieces, record, rates, rules, zones, contract, lookups, group):
         bases.append(amount)
     if first is not None and billed and (any(bases) or any_price):
         bases[0] += first.connection_fee
-    kinds = lookups.kinds(contract)
+    kinds = lookups.kinds(contract, [p.version for p in pieces])
     prices = [split.priced(p, base, group, kinds) for p, base in zip(pieces, bases)]
     parts = tuple((p.start_us, p.end_us, p.tariff.name, p.version.number, zone, p.period, rule,
                    s, price.total)
@@ -307,7 +311,7 @@ def _traffic_split(pieces, record, contract, service, used, lookups, group):
     def used_here(key):          # earlier pieces of this record count too
         return used(key) + here.get(key, 0)
 
-    kinds = lookups.kinds(contract)
+    kinds = lookups.kinds(contract, [p.version for p in pieces])
     prices, parts, counted, billed = [], [], [], 0
     for i, piece in enumerate(pieces):
         mine = {d: shares[d][i] for d in octets}

@@ -78,8 +78,9 @@ def _warm(conn, root, lookups, items):
     """Load what a batch touches in a few round trips instead of one per
     object: the index and cause buckets its keys fall in; then services,
     their contracts; then the contracts' subscribers (posting walks up to
-    the catalog), accounts, other services (bundle discounts ask) and
-    allowance buckets; then the accounts' ledger trees."""
+    the catalog), accounts and allowance buckets; then the accounts' ledger
+    trees.  (A contract's other services are loaded only when a bundle
+    discount asks for them.)"""
     catalog, state = root.catalog, root["rating"]
     wanted = {"lines": [], "logins": []}
     for _, record in items:
@@ -108,8 +109,7 @@ def _warm(conn, root, lookups, items):
     accounts = [c.account for c in contracts if getattr(c, "account", None) is not None]
     allowance = BucketFinder(state.allowance).buckets(
         [allowance_prefix(s.__parent__, s) for s in traffic if s.__parent__ is not None])
-    warm.load(conn, [c.__parent__ for c in contracts] + accounts + allowance
-              + [s for c in contracts for s in c.values()])
+    warm.load(conn, [c.__parent__ for c in contracts] + accounts + allowance)
     warm.load(conn, [a._tree for a in accounts if a._tree is not None])
 
 
