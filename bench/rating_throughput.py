@@ -1,7 +1,13 @@
 """Rater throughput through ZEO: records/s of a real ``portmonet rate``
-process and its peak memory.
+process, its peak memory and CPU, and the ZEO server's CPU.
 
-    .venv/bin/python bench/rating_throughput.py --accounts 100000 --calls 1000000 --traffic 1000000
+    .venv/bin/python bench/rating_throughput.py --accounts 100000 \
+        --calls 1000000 --traffic 1000000 --template-db /work/seed-1m/Data.fs
+
+With ``--template-db`` the bench starts from a copy of that storage (e.g.
+the shared 1,000,000-subscriber seed) and adds its rated contracts after
+its subscribers (ids from 2,000,001), so the catalog is as big as a real
+base's; without it, from an empty database.
 """
 import argparse
 import os
@@ -16,7 +22,7 @@ from rating_world import BIN, Zeo, build, peak_rss_mib  # noqa: E402
 DESTINATIONS = ["74991234567", "79161234567", "78121234567", "12125550100", "112", "74957654321"]
 
 
-def fill(db, accounts, calls, traffic, batch=20000):
+def fill(db, accounts, calls, traffic, batch=20000, first_id=1):
     import transaction
     from portmonet.model.root import get_root
     from portmonet.usage import UsageRecord
@@ -27,7 +33,7 @@ def fill(db, accounts, calls, traffic, batch=20000):
     start = 1709539200_000_000          # 2024-03-04 08:00 UTC
     n = 0
     for i in range(calls + traffic):
-        who = rng.randint(1, accounts)
+        who = first_id + rng.randint(0, accounts - 1)
         when = start + rng.randrange(20 * 86400) * 1_000_000
         if i < calls:
             rec = UsageRecord(f"cdr:{i}", "call", f"7495{who:07d}", when, when,
@@ -46,34 +52,62 @@ def fill(db, accounts, calls, traffic, batch=20000):
     conn.close()
 
 
+def rated_so_far(zeo):
+    from portmonet.model.root import get_root
+    db = zeo.db()
+    conn = db.open()
+    try:
+        return get_root(conn.root())["rating"].rated_count()
+    finally:
+        conn.close()
+        db.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accounts", type=int, default=10000)
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--traffic", type=int, default=50000)
-    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--max-seconds", type=float, default=None,
+                    help="Stop the rater after this long and report what it rated by then.")
+    ap.add_argument("--template-db", default=None,
+                    help="Start from a copy of this Data.fs (e.g. /work/seed-1m/Data.fs).")
     args = ap.parse_args()
-    zeo = Zeo()
+    first_id = 2_000_001 if args.template_db else 1
+    t = time.monotonic()
+    zeo = Zeo(args.template_db)
     try:
         db = zeo.db()
+        print(f"server up in {time.monotonic() - t:.0f} s", flush=True)
         t = time.monotonic()
-        build(db, args.accounts)
-        fill(db, args.accounts, args.calls, args.traffic)
+        build(db, args.accounts, first_id=first_id)
+        fill(db, args.accounts, args.calls, args.traffic, first_id=first_id)
         db.close()
         print(f"setup: {args.accounts} accounts, {args.calls} calls, {args.traffic} traffic "
-              f"records in {time.monotonic() - t:.0f} s")
+              f"records in {time.monotonic() - t:.0f} s", flush=True)
         total = args.calls + args.traffic
+        load_before = os.getloadavg()
+        server_cpu = zeo.cpu_seconds()
         t = time.monotonic()
+        limit = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
         proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
-                                 "--batch", str(args.batch)], stdout=subprocess.PIPE, text=True)
+                                 "--batch", str(args.batch)] + limit, stdout=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         print(proc.stdout.read().strip())
+        if args.max_seconds:
+            total = rated_so_far(zeo)
         cpu = usage.ru_utime + usage.ru_stime
         print(f"rated {total} records in {elapsed:.1f} s: {total / elapsed:.0f} records/s; "
               f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
               f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
-        print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        load_after = os.getloadavg()
+        print(f"ZEO server CPU during the run {zeo.cpu_seconds() - server_cpu:.1f} s")
+        print(f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
+              f"at end {'/'.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs")
+        if args.max_seconds:
+            return       # the books check of a partly rated queue takes long; skip it
         check = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "check"],
                                capture_output=True, text=True)
         print("check:", check.stdout.strip().splitlines()[-1])

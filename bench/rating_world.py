@@ -47,8 +47,15 @@ tariffs:
 
 
 class Zeo:
-    def __init__(self):
+    """*template*: a Data.fs to start from (copied, with its index, never
+    opened in place), e.g. the shared 1,000,000-subscriber seed."""
+
+    def __init__(self, template=None):
         self.dir = tempfile.mkdtemp(prefix="portmonet-bench-")
+        if template:
+            for suffix in ("", ".index"):
+                if os.path.exists(template + suffix):
+                    shutil.copyfile(template + suffix, os.path.join(self.dir, "Data.fs" + suffix))
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -58,7 +65,7 @@ class Zeo:
                     f"<filestorage>\n  path {self.dir}/Data.fs\n</filestorage>\n")
         self.proc = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
+        for _ in range(3000):     # a big copied storage takes a while to open
             try:
                 socket.create_connection(("127.0.0.1", self.port), 0.5).close()
                 break
@@ -75,15 +82,22 @@ class Zeo:
         import ZEO
         return ZEO.DB(("127.0.0.1", self.port), cache_size=512 * 2**20, wait_timeout=60)
 
+    def cpu_seconds(self):
+        """CPU time the ZEO server has used so far."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(30)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def build(db, contracts, batch=2000, opening=100000, broke_every=0):
-    """*contracts* subscribers, each a contract with Internet and a phone
-    line; every *broke_every*-th has no opening payment."""
+def build(db, contracts, batch=2000, opening=100000, broke_every=0, first_id=1):
+    """*contracts* subscribers (ids from *first_id*), each a contract with
+    Internet (login b<id>) and a phone line (7495<id>); every
+    *broke_every*-th has no opening payment."""
     import transaction
     from portmonet import crypto
     from portmonet.model.root import get_root, install
@@ -94,12 +108,13 @@ def build(db, contracts, batch=2000, opening=100000, broke_every=0):
     tm = transaction.TransactionManager()
     conn = db.open(transaction_manager=tm)
     root = install(conn.root())
-    install_tariffs(root, parse_document(load_text(PLANS, "yaml")))
+    if "net" not in root["tariffs"]:
+        install_tariffs(root, parse_document(load_text(PLANS, "yaml")))
     tm.commit()
     root = get_root(conn.root())
     net, tel = root["tariffs"]["net"], root["tariffs"]["tel"]
     started = datetime.date(2024, 1, 1)
-    for i in range(1, contracts + 1):
+    for i in range(first_id, first_id + contracts):
         sub = root["subscribers"].add_subscriber(Subscriber(f"Bench {i}"), id=i)
         contract = sub.new_contract(signed=started)
         contract.add_service(InternetService(f"b{i}", None, tariff=net, started=started))

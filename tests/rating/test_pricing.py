@@ -161,3 +161,18 @@ def test_rerate_a_tariff_in_chunks(root, contract, tm):
     assert seen == 4
     assert contract.account.balance == other.account.balance == 100000 - 2 * 480
     assert check_books(root, root._p_jar).ok
+
+
+@pytest.mark.parametrize("requires, amount", [
+    ("[internet, phone]", 216),     # 2.00 - 10 % = 1.80, + 20 % VAT
+    ("[internet, tv]", 240),        # no TV service: no bundle
+])
+def test_bundle_discount_on_usage(root, tm, requires, amount):
+    from tariffs.samples import PLANS
+    load_plans(root, PLANS.replace(
+        "          - {name: staff, percent: 50, group: staff}",
+        "          - {name: staff, percent: 50, group: staff}\n"
+        f"          - {{name: duo, percent: 10, applies: usage, requires: {requires}}}"))
+    c = make_contract(root)
+    rate_all(root, call("b1", c.services("phone")[0].number, "74992223344", 61, MONDAY_NOON))
+    assert charged(root, "b1").amount == amount

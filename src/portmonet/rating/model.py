@@ -8,6 +8,8 @@ appends to the last buckets instead of rewriting buckets all over a tree
 (which made every commit pickle most of the tree).  ``root.usage.seen``
 already maps a source id to its arrival key.
 """
+import datetime
+
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -32,7 +34,7 @@ class RatedRecord:
 
     __slots__ = ("key", "record", "contract", "account", "service", "tariff", "version", "zone",
                  "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
-                 "cause", "generation", "previous_amount", "rated_us")
+                 "cause", "generation", "previous_amount", "rated_us", "parts")
 
     def __init__(self, **values):
         for name in self.__slots__:
@@ -54,14 +56,25 @@ class RatedRecord:
 
     def explain(self):
         r = self.record
-        return (f"{r.source_id}: {r.kind} of {r.subject} {dict(r.quantities)} -> "
+        text = (f"{r.source_id}: {r.kind} of {r.subject} {dict(r.quantities)} -> "
                 f"{self.amount} (base {self.base}, discount {self.discount}, tax {self.tax}) "
                 f"by {self.tariff} v{self.version} zone {self.zone or '-'} "
                 f"period {self.period} rule {self.rule}")
+        for start, end, tariff, version, zone, period, rule, billed, amount in self.parts or ():
+            text += (f"\n  piece {_utc(start)}..{_utc(end)}: {tariff} v{version} "
+                     f"zone {zone or '-'} period {period} rule {rule} billed {billed} -> {amount}")
+        return text
+
+
+def _utc(us):
+    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S")
 
 
 def _rebuild(values):
     rated = RatedRecord.__new__(RatedRecord)
+    # records stored before a slot was added have fewer values
+    values = tuple(values) + (None,) * (len(RatedRecord.__slots__) - len(values))
     for name, value in zip(RatedRecord.__slots__, values):
         object.__setattr__(rated, name, value)
     return rated

@@ -14,9 +14,11 @@ from ZODB.POSException import ConflictError
 from .. import db as dbmod
 from ..ledger.account import now_us
 from ..model.root import get_root
-from ..ops.bulk import prefetch
+from ..catalog import normalize
+from . import warm
 from .model import RatedRecord, cause_of, reversal_cause
-from .pricing import RatingError, quote
+from .pricing import Lookups, RatingError, allowance_prefix, quote
+from .warm import BucketFinder
 
 log = logging.getLogger(__name__)
 USER = "portmonet rate"
@@ -31,13 +33,13 @@ def _rated(key, record, q, generation=0, previous=None):
         zone=q.zone, rule=q.rule, period=q.period, billed=q.billed, counted=q.counted,
         base=q.price.base, discount=q.price.discount, tax=q.price.tax, amount=amount,
         cause=cause_of(record.source_id, generation) if amount else None,
-        generation=generation, previous_amount=previous, rated_us=now_us())
+        generation=generation, previous_amount=previous, rated_us=now_us(), parts=q.parts)
 
 
-def _quote(root, state, record):
+def _quote(root, state, record, lookups=None):
     """Price a record without writing anything; RatingError says why not."""
     try:
-        return quote(root.catalog, record, state.used)
+        return quote(root.catalog, record, state.used, lookups)
     except RatingError:
         raise
     except ConflictError:
@@ -62,36 +64,71 @@ def _text(rated):
     return f"{rated.kind} {rated.zone or ''} {rated.rule}".replace("  ", " ")[:120]
 
 
-def _warm(conn, root, items):
-    """Load the services, contracts and accounts of a batch in a few round trips."""
-    catalog = root.catalog
-    services = []
+def _index_key(record):
+    """(index name, key) under which a record's service is found."""
+    if record.kind == "call":
+        try:
+            return "lines", normalize.phone(record.subject)
+        except normalize.InvalidValue:
+            return None, None
+    return "logins", record.subject
+
+
+def _warm(conn, root, lookups, items):
+    """Load what a batch touches in a few round trips instead of one per
+    object: the index and cause buckets its keys fall in; then services,
+    their contracts; then the contracts' subscribers (posting walks up to
+    the catalog), accounts and allowance buckets; then the accounts' ledger
+    trees.  (A contract's other services are loaded only when a bundle
+    discount asks for them.)"""
+    catalog, state = root.catalog, root["rating"]
+    wanted = {"lines": [], "logins": []}
     for _, record in items:
-        index = catalog.lines if record.kind == "call" else catalog.logins
-        service = index.get(record.subject)
-        if service is not None:
-            services.append(service)
-    prefetch(conn, services)
-    contracts = [s.__parent__ for s in services if s.__parent__ is not None]
-    prefetch(conn, contracts)
+        index, key = _index_key(record)
+        if index is not None:
+            wanted[index].append(key)
+    buckets = BucketFinder(catalog.causes).buckets(
+        [cause_of(record.source_id) for _, record in items])
+    for index, keys in wanted.items():
+        buckets += BucketFinder(getattr(catalog, index).tree).buckets(keys)
+    warm.load(conn, buckets)
+    services, traffic = {}, []
+    for _, record in items:
+        try:
+            service = lookups.service(record)
+        except RatingError:
+            continue
+        services[id(service)] = service
+        if record.kind == "traffic":
+            traffic.append(service)
+    services = list(services.values())
+    warm.load(conn, services)
+    contracts = {id(c): c for c in (s.__parent__ for s in services) if c is not None}
+    contracts = list(contracts.values())
+    warm.load(conn, contracts)
     accounts = [c.account for c in contracts if getattr(c, "account", None) is not None]
-    prefetch(conn, accounts)
-    prefetch(conn, [a.ledger for a in accounts])
+    allowance = BucketFinder(state.allowance).buckets(
+        [allowance_prefix(s.__parent__, s) for s in traffic if s.__parent__ is not None])
+    warm.load(conn, [c.__parent__ for c in contracts] + accounts + allowance)
+    warm.load(conn, [a._tree for a in accounts if a._tree is not None])
 
 
 def rate_batch(root, limit, conn=None):
     """Rate up to *limit* queued records in the current transaction."""
     queue, state = root.usage, root["rating"]
+    if conn is not None:
+        warm.load(conn, BucketFinder(queue.pending).first(limit // 20 + 2))
     items = queue.take(limit)
+    lookups = Lookups(root.catalog)
     if conn is not None and items:
-        _warm(conn, root, items)
+        _warm(conn, root, lookups, items)
     stats = {"rated": 0, "parked": 0, "skipped": 0, "amount": 0}
     for key, record in items:
         if key in state.rated or key in state.errors:
             stats["skipped"] += 1
         else:
             try:
-                q = _quote(root, state, record)
+                q = _quote(root, state, record, lookups)
             except RatingError as exc:
                 state.park(key, record, str(exc))
                 stats["parked"] += 1
@@ -169,7 +206,7 @@ def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, ta
     return out
 
 
-def run(db, batch=500, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10):
+def run(db, batch=2000, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10):
     """The worker loop; returns totals.  ``once`` stops when the queue is empty."""
     totals = {"rated": 0, "parked": 0, "skipped": 0, "batches": 0, "conflicts": 0}
     started = time.monotonic()

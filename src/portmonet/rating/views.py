@@ -33,4 +33,6 @@ def explain(context, request):
     return {"source_id": rated.source_id, "amount": rated.amount, "base": rated.base,
             "discount": rated.discount, "tax": rated.tax, "tariff": rated.tariff,
             "version": rated.version, "zone": rated.zone, "rule": rated.rule,
-            "period": rated.period, "explain": rated.explain()}
+            "period": rated.period, "explain": rated.explain(),
+            "parts": [dict(zip(("start_us", "end_us", "tariff", "version", "zone", "period",
+                                "rule", "billed", "amount"), part)) for part in rated.parts or ()]}

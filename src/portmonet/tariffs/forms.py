@@ -1,0 +1,352 @@
+"""The tariff forms of the web workplace.
+
+A version is edited as a handful of fields and a few text areas with one
+rule per line (a zone, a volume price, a period); :func:`version_document`
+turns them into the same mapping a YAML tariff file holds, and the loader's
+checks (:mod:`.loader`) decide what is valid, so a tariff typed in the
+browser and one imported from a file obey the same rules and messages.
+:func:`version_fields` writes a stored version back into the fields (a new
+version starts as a copy of the one in force).
+"""
+import datetime
+import re
+import zoneinfo
+from decimal import Decimal
+
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+
+from ..money import CURRENCY_EXPONENTS, exponent
+from ..web.forms import BaseForm, V, choices
+from . import loader, rules
+from .model import KINDS
+
+LINE_FIELDS = ("periods", "traffic_classes", "volume", "session", "zones")
+
+
+def _timezone(form, field):
+    try:
+        zoneinfo.ZoneInfo(field.data)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise V.ValidationError(f"unknown time zone {field.data!r}")
+
+
+def _iso_date(form, field):
+    try:
+        field.date = datetime.date.fromisoformat(field.data or "")
+    except ValueError:
+        raise V.ValidationError("a date YYYY-MM-DD")
+
+
+class TariffCreateForm(BaseForm):
+    name = StringField("Name (letters, digits, . _ -)", [
+        V.InputRequired(), V.Length(max=64), V.Regexp(loader._NAME.pattern,
+                                                      message="letters, digits, . _ - only")])
+    title = StringField("Title", [V.Optional(), V.Length(max=200)])
+    kind = SelectField("Kind", choices=choices((k, k) for k in KINDS))
+    currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCY_EXPONENTS),
+                           default="RUB")
+    timezone = StringField("Time zone (e.g. Europe/Moscow)", [V.InputRequired(), V.Length(max=64),
+                                                              _timezone], default="UTC")
+
+
+class VersionForm(BaseForm):
+    effective = StringField("Effective from (YYYY-MM-DD)", [V.InputRequired(), _iso_date])
+    fee_amount = StringField("Periodic fee (empty: none)", [V.Optional(), V.Length(max=20)])
+    fee_period = SelectField("Fee per", choices=choices((p, p) for p in ("month", "day")))
+    fee_charge = SelectField("Fee charged", choices=choices((c, c) for c in ("advance", "arrears")))
+    fee_suspended = StringField("Fee while suspended", [V.Optional(), V.Length(max=20)])
+    tax_rate = StringField("VAT % (empty: none)", [V.Optional(), V.Length(max=8)])
+    tax_included = BooleanField("VAT included in prices", default=True)
+    rate_limit = StringField("Speed (down/up, e.g. 100M/50M)", [V.Optional(), V.Length(max=40)])
+    periods = TextAreaField("Periods: name HH:MM-HH:MM [days]", [V.Length(max=4000)])
+    traffic_classes = TextAreaField("Traffic classes: name prefix [prefix ...]", [V.Length(max=20000)])
+    volume = TextAreaField("Volume prices: name price [unit=GB] [direction=in|out|sum] "
+                           "[classes=a,b] [period=p] [allowance=10GB]", [V.Length(max=10000)])
+    session = StringField("Session time price: price [per=minute|second] [increment=60/60]",
+                          [V.Optional(), V.Length(max=200)])
+    zones = TextAreaField("Telephone zones: name price prefix,prefix [per=minute|second] "
+                          "[increment=60/60] [connection_fee=0.30] [free_seconds=3] [period=price]",
+                          [V.Length(max=100000)])
+    default_zone = StringField("Zone of numbers no prefix matches (empty: none)",
+                               [V.Optional(), V.Length(max=64)])
+
+
+# -- fields -> the loader's document ---------------------------------------
+class LineError(ValueError):
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def _lines(text):
+    """(line number, words) of the non-empty lines (``#`` starts a comment)."""
+    out = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if line:
+            out.append((number, line.split()))
+    return out
+
+
+def _split(field, number, words, positional):
+    """*positional* leading words, then ``key=value`` options."""
+    if len(words) < positional:
+        raise LineError(field, f"line {number}: expected at least {positional} words")
+    options = {}
+    for word in words[positional:]:
+        key, sep, value = word.partition("=")
+        if not sep or not key or not value:
+            raise LineError(field, f"line {number}: {word!r} is not key=value")
+        if key in options:
+            raise LineError(field, f"line {number}: {key} given twice")
+        options[key] = value
+    return words[:positional], options
+
+
+def _period(number, words):
+    (name, span), days = words[:2], words[2:]
+    start, sep, end = span.partition("-")
+    if not sep:
+        raise LineError("periods", f"line {number}: {span!r} is not HH:MM-HH:MM")
+    words = [w for d in days for w in d.split(",") if w]
+    return {"name": name, "from": start, "to": end, "days": words or ["all"]}
+
+
+def _volume(number, words):
+    (name, price), options = _split("volume", number, words, 2)
+    item = {"name": name, "price": price}
+    for key, value in options.items():
+        item[key] = value.split(",") if key == "classes" else value
+    return item
+
+
+def _rate(item, options):
+    """Rate options into *item*; any other key is a period's price."""
+    prices = {}
+    for key, value in options.items():
+        if key in ("per", "increment", "connection_fee"):
+            item[key] = value
+        elif key == "free_seconds":
+            item[key] = int(value) if value.isdigit() else value
+        else:
+            prices[key] = value
+    if prices:
+        item["prices"] = prices
+    return item
+
+
+def _zone(number, words):
+    (name, price, prefixes), options = _split("zones", number, words, 3)
+    return _rate({"name": name, "price": price,
+                  "prefixes": [p for p in prefixes.split(",") if p]}, options)
+
+
+def version_document(form):
+    """The form's fields as a tariff file's version mapping, and for each
+    list the line numbers of its items (to put messages on lines)."""
+    doc = {"effective": form.effective.data}
+    if form.fee_amount.data:
+        doc["fee"] = {"amount": form.fee_amount.data, "period": form.fee_period.data,
+                      "charge": form.fee_charge.data}
+        if form.fee_suspended.data:
+            doc["fee"]["suspended"] = form.fee_suspended.data
+    if form.tax_rate.data:
+        doc["tax"] = {"rate": form.tax_rate.data, "included": bool(form.tax_included.data)}
+    if form.rate_limit.data:
+        doc["rate_limit"] = form.rate_limit.data.strip()
+    lines = {}
+    periods = [(n, w) for n, w in _lines(form.periods.data)]
+    for n, w in periods:
+        if len(w) < 2:
+            raise LineError("periods", f"line {n}: expected a name and HH:MM-HH:MM")
+    doc["periods"] = [_period(n, w) for n, w in periods]
+    lines["periods"] = [n for n, _ in periods]
+    classes = {}
+    for n, w in _lines(form.traffic_classes.data):
+        if len(w) < 2:
+            raise LineError("traffic_classes", f"line {n}: expected a name and prefixes")
+        if w[0] in classes:
+            raise LineError("traffic_classes", f"line {n}: class {w[0]} given twice")
+        classes[w[0]] = [p for word in w[1:] for p in word.split(",") if p]
+    doc["traffic_classes"] = classes
+    volume = _lines(form.volume.data)
+    doc["volume"] = [_volume(n, w) for n, w in volume]
+    lines["volume"] = [n for n, _ in volume]
+    if form.session.data:
+        (price,), options = _split("session", 1, form.session.data.split(), 1)
+        doc["session"] = _rate({"price": price}, options)
+    zones = _lines(form.zones.data)
+    doc["zones"] = [_zone(n, w) for n, w in zones]
+    lines["zones"] = [n for n, _ in zones]
+    if form.default_zone.data:
+        doc["default_zone"] = form.default_zone.data.strip()
+    return doc, lines
+
+
+_FIELD_OF = {"fee": "fee_amount", "tax": "tax_rate", "rate_limit": "rate_limit",
+             "periods": "periods", "traffic_classes": "traffic_classes", "volume": "volume",
+             "session": "session", "zones": "zones", "default_zone": "default_zone",
+             "effective": "effective", "holidays": "effective"}
+_PATH = re.compile(r"^version\.([a-z_]+)(?:\[(\d+)\])?\.?([^:]*):\s*(.*)$")
+
+
+def place_errors(form, errors, lines):
+    """Put the loader's messages (``version.zones[2].prefixes: ...``) on
+    the fields they are about, saying which line."""
+    for error in errors:
+        m = _PATH.match(error)
+        if not m:
+            form.add_error("effective", error)
+            continue
+        part, index, key, message = m.groups()
+        field = _FIELD_OF.get(part, "effective")
+        where = ""
+        if index is not None and part in lines and int(index) < len(lines[part]):
+            where = f"line {lines[part][int(index)]}: "
+        if part == "fee" and key == "suspended":
+            field = "fee_suspended"
+        form.add_error(field, f"{where}{key + ': ' if key else ''}{message}")
+
+
+def parse_version(form, currency):
+    """(effective date, parts) of a valid form; else None, with the
+    messages put on the form's fields."""
+    try:
+        doc, lines = version_document(form)
+    except LineError as exc:
+        form.add_error(exc.field, str(exc))
+        return None
+    errors = []
+    try:
+        effective, parts = loader._version(loader.Reader(errors, "version", doc, currency))
+    except loader._Bad:
+        parts = None
+    if errors or parts is None:
+        place_errors(form, errors or ["version: not valid"], lines)
+        return None
+    return effective, parts
+
+
+# -- a stored version -> fields ----------------------------------------------
+def _major(minor, currency):
+    """Minor units (int or Decimal) as the major-unit text an operator types."""
+    value = Decimal(minor).scaleb(-exponent(currency))
+    whole, _, frac = format(value.normalize(), "f").partition(".")
+    frac = frac.ljust(exponent(currency), "0")
+    return f"{whole}.{frac}" if frac else whole
+
+
+def _minutes(value):
+    return f"{value // 60:02d}:{value % 60:02d}"
+
+
+_DAY_NAMES = {frozenset(range(7)): "all", frozenset(range(5)): "workdays",
+              frozenset({5, 6}): "weekend"}
+
+
+def _days(period):
+    words = [_DAY_NAMES.get(period.days)] if period.days in _DAY_NAMES else \
+        [rules.WEEKDAYS[d] for d in sorted(period.days)]
+    if period.holiday:
+        words.append("holiday")
+    return ",".join(w for w in words if w)
+
+
+def _volume_size(octets):
+    for unit in ("GB", "MB", "KB"):
+        if octets and octets % rules.UNITS[unit] == 0:
+            return f"{octets // rules.UNITS[unit]}{unit}"
+    return str(octets)
+
+
+def _rate_options(rate, currency):
+    words = []
+    if rate.per != "minute":
+        words.append(f"per={rate.per}")
+    default_increment = (60, 60) if rate.per == "minute" else (1, 1)
+    if (rate.first, rate.step) != default_increment:
+        words.append(f"increment={rate.first}/{rate.step}")
+    if rate.connection_fee:
+        words.append(f"connection_fee={_major(rate.connection_fee, currency)}")
+    if rate.free_seconds:
+        words.append(f"free_seconds={rate.free_seconds}")
+    for period, price in rate.prices.items():
+        if period != "default":
+            words.append(f"{period}={_major(price, currency)}")
+    return words
+
+
+def version_fields(version, currency):
+    """A stored version as the form's field values."""
+    data = {}
+    if version.fee is not None:
+        data.update(fee_amount=_major(version.fee.amount, currency), fee_period=version.fee.period,
+                    fee_charge=version.fee.charge)
+        if version.fee.suspended_amount:
+            data["fee_suspended"] = _major(version.fee.suspended_amount, currency)
+    if version.tax.rate:
+        data.update(tax_rate=format(version.tax.rate.normalize(), "f"),
+                    tax_included=version.tax.included)
+    else:
+        data["tax_included"] = True
+    if version.rate_limit is not None:
+        data["rate_limit"] = f"{version.rate_limit.down_kbps}/{version.rate_limit.up_kbps}"
+    data["periods"] = "\n".join(
+        f"{p.name} {_minutes(p.start)}-{_minutes(p.end)} {_days(p)}" for p in version.periods)
+    data["traffic_classes"] = "\n".join(f"{name} {' '.join(nets)}"
+                                        for name, nets in classes_of(version))
+    volume = []
+    for rule in version.volume:
+        words = [rule.name, _major(rule.price, currency), f"unit={rule.unit}"]
+        if rule.direction != "sum":
+            words.append(f"direction={rule.direction}")
+        if rule.classes:
+            words.append(f"classes={','.join(sorted(rule.classes))}")
+        if rule.period:
+            words.append(f"period={rule.period}")
+        if rule.allowance:
+            words.append(f"allowance={_volume_size(rule.allowance)}")
+        volume.append(" ".join(words))
+    data["volume"] = "\n".join(volume)
+    if version.session is not None:
+        data["session"] = " ".join([_major(version.session.price_for("default"), currency)]
+                                   + _rate_options(version.session, currency))
+    data["zones"] = "\n".join(
+        " ".join([zone.name, _major(zone.rate.price_for("default"), currency),
+                  ",".join(zone.prefixes)] + _rate_options(zone.rate, currency))
+        for zone in version.zones)
+    if version.default_zone:
+        data["default_zone"] = version.default_zone
+    return data
+
+
+# Parts the form does not edit: a new version keeps them from the version
+# it was copied from (one-time fees, content prices, discounts, holidays).
+CARRIED = ("one_time", "content", "discounts", "holidays")
+
+
+def carried_parts(version):
+    if version is None:
+        return {}
+    return {name: getattr(version, name) for name in CARRIED if getattr(version, name)}
+
+
+# -- for the tariff page ------------------------------------------------------
+major = _major
+volume_size = _volume_size
+period_days = _days
+
+
+def classes_of(version):
+    by_class = {}
+    for network, name in version.traffic_classes.networks:
+        by_class.setdefault(name, []).append(str(network))
+    return sorted(by_class.items())
+
+
+def rate_text(rate, currency):
+    prices = ", ".join(f"{_major(price, currency)}" + ("" if period == "default" else f" ({period})")
+                       for period, price in rate.prices.items())
+    extra = f", connection {_major(rate.connection_fee, currency)}" if rate.connection_fee else ""
+    free = f", first {rate.free_seconds} s free" if rate.free_seconds else ""
+    return f"{prices} per {rate.per}, increment {rate.first}/{rate.step}{extra}{free}"

@@ -1,0 +1,114 @@
+"""Tariffs in the web workplace: the list, a tariff's versions and rules,
+a new tariff, a new version from an effective date.
+
+Everyone signed in who may ``view`` sees tariffs; creating a tariff or a
+version needs ``manage_tariffs`` (administrators and managers).  A version
+is never edited in place -- usage already rated names it -- so a change is
+a new version effective from a date that has not begun yet.
+"""
+import datetime
+
+from pyramid.httpexceptions import HTTPFound
+from pyramid.view import view_config
+
+from ..interfaces import ITariffs
+from ..web.acl import grant
+from ..web.helpers import audit, flash
+from ..web.views.forms import form_page
+from . import forms
+from .forms import TariffCreateForm, VersionForm, carried_parts, parse_version, version_fields
+from .interfaces import IRatedTariff
+from .model import RatedTariff, TariffVersion
+
+MANAGE = "manage_tariffs"
+for _role in ("administrator", "manager"):
+    grant(_role, MANAGE, doc="create tariffs and their versions")
+
+TEMPLATES = "portmonet:tariffs/templates/"
+
+
+def _today(request):
+    # Tests and the tariff's own time zone aside, "today" is the server's.
+    return datetime.date.today()
+
+
+@view_config(context=ITariffs, renderer=TEMPLATES + "tariffs.pt", permission="view")
+def tariff_list(context, request):
+    rows = []
+    today = _today(request)
+    for tariff in context.values():
+        versions = getattr(tariff, "versions", None)
+        current = tariff.version_at(today, default=None) if isinstance(tariff, RatedTariff) else None
+        rows.append({"tariff": tariff, "versions": len(versions) if versions is not None else 0,
+                     "current": current, "rated": isinstance(tariff, RatedTariff)})
+    return {"page_title": "Tariffs", "rows": rows, "can_manage": request.has_permission(MANAGE)}
+
+
+@view_config(context=ITariffs, name="add", renderer="portmonet:web/templates/form.pt",
+             permission=MANAGE)
+def add_tariff(context, request):
+    form = TariffCreateForm.from_request(request)
+    if request.method == "POST" and form.validate():
+        name = form.name.data
+        if name in context:
+            form.add_error("name", "a tariff of this name exists")
+        else:
+            tariff = context.add(name, RatedTariff(name, form.title.data or name, form.kind.data,
+                                                   form.currency.data, form.timezone.data))
+            audit(request, f"tariff {name} created ({form.kind.data}, {form.currency.data})")
+            flash(request, "Tariff created: now give it its first version")
+            return HTTPFound(request.resource_url(tariff, "@@add-version"))
+    return form_page(request, form, "New tariff", request.resource_url(context, "@@add"))
+
+
+@view_config(context=IRatedTariff, renderer=TEMPLATES + "tariff.pt", permission="view")
+def tariff_page(context, request):
+    today = _today(request)
+    current = context.version_at(today, default=None)
+    versions = [context.versions[k] for k in reversed(list(context.versions.keys()))]
+    return {"page_title": context.title, "tariff": context, "versions": versions, "forms": forms,
+            "current": current, "can_manage": request.has_permission(MANAGE)}
+
+
+@view_config(context=IRatedTariff, name="add-version", renderer=TEMPLATES + "version_form.pt",
+             permission=MANAGE)
+def add_version(context, request):
+    today = _today(request)
+    base = _latest(context)
+    if request.method == "POST":
+        form = VersionForm.from_request(request)
+    else:
+        data = version_fields(base, context.currency) if base is not None else {}
+        data["effective"] = (today + datetime.timedelta(days=1)).isoformat()
+        form = VersionForm(data=data)
+    if request.method == "POST" and form.validate():
+        effective = form.effective.date
+        if effective <= today:
+            form.add_error("effective", "a new version takes effect from tomorrow or later: "
+                                        "usage up to today is already rated against the "
+                                        "versions in force")
+        else:
+            parsed = parse_version(form, context.currency)
+            if parsed is not None:
+                _, parts = parsed
+                for name, value in carried_parts(base).items():
+                    parts.setdefault(name, value)
+                    if not parts[name]:
+                        parts[name] = value
+                try:
+                    outcome = context.add_version(TariffVersion(effective, **parts))
+                except ValueError as exc:
+                    form.add_error("effective", str(exc))
+                else:
+                    audit(request, f"tariff {context.name}: version effective {effective} {outcome}")
+                    flash(request, f"Version effective {effective}: {outcome}")
+                    return HTTPFound(request.resource_url(context))
+    return form_page(request, form, "New version", request.resource_url(context, "@@add-version"),
+                     submit="Add version", context_title=context.title, base=base,
+                     carried=sorted(carried_parts(base)))
+
+
+def _latest(tariff):
+    if not len(tariff.versions):
+        return None
+    return tariff.versions[tariff.versions.maxKey()]
