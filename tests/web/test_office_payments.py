@@ -134,3 +134,14 @@ def test_scratch_card_missing_csrf_and_foreign_contract(site):
     assert res.status_int == 400 and "Not a valid choice" in res.text
     assert balance(site) == 50000
     assert site.read(lambda r: r["payments"].cards.by_serial[serial].status) == "issued"
+
+
+def test_office_payment_pages_in_russian(site):
+    site.change(add_provider)
+    client = site.office_login("ivanov", "inet-pass-1")
+    ru = {"Accept-Language": "ru-RU,ru;q=0.9"}
+    home = client.get("/subscribers/1001/@@office", headers=ru)
+    assert home.html.find(id="topup").text == "Пополнить счёт"
+    assert home.html.find(id="wallet").text == "Электронный кошелёк"
+    page = client.get("/subscribers/1001/@@office-card", headers=ru)
+    assert "Номер карты" in page.text
