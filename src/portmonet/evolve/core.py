@@ -73,9 +73,10 @@ def count_contracts(root, batch=BATCH):
             return counted
         subs = [subscribers[i] for i in ids]
         _prefetch(conn, subs)
-        for sub in subs:
-            for contract in sub.contracts():
-                counted[contract.status] += 1
+        contracts = [c for sub in subs for c in sub.contracts()]
+        _prefetch(conn, contracts)       # one round of loads, not one per contract
+        for contract in contracts:
+            counted[contract.status] += 1
         start = ids[-1]
         if conn is not None:
             conn.cacheGC()
