@@ -86,8 +86,8 @@ def test_office_card_payment_end_to_end(module_web, acquirer):
         root["payments"]["cardgw"].pay_url = acquirer.url
         contract = add_subscriber(root, "Smirnova Olga", login="olga")
         contract.account.post(1000, "payment", f"seed:olga:{uuid.uuid4().hex}")
-        return contract.account.number, contract.__parent__.id
-    number, sid = web.transact(setup)
+        return contract.account.number, contract.__parent__.id, contract.number
+    number, sid, contract_no = web.transact(setup)
     # Sign in to the office like a browser (login and Internet password).
     status, page = web.request("/@@office-login")
     token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
@@ -96,9 +96,13 @@ def test_office_card_payment_end_to_end(module_web, acquirer):
     assert status == 200 and b"Smirnova Olga" in page
     web.csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
     assert b"10.00" in page
-    # Pay 250.00 by card: the browser follows every redirect, as a browser does.
-    status, page = web.request("/payments/cardgw/start", data=urllib.parse.urlencode(
-        {"account": number, "amount": "250.00", "csrf_token": web.csrf}).encode(), method="POST")
+    # Pay 250.00 by card from the office's "Top up" page: the browser follows
+    # every redirect (to the provider's page, and back), as a browser does.
+    status, page = web.request(f"/subscribers/{sid}/@@office-topup")
+    assert status == 200 and b'value="cardgw"' in page, page
+    status, page = web.request(f"/subscribers/{sid}/@@office-topup", data=urllib.parse.urlencode(
+        {"provider": "cardgw", "contract": contract_no, "amount": "250.00",
+         "csrf_token": web.csrf}).encode(), method="POST")
     assert status == 200, page
     (fields, signature_ok), answer = acquirer.seen
     assert signature_ok and fields["account"] == number and fields["amount"] == "250.00"

@@ -38,6 +38,8 @@ VIEWS = [
     ("/subscribers/1001/@@office-notifications", "office"),
     ("/subscribers/1001/@@office-tariff", "office"),
     ("/subscribers/1001/@@office-promise", "office"),
+    ("/subscribers/1001/@@office-topup", "office"),
+    ("/subscribers/1001/@@office-card", "office"),
     ("/subscribers/1001/@@office-sessions", "office"),
     ("/subscribers/1001/@@office-calls?contract=1001-1", "office"),
     ("/subscribers/1001/@@office-invoices?contract=1001-1", "office"),
@@ -62,6 +64,10 @@ def site(site):
     def add(root):
         root["equipment"].add("sw-1", Device("sw-1", address="10.1.1.1"))
         root["operators"].add("mts", Operator("mts", "MTS"))
+        # A card provider, so that the office's "Top up" page exists.
+        from portmonet.payments.agents import Provider
+        root["payments"].add_agent(Provider("cardgw", "role-matrix-secret-0123456789abcdef",
+                                             pay_url="http://127.0.0.1:9/pay"), root.catalog)
     site.change(add)
     return site
 

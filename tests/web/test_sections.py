@@ -150,15 +150,24 @@ def test_office_promised_payment_uses_billing_rules(site):
 def test_dashboard_operations(site):
     world(site)
     def debt(root):
+        from portmonet.payments.credit import credit
         root["billing"].debt["1002-1"] = datetime.date.today().toordinal()
-        reg = root["payments"].register
-        reg.add("osmp", "osmp:t1", "x", 12345, "agent", "t1", now_us())
-    site.change(debt)
+        contract = root["subscribers"][1002]["1002-1"]
+        # Booked the one way payments are booked: recorded in the day figures.
+        credit(root, contract.account, 12345, "osmp", "agent", "t1")
+        contract.set_status("blocked", "debt", "test")
+        return dict(root.contract_counts.as_dict())
+    counts = site.change(debt)
     client = site.login("auditor")
     page = client.get("/")
     assert page.html.find(id="op-online").b.text == "1"
     assert page.html.find(id="op-debtors").b.text == "1"
     assert page.html.find(id="op-payments-today").b.text == "1 / 123.45"
+    # Contracts per status from the counters Contract keeps.
+    assert counts["blocked"] == 1
+    assert page.html.find(id="op-blocked").b.text == "1"
+    assert page.html.find(id="op-active").b.text == f"{counts['active']:,}"
+    assert site.read(lambda r: r.day_figures.series("payments", days=1)[0][1:]) == (1, 12345)
     # A gauge a feature keeps wins over counting (once the memo expires).
     site.change(lambda root: root.day_figures.adjust("online_sessions", 41))
     assert page.html.find(id="op-online").b.text == "1"

@@ -50,3 +50,57 @@ def index_pending_outbox_messages(root):
             message.__parent__, message.slot = outbox, slot
             if message.state in ("queued", "failed"):
                 outbox.pending[(channel, slot)] = message
+
+
+BATCH = 2000
+
+
+def count_contracts(root, batch=BATCH):
+    """{status: n} by walking every subscriber's contracts, *batch*
+    subscribers at a time (prefetched; the connection's cache is trimmed
+    between batches so a million subscribers do not fill memory)."""
+    from ..model.contract import STATUSES
+    counted = dict.fromkeys(STATUSES, 0)
+    subscribers = root["subscribers"]
+    conn = getattr(root, "_p_jar", None)
+    start = None
+    while True:
+        ids = list(_take(subscribers.keys(min=start), batch + 1))
+        if start is not None and ids and ids[0] == start:
+            ids = ids[1:]
+        ids = ids[:batch]
+        if not ids:
+            return counted
+        subs = [subscribers[i] for i in ids]
+        _prefetch(conn, subs)
+        contracts = [c for sub in subs for c in sub.contracts()]
+        _prefetch(conn, contracts)       # one round of loads, not one per contract
+        for contract in contracts:
+            counted[contract.status] += 1
+        start = ids[-1]
+        if conn is not None:
+            conn.cacheGC()
+
+
+def _take(iterable, n):
+    for i, item in enumerate(iterable):
+        if i >= n:
+            return
+        yield item
+
+
+def _prefetch(conn, objects):
+    if conn is not None and hasattr(conn, "prefetch"):
+        conn.prefetch([o for o in objects if getattr(o, "_p_oid", None)])
+
+
+@step("2026-11-25-core-04-contract-status-counts")
+def add_contract_status_counts(root):
+    """``root.contract_counts``: contracts per status, kept by Contract from
+    now on; an existing database is counted once here (idempotent: a rerun
+    recounts and sets the same figures)."""
+    from ..model.contract import StatusCounts
+    if root.contract_counts is None:
+        root.contract_counts = StatusCounts()
+        root.contract_counts.__parent__ = root
+    root.contract_counts.set(count_contracts(root))

@@ -1,13 +1,17 @@
 """The contract (agreement): status with history, services, a personal account."""
 import datetime
 
+from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
 from zope.interface import implementer
 
 from ..interfaces import IContract
 from ..ledger.account import Account, now_us
 from .folder import Folder
 from .indexing import Indexed
+from .lineage import find_root
 
 STATUSES = ("draft", "active", "suspended", "blocked", "terminated")
 
@@ -23,6 +27,42 @@ TRANSITIONS = {
 
 class StatusError(ValueError):
     pass
+
+
+class StatusCounts(Persistent):
+    """``root.contract_counts``: contracts per status, for the dashboard.
+
+    One ``BTrees.Length`` per status, all made up front, so a change of
+    status or a new contract only changes two counters whose concurrent
+    changes merge (no ConflictError between writers, no tree write).
+    Made and recounted by the core evolve step; ``portmonet check``
+    compares it with a recount.
+    """
+    __name__ = "contract_counts"
+    __parent__ = None
+
+    def __init__(self):
+        self.counts = OOBTree({status: Length() for status in STATUSES})
+
+    def change(self, status, delta):
+        self.counts[status].change(delta)
+
+    def get(self, status):
+        return self.counts[status]()
+
+    def as_dict(self):
+        return {status: held() for status, held in self.counts.items()}
+
+    def set(self, counted):
+        """Replace every counter by *counted* (status -> n), e.g. a recount."""
+        for status in STATUSES:
+            held = self.counts[status]
+            held.change(counted.get(status, 0) - held())
+
+
+def _counts(contract):
+    root = find_root(contract)
+    return getattr(root, "contract_counts", None) if root is not None else None
 
 
 def luhn_digit(digits):
@@ -108,6 +148,18 @@ class Contract(Indexed, Folder):
     def _index_entries(self):
         return {("contracts", self.number, self)}
 
+    def _on_added(self):
+        super()._on_added()
+        counts = _counts(self)
+        if counts is not None:
+            counts.change(self.status, 1)
+
+    def _on_removed(self):
+        super()._on_removed()
+        counts = _counts(self)
+        if counts is not None:
+            counts.change(self.status, -1)
+
     def _children(self):
         children = list(self.values())
         if self.account is not None:
@@ -139,6 +191,10 @@ class Contract(Indexed, Folder):
         while when_us in self._history:
             when_us += 1
         self._history[when_us] = (self.status, status, reason, user)
+        counts = _counts(self)
+        if counts is not None:
+            counts.change(self.status, -1)
+            counts.change(status, 1)
         self.status = status
         return True
 

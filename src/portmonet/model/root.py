@@ -16,6 +16,9 @@ APP_KEY = "portmonet"
 class Root(Folder):
     title = "Portmonet"
     __name__ = ""
+    # Contracts per status (model.contract.StatusCounts), made by the evolve
+    # step "core-04"; None on a database not evolved yet (nothing counts).
+    contract_counts = None
 
     def __init__(self):
         super().__init__()

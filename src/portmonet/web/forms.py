@@ -257,3 +257,19 @@ class SearchForm(BaseForm):
 
 
 SIMPLE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class TopUpForm(BaseForm):
+    """The office's "Top up": which provider, onto which of one's contracts."""
+    provider = SelectField(_("Pay with"), [V.InputRequired()])
+    contract = SelectField(_("Contract"), [V.InputRequired()])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+
+
+class ScratchCardForm(BaseForm):
+    """The office's scratch-card activation (the PIN is checked by payments.cards)."""
+    contract = SelectField(_("Contract"), [V.InputRequired()])
+    serial = StringField(_("Card number"), [V.InputRequired(), V.Regexp(
+        r"^\s*[0-9]{6,40}\s*$", message=_("the card number is the digits printed on the card"))])
+    pin = PasswordField("PIN", [V.InputRequired(), V.Regexp(
+        r"^\s*[0-9]{4,40}\s*$", message=_("the PIN is the digits under the scratch layer"))])

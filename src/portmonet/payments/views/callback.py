@@ -75,15 +75,22 @@ def start_card_payment(context, request):
         raise HTTPBadRequest("this provider takes no card payments from the office")
     account = request.POST.get("account", "")
     try:
-        amount = format_amount(to_minor(request.POST.get("amount", "")))
+        amount = to_minor(request.POST.get("amount", ""))
     except MoneyError as exc:
         raise HTTPBadRequest(str(exc))
     if payable_account(request.root, account) is None:
         raise HTTPBadRequest("no such account")
+    return card_payment_redirect(request, context, account, amount)
+
+
+def card_payment_redirect(request, provider, account_no, amount):
+    """The redirect to *provider*'s signed payment page for *amount* (minor
+    units) onto *account_no*; the subscriber comes back to ``@@return``.
+    Used by ``@@start`` and by the office's "Top up" page."""
     order = secrets.token_hex(12)
-    back = request.resource_url(context, "return", query={"order": order})
-    return HTTPFound(location=callback.start_url(context, order, account, amount,
-                                                 return_url=back))
+    back = request.resource_url(provider, "return", query={"order": order})
+    return HTTPFound(location=callback.start_url(provider, order, account_no,
+                                                 format_amount(amount), return_url=back))
 
 
 @view_config(context=IProvider, name="return", permission=NO_PERMISSION_REQUIRED,

@@ -16,39 +16,49 @@ log = logging.getLogger("portmonet.payments.cards")
 @view_config(context=ICards, name="activate", permission="activate_card",
              request_method="POST", renderer="json")
 def activate(context, request):
-    serial = request.POST.get("serial", "")
+    status, body, _balance = activate_card(request, request.POST.get("account", ""),
+                                           request.POST.get("serial", ""),
+                                           request.POST.get("pin", ""))
+    request.response.status_int = status
+    return body
+
+
+def activate_card(request, account_text, serial, pin):
+    """Journal the request, activate the card in a transaction of its own
+    (committed, so wrong tries count even when refused) and answer
+    ``(HTTP status, JSON body, new balance or None)``.  Used by the JSON
+    endpoint above and by the office's scratch-card page; the balance is
+    for the office only (a partner is not told an account's balance)."""
+    serial = serial or ""
     key = journal_request(request, "card", "activate", ext_id=serial[:40])
-    account_text = request.POST.get("account", "")
-    pin = request.POST.get("pin", "")
     user = request.authenticated_userid or f"card:{request.remote_addr}"
 
     def work(root):
         account = payable_account(root, account_text)
         if account is None:
             return "rejected", "no such account", (400, {"status": "rejected",
-                                                         "message": "no such account"})
+                                                         "message": "no such account"}, None)
         cards = root["payments"].cards
         try:
             posting = cards.activate(root, serial, pin, account,
                                      (f"account:{account.number}", f"ip:{request.remote_addr}"),
                                      user)
         except Locked as exc:
-            return "rejected", "locked out", (429, {"status": "locked", "message": str(exc)})
+            return "rejected", "locked out", (429, {"status": "locked", "message": str(exc)}, None)
         except CardError as exc:
-            return "rejected", str(exc), (400, {"status": "rejected", "message": str(exc)})
+            return "rejected", str(exc), (400, {"status": "rejected", "message": str(exc)}, None)
         return "done", f"activated onto {account.number}", (200, {
-            "status": "ok", "amount": posting.amount, "account": account.number})
+            "status": "ok", "amount": posting.amount, "account": account.number},
+            account.balance)
     try:
-        status, body = process(request, key, work, user, f"card activation {serial[:40]}")
+        status, body, balance = process(request, key, work, user,
+                                        f"card activation {serial[:40]}")
     except ValueError as exc:
         finish_alone(request, key, "rejected", str(exc))
-        status, body = 400, {"status": "rejected", "message": str(exc)}
+        status, body, balance = 400, {"status": "rejected", "message": str(exc)}, None
     if status != 200:
         log.warning("card activation from %s refused: %s", request.remote_addr, body["message"])
-    request.response.status_int = status
-    return body
-
-
+    return status, body, balance
 
 
 @view_config(context=ICards, name="mine", permission="sell_cards", renderer="json")

@@ -9,14 +9,12 @@ from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
 from ..figures import CAP, COUNTED, KNOWN, LABELS, OPTIONAL, bar_plot, bounded_len, svg
-from ...payments.register import CHANNELS
 from ..forms import SearchForm
 from ..helpers import prefetch, prefetch_keys
 from ..sections import online_count
 from ..search import MAX_PAGE, search_page
 
 PAGE_SIZE = 20
-HIGH = "\U0010ffff"
 
 
 def _count(pair):
@@ -52,26 +50,26 @@ def _operations(root):
         out.append(("online", _("Sessions online"), f"{online:,}"))
     elif radius is not None:
         out.append(("online", _("Sessions online"), _count(online_count(root, CAP))))
-    today = datetime.date.today()
-    payments = root.get("payments")
-    count, amount, exact = 0, 0, True
+    # Today's payments: every payment channel records "payments" where it
+    # books (payments.credit), the web cash desk "cashdesk_payments".
+    count, amount = 0, 0
     if day_figures is not None:
-        _day, count, amount = day_figures.series("cashdesk_payments", days=1, today=today)[0]
-    if payments is not None:
-        register = payments.register
-        for channel in CHANNELS:
-            for n, (cause, row) in enumerate(register.rows.items(
-                    (channel, today.isoformat(), ""), (channel, today.isoformat(), HIGH))):
-                if n >= CAP:
-                    exact = False
-                    break
-                count += 1
-                amount += row[1]
-    out.append(("payments-today", _("Payments today"),
-                f"{count:,}{'' if exact else '+'} / {format_amount(amount)}"))
+        today = datetime.date.today()
+        for name in ("payments", "cashdesk_payments"):
+            _day, n, total = day_figures.series(name, days=1, today=today)[0]
+            count, amount = count + n, amount + total
+    out.append(("payments-today", _("Payments today"), f"{count:,} / {format_amount(amount)}"))
     billing = root.get("billing")
     if billing is not None:
+        # Billing keeps no counter of its debt list (yet): bounded count.
         out.append(("debtors", _("Debtors"), _count(bounded_len(billing.debt.keys()))))
+    counts = getattr(root, "contract_counts", None)
+    if counts is not None:
+        # Counters kept by Contract (model.contract.StatusCounts): O(1).
+        out.append(("blocked", _("Blocked contracts"), f"{counts.get('blocked'):,}"))
+        out.append(("suspended", _("Suspended contracts"), f"{counts.get('suspended'):,}"))
+        out.append(("active", _("Active contracts"), f"{counts.get('active'):,}"))
+    elif billing is not None:
         out.append(("blocked", _("Blocked for debt"), _count(bounded_len(billing.blocked.keys()))))
     applications = root.get("applications")
     if applications is not None:
