@@ -3,9 +3,12 @@
 * every account's balance equals the sum of its postings;
 * every posting's cause is in the cause index and points back at it, and the
   index holds nothing else, so no cause is posted twice;
+* the contracts-per-status counters (``root.contract_counts``) equal a
+  count made on the same walk (each contract's account leads to it);
 * checks that later features register (payments received = booked ...).
 """
 import hashlib
+from collections import Counter
 
 from .bulk import walk
 
@@ -62,10 +65,15 @@ def check_ledgers(root, conn, report, progress=None):
     (a ZEO round trip once the index outgrows the cache); instead both sides
     are read in order and compared as multisets.  Only when they differ is
     the index searched posting by posting to name the culprits."""
+    from ..interfaces import IContract
     causes = root.catalog.causes
     posted = _Multiset()
+    statuses = Counter()
     accounts = root.catalog.accounts.tree.values()
-    for account in walk(conn, accounts, then=lambda a: (a._tree,) if a._tree is not None else ()):
+    for account in walk(conn, accounts, then=_ledger_and_holder):
+        holder = account.__parent__
+        if IContract.providedBy(holder):     # not a wallet: one account per contract
+            statuses[holder.status] += 1
         total = 0
         for posting in account.postings():
             total += posting.amount
@@ -82,6 +90,31 @@ def check_ledgers(root, conn, report, progress=None):
         indexed.add(cause, number, key)
     if indexed != posted:
         find_cause_problems(root, conn, report)
+    compare_contract_counts(root, statuses, report)
+
+
+def _ledger_and_holder(account):
+    """What the walk prefetches with an account: its ledger tree and the
+    contract (or wallet) holding it."""
+    out = [account.__parent__]
+    if account._tree is not None:
+        out.append(account._tree)
+    return out
+
+
+def compare_contract_counts(root, counted, report):
+    from ..model.contract import STATUSES
+    counts = getattr(root, "contract_counts", None)
+    if counts is None:
+        report.problem("contract status counters missing (run `portmonet evolve`)")
+        return
+    kept = counts.as_dict()
+    for status in STATUSES:
+        n = counted.get(status, 0)
+        report.count(f"contracts {status}", n)
+        if kept.get(status) != n:
+            report.problem(f"contracts {status}: counter says {kept.get(status)}, "
+                           f"a recount finds {n}")
 
 
 def find_cause_problems(root, conn, report):

@@ -1,6 +1,5 @@
 """Evolve steps of the web feature."""
 from ..evolve import step
-from . import checks  # noqa: F401  (registers the books check)
 
 
 @step("2026-11-25-web-01-applications")
