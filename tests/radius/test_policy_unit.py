@@ -70,6 +70,42 @@ def test_rate_attributes_per_vendor():
         ("Cisco-AVPair", "subscriber:sub-qos-policy-in=IN-2M")]
 
 
+def test_rate_attributes_of_a_rated_tariff(root):
+    """A tariff loaded from a definition gives its speed tier as a RateLimit
+    (down/up in the file): the NAS gets MikroTik's "UP/DOWN" and Cisco's
+    police() in bit/s, not the object."""
+    from portmonet.tariffs.loader import install, load_text, parse_document
+    specs = parse_document(load_text(
+        "tariffs:\n  - name: fast\n    kind: internet\n    versions:\n"
+        "      - effective: 2024-01-01\n        rate_limit: 100M/20M\n", "yaml"))
+    install(root, specs)
+    tariff = root["tariffs"]["fast"]
+    assert policy.rate_attributes(tariff, "mikrotik") == [("Mikrotik-Rate-Limit", "20000k/100000k")]
+    cisco = [v for _, v in policy.rate_attributes(tariff, "cisco")]
+    assert "police(20000000)" in cisco[0] and "police(100000000)" in cisco[1]
+
+
+def test_session_timeout_of_a_time_charged_rated_tariff(root):
+    """A hotspot tariff priced per time: Session-Timeout is what the money
+    buys at the dearest period (0.60 a minute by day, 0.30 at night)."""
+    from portmonet.tariffs.loader import install, load_text, parse_document
+    specs = parse_document(load_text(
+        "tariffs:\n  - name: hotspot\n    kind: internet\n    versions:\n"
+        "      - effective: 2024-01-01\n"
+        "        periods: [{name: night, from: '23:00', to: '07:00', days: [all]}]\n"
+        "        session: {price: '0.60', per: minute, prices: {night: '0.30'}}\n", "yaml"))
+    install(root, specs)
+    tariff = root["tariffs"]["hotspot"]
+    assert tariff.price_per_minute == 60
+
+    class Service:
+        ip = None
+    service = Service()
+    service.tariff = tariff
+    attrs = dict(policy.service_attributes(service, "mikrotik", 3000, 300))
+    assert attrs["Session-Timeout"] == 3000 // 60 * 60      # 50 minutes of money
+
+
 def test_stale_sessions_closed(root):
     nas, tariff = setup(root)
     now = now_us()

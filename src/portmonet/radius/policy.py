@@ -56,7 +56,10 @@ def parse_rate(text):
 
 
 def rate_attributes(tariff, vendor):
+    # A rated tariff gives a RateLimit (its ``text`` is "UPk/DOWNk"); a
+    # plain one the "UP/DOWN" string itself.
     rate = getattr(tariff, "rate_limit", None)
+    rate = getattr(rate, "text", rate)
     attrs = []
     if vendor == "mikrotik" and rate:
         attrs.append(("Mikrotik-Rate-Limit", rate))

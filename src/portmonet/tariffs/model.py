@@ -7,6 +7,7 @@ in a BTree, each version the whole plan in force from that date.  Plain
 version made of their monthly fee alone.
 """
 import datetime
+import math
 
 from BTrees.IOBTree import IOBTree
 from persistent import Persistent
@@ -115,6 +116,19 @@ class RatedTariff(Tariff):
         """The speed tier in force today (the RADIUS server reads this)."""
         version = self.version_at(datetime.date.today(), default=None)
         return version.rate_limit if version is not None else None
+
+    @property
+    def price_per_minute(self):
+        """Minor units a minute of a time-charged (``session``) tariff costs
+        at its dearest period today, or None: the RADIUS server derives
+        Session-Timeout from it, so the prepaid money cannot run over."""
+        version = self.version_at(datetime.date.today(), default=None)
+        rate = version.session if version is not None else None
+        if rate is None:
+            return None
+        dearest = max(rate.prices.values())
+        # Whole minor units, rounded up: a timeout must not outlast the money.
+        return math.ceil(dearest * 60 if rate.per == "second" else dearest)
 
     def version_at(self, day, default=NoTariff):
         key = day.toordinal()
