@@ -87,7 +87,8 @@ class Users:
         return self
 
 
-# Rate limits the bench gives the seeded demo tariffs (they have none).
+# Rate limits the bench gives the seeded demo tariffs of older seeds (plain
+# tariffs without speeds); today's demo tariffs carry the same speeds.
 SEEDED_RATES = {"home-50": "50M/50M", "home-100": "100M/100M", "home-500": "500M/500M",
                 "business-1g": "1G/1G"}
 USERS = Users(0)
@@ -131,7 +132,9 @@ def prepare_template(zeo, ini, users):
     def setup(root):
         add_nas(root, Nas("bench-nas", "127.0.0.1", SECRET, "mikrotik"))
         for name, rate in SEEDED_RATES.items():
-            root["tariffs"][name].rate_limit = rate
+            tariff = root["tariffs"][name]
+            if not tariff.rate_limit:       # a plain tariff of an older seed
+                tariff.rate_limit = rate
 
     transact(db, setup, "bench", "NAS and tariff speeds")
     for lo in range(0, users.count, 5000):

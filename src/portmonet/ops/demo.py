@@ -25,15 +25,46 @@ TARIFFS = [
     ("phone-city", "City telephone", "phone", 25000),
     ("tv-basic", "TV Basic", "tv", 30000),
 ]
+SPEEDS = {"home-50": "50M/50M", "home-100": "100M/100M", "home-500": "500M/500M",
+          "business-1g": "1G/1G"}
+# What every demo plan has besides its fee (a tariff definition's version,
+# docs/tariffs.md): speeds, free night traffic on the local network, and
+# the city line's zones, so the demo world rates calls and traffic.
+TELEPHONE_ZONES = [
+    {"name": "emergency", "prefixes": ["112", "101", "102", "103"], "price": "0"},
+    {"name": "in-network", "prefixes": ["7495000"], "price": "0"},
+    {"name": "local", "prefixes": ["7495", "7499"], "price": "1.00", "increment": "60/60"},
+    {"name": "long-distance", "prefixes": ["7"], "price": "2.50", "increment": "60/60",
+     "connection_fee": "0.50", "prices": {"night": "1.50"}},
+    {"name": "international", "prefixes": ["1", "3", "4", "8", "9"], "price": "12.00",
+     "increment": "60/60"},
+]
+
+
+def _definition(name, title, kind, fee):
+    version = {"effective": "2024-01-01",
+               "fee": {"amount": f"{fee // 100}.{fee % 100:02d}", "period": "month",
+                       "charge": "advance"}}
+    if kind == "internet":
+        version.update(rate_limit=SPEEDS[name],
+                       traffic_classes={"local": ["10.0.0.0/8"]},
+                       volume=[{"name": "local", "classes": ["local"], "price": "0"}])
+    if kind == "phone":
+        version.update(periods=[{"name": "night", "from": "22:00", "to": "08:00",
+                                 "days": ["all"]}],
+                       zones=TELEPHONE_ZONES)
+    return {"name": name, "title": title, "kind": kind, "currency": "RUB",
+            "timezone": "Europe/Moscow", "versions": [version]}
 
 
 def ensure_tariffs(root):
-    from ..model.simple import Tariff
-    tariffs = root["tariffs"]
-    for name, title, kind, fee in TARIFFS:
-        if name not in tariffs:
-            tariffs.add(name, Tariff(name, title, kind=kind, monthly_fee=fee))
-    return [tariffs[name] for name, *_ in TARIFFS]
+    """The demo plans, as rated tariffs with versions (a database made
+    before keeps the plain ones it has)."""
+    from ..tariffs.loader import install, parse_document
+    missing = [t for t in TARIFFS if t[0] not in root["tariffs"]]
+    if missing:
+        install(root, parse_document({"tariffs": [_definition(*t) for t in missing]}))
+    return [root["tariffs"][name] for name, *_ in TARIFFS]
 
 
 class Person:
