@@ -114,3 +114,27 @@ def test_import_command_through_zeo(zeo_server, zeo_db, tmp_path):
     assert "nothing imported" in proc.stderr
     listed = run_portmonet("tariffs", "list", ini=ini).stdout
     assert "home\tinternet" in listed and "x\t" not in listed
+
+
+def test_access_settings_for_radius_are_read_checked_and_stored(root):
+    doc = """
+tariffs:
+  - name: kids
+    kind: internet
+    walled_garden: debtors
+    allowed_hours: 8-22
+    versions:
+      - {effective: 2024-01-01, rate_limit: 10M/10M}
+"""
+    install(root, parse_document(load_text(doc, "yaml")))
+    kids = root["tariffs"]["kids"]
+    assert (kids.walled_garden, kids.allowed_hours) == ("debtors", (8, 22))
+    # re-imported without them: the settings are taken away
+    install(root, parse_document(load_text(doc.replace("    walled_garden: debtors\n", ""), "yaml")))
+    assert (kids.walled_garden, kids.allowed_hours) == (None, (8, 22))
+    bad = doc.replace("8-22", "8-25").replace("debtors", "no garden!")
+    with pytest.raises(TariffDefinitionError) as exc:
+        parse_document(load_text(bad, "yaml"))
+    text = "\n".join(exc.value.errors)
+    assert "allowed_hours: hours are 0..23" in text
+    assert "walled_garden: 'no garden!' is not a valid name" in text

@@ -445,13 +445,18 @@ def _version(r):
 class TariffSpec:
     """A checked tariff definition, not yet stored."""
 
-    def __init__(self, name, title, kind, currency, timezone, versions):
+    def __init__(self, name, title, kind, currency, timezone, versions, access=None):
         self.name, self.title, self.kind = name, title, kind
         self.currency, self.timezone, self.versions = currency, timezone, versions
+        # Network access settings the RADIUS policy reads off the tariff:
+        # walled_garden (a Filter-Id / address-list name for debtors) and
+        # allowed_hours ((first, last) local hours, may cross midnight).
+        self.access = access or {}
 
 
 def _tariff(r):
-    r.check_keys(("name", "title", "kind", "currency", "timezone", "versions"))
+    r.check_keys(("name", "title", "kind", "currency", "timezone", "versions",
+                  "walled_garden", "allowed_hours"))
     name = r.text("name", pattern=_NAME)
     r.path = f"{r.path} {name!r}"
     kind = r.choice("kind", KINDS, "internet")
@@ -473,9 +478,29 @@ def _tariff(r):
     dates = [effective for effective, _ in versions]
     if len(dates) != len(set(dates)):
         r.fail("two versions have the same effective date", "versions")
+    access = {"walled_garden": _attempt(r.text, "walled_garden", None, _NAME),
+              "allowed_hours": _attempt(_hours, r)}
     if len(r.errors) > before:
         raise _Bad
-    return TariffSpec(name, r.text("title", name), kind, currency, tz, versions)
+    return TariffSpec(name, r.text("title", name), kind, currency, tz, versions, access)
+
+
+def _hours(r):
+    """``allowed_hours: 8-22`` (or ``[8, 22]``): the hours a login may start
+    a session, inclusive; ``22-6`` crosses midnight."""
+    value = r.raw("allowed_hours", None)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        first, sep, last = value.partition("-")
+        value = [first.strip(), last.strip()] if sep else [value]
+    try:
+        first, last = (int(v) for v in value)
+    except (TypeError, ValueError):
+        r.fail(f"{value!r} is not FIRST-LAST hours (e.g. 8-22)", "allowed_hours")
+    if not (0 <= first <= 23 and 0 <= last <= 23):
+        r.fail("hours are 0..23", "allowed_hours")
+    return (first, last)
 
 
 def parse_document(data):
@@ -522,6 +547,9 @@ def install(root, specs, replace=False):
                              f"{tariff.currency}; its kind and currency cannot change")
         else:
             tariff.title, tariff.timezone = spec.title, spec.timezone
+        for key, value in spec.access.items():
+            if value != getattr(tariff, key, None):
+                setattr(tariff, key, value)
         for effective, parts in spec.versions:
             outcome = tariff.add_version(TariffVersion(effective, **parts), replace=replace)
             report.append((spec.name, effective, outcome))

@@ -93,6 +93,8 @@ class RatedTariff(Tariff):
 
     timezone = "UTC"
     _next_number = 0
+    walled_garden = None       # a debtor is let into this Filter-Id instead of rejected
+    allowed_hours = None       # (first, last) hours a session may start
 
     def __init__(self, name, title="", kind="internet", currency="RUB", timezone="UTC"):
         super().__init__(name, title, kind=kind, monthly_fee=0, currency=currency)
