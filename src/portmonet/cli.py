@@ -55,6 +55,16 @@ def cli(ctx, config):
     ctx.call_on_close(ctx.obj.close)
 
 
+def transact_or_refuse(env, func, user, note, refused=ValueError):
+    """``func(root)`` in one transaction (retried on conflicts); a refusal
+    by the model (*refused*: an exception class or a tuple) aborts it and
+    becomes the command's error message, so nothing is half-written."""
+    try:
+        return dbmod.transact(env.db, func, user, note)
+    except refused as exc:
+        raise click.ClickException(str(exc))
+
+
 def app_root(conn):
     from .model.root import get_root
     root = get_root(conn.root())
@@ -242,10 +252,7 @@ def staff_add(env, login, roles, name, password):
         if login in root["staff"]:
             raise click.ClickException(f"staff user {login!r} exists")
         root["staff"].add_user(StaffUser(login, roles, password, name))
-    try:
-        dbmod.transact(env.db, add, "portmonet staff", f"add staff user {login}")
-    except ValueError as exc:
-        raise click.ClickException(str(exc))
+    transact_or_refuse(env, add, "portmonet staff", f"add staff user {login}")
     click.echo(f"staff user {login} added with roles {', '.join(sorted(roles))}")
 
 

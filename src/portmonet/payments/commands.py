@@ -6,6 +6,7 @@ import sys
 import click
 
 from .. import db as dbmod
+from ..cli import app_root, transact_or_refuse
 from . import checks  # noqa: F401  (registers the books check)
 
 
@@ -19,7 +20,6 @@ def payments():
 
 
 def _app(conn):
-    from ..cli import app_root
     root = app_root(conn)
     if "payments" not in root:
         raise click.ClickException("no /payments: run 'portmonet evolve'")
@@ -60,11 +60,7 @@ def agent_add(env, name, protocol, allow, login, password, secret, title):
             agent = Provider(name, secret, allow, title)
         payments_.add_agent(agent, root.catalog)
         return agent.account.number
-    env.settings
-    try:
-        number = dbmod.transact(env.db, add, "portmonet payments", f"add agent {name}")
-    except ValueError as exc:
-        raise click.ClickException(str(exc))
+    number = transact_or_refuse(env, add, "portmonet payments", f"add agent {name}")
     click.echo(f"agent {name} ({protocol}) added; settlement account {number}")
 
 
@@ -155,12 +151,8 @@ def bank_suspense(env):
 def bank_assign(env, ref, account, bank_name, user):
     """Post a waiting payment to ACCOUNT (number, contract, login or phone)."""
     from .bank import assign
-    env.settings
-    try:
-        dbmod.transact(env.db, lambda root: assign(root, bank_name, ref, account, user),
-                       user, f"assign bank payment {ref}")
-    except (KeyError, ValueError) as exc:
-        raise click.ClickException(str(exc))
+    transact_or_refuse(env, lambda root: assign(root, bank_name, ref, account, user),
+                       user, f"assign bank payment {ref}", refused=(KeyError, ValueError))
     click.echo(f"{ref} posted to {account}")
 
 
@@ -187,7 +179,7 @@ def cards_generate(env, series, nominal, count, expires, out, pdf_out):
     from ..money import to_minor
     from .cards import CardError, export_csv
     from .pdf import card_sheet_pdf
-    env.settings
+    env.settings          # a bad ini fails here, before the PIN files are made
     import os
     files = []
     paths = [out] + ([pdf_out] if pdf_out else [])
@@ -225,17 +217,14 @@ def cards_generate(env, series, nominal, count, expires, out, pdf_out):
 @click.pass_obj
 def cards_issue(env, series, dealer):
     from .cards import CardError
-    env.settings
 
     def issue(root):
         staff = root["staff"].get(dealer)
         if staff is None or "dealer" not in staff.roles:
             raise CardError(f"{dealer!r} is not a staff user with the dealer role")
         root["payments"].cards.issue(series, dealer)
-    try:
-        dbmod.transact(env.db, issue, "portmonet payments", f"issue cards {series} to {dealer}")
-    except (CardError, KeyError) as exc:
-        raise click.ClickException(str(exc))
+    transact_or_refuse(env, issue, "portmonet payments", f"issue cards {series} to {dealer}",
+                       refused=(CardError, KeyError))
     click.echo(f"batch {series} issued to {dealer}")
 
 

@@ -5,7 +5,7 @@ import sys
 import click
 
 from .. import db as dbmod
-from ..cli import app_root
+from ..cli import app_root, transact_or_refuse
 from . import check, evolve  # noqa: F401  register the books check and the evolve step
 
 
@@ -58,10 +58,8 @@ def register(cli):
         def add(root):
             add_nas(root, Nas(name, address, secret, vendor, coa_port=coa_port,
                               access_point=access_point))
-        try:
-            dbmod.transact(env.db, add, "portmonet nas", f"add NAS {name}")
-        except (NasError, ValueError) as exc:
-            raise click.ClickException(str(exc))
+        transact_or_refuse(env, add, "portmonet nas", f"add NAS {name}",
+                           refused=(NasError, ValueError))
         click.echo(f"NAS {name} ({address}, {vendor}) added")
 
     @nas_group.command("list")
@@ -117,10 +115,8 @@ def _register_pools(group):
 
         def add(root):
             return add_pool(root, name, prefix, nas, tariff).size
-        try:
-            size = dbmod.transact(env.db, add, "portmonet radius pool", f"add pool {name}")
-        except PoolError as exc:
-            raise click.ClickException(str(exc))
+        size = transact_or_refuse(env, add, "portmonet radius pool", f"add pool {name}",
+                                  refused=PoolError)
         click.echo(f"pool {name} ({prefix}, {size} addresses) added")
 
     @pool_group.command("list")
