@@ -116,16 +116,23 @@ def _token(token):
     return token
 
 
+def _receipt_slot(root, staff, token, amount, what):
+    """The cashier's open shift, the receipt token, and the receipt already
+    kept under it (a repeated request) or None once *amount* is checked."""
+    shift = root["payments"].cashdesk._shift_for(staff)
+    token = _token(token)
+    earlier = shift.receipts.get(token)
+    if earlier is None and (not isinstance(amount, int) or amount <= 0):
+        raise CashDeskError(f"a {what} is a positive amount")
+    return shift, token, earlier
+
+
 def take_payment(root, staff, account, amount, token=None, text=""):
     """Cash in; returns (receipt no, receipt).  The same token pays once."""
     require(staff, "take_payment")
-    desk = root["payments"].cashdesk
-    shift = desk._shift_for(staff)
-    token = _token(token)
-    if token in shift.receipts:
-        return token, shift.receipts[token]
-    if not isinstance(amount, int) or amount <= 0:
-        raise CashDeskError("a payment is a positive amount")
+    shift, token, earlier = _receipt_slot(root, staff, token, amount, "payment")
+    if earlier is not None:
+        return token, earlier
     posting, _ = credit(root, account, amount, "cash", staff.login, token,
                         text or f"cash desk, shift of {staff.login}", staff.login)
     return token, _keep_receipt(shift, token, "payment", account, amount, posting)
@@ -146,13 +153,9 @@ def refund(root, staff, account, amount, reason, token=None):
     reason = (reason or "").strip()
     if not reason:
         raise CashDeskError("a refund needs a reason")
-    desk = root["payments"].cashdesk
-    shift = desk._shift_for(staff)
-    token = _token(token)
-    if token in shift.receipts:
-        return token, shift.receipts[token]
-    if not isinstance(amount, int) or amount <= 0:
-        raise CashDeskError("a refund is a positive amount")
+    shift, token, earlier = _receipt_slot(root, staff, token, amount, "refund")
+    if earlier is not None:
+        return token, earlier
     # Decide on the current balance: a stale one must make the commit fail.
     account.decide_on_balance()
     if account.balance < amount:
