@@ -9,7 +9,7 @@ from portmonet.model.staff import ROLES
 from portmonet.payments.agents import OsmpAgent
 from portmonet.web.acl import ROLE_PERMISSIONS
 
-from web.conftest import cheap_argon2, csrf_of, site  # noqa: F401,E402  (fixtures)
+from web.conftest import assert_pages_for_role, cheap_argon2, csrf_of, site  # noqa: F401,E402  (fixtures)
 
 PAGES = [
     ("/payments/@@agents", "view_payments"),
@@ -35,14 +35,8 @@ def agents_site(site):  # noqa: F811
 def test_role_matrix_of_the_payments_pages(agents_site, role):
     client = agents_site.login(role)
     allowed = set(ROLE_PERMISSIONS[role])
-    for url, permission in PAGES:
-        expected = 200 if permission in allowed else 403
-        res = client.get(url, expect_errors=True)
-        assert res.status_int == expected, (role, url, res.status)
-    for url, permission in REFUSED_INPUT:
-        expected = 400 if permission in allowed else 403
-        res = client.get(url, expect_errors=True)
-        assert res.status_int == expected, (role, url, res.status)
+    assert_pages_for_role(client, role, PAGES)
+    assert_pages_for_role(client, role, REFUSED_INPUT, allowed_status=400)
     token = csrf_of(client.get("/search?q=x", expect_errors=True))
     res = client.post("/payments/qiwi/@@disable", {"csrf_token": token}, expect_errors=True)
     assert res.status_int == (302 if "manage_agents" in allowed else 403), (role, res.status)

@@ -9,7 +9,8 @@ from portmonet.radius import accounting
 from portmonet.radius.nas import Nas, add_nas
 from portmonet.web.acl import ROLE_PERMISSIONS
 
-from web.conftest import Site, cheap_argon2, csrf_of, make_app, populate  # noqa: F401 (fixture)
+from web.conftest import (Site, assert_pages_for_role, cheap_argon2, csrf_of,  # noqa: F401 (fixture)
+                          make_app, populate)
 
 SECRET = "very-secret-nas-key"
 
@@ -136,10 +137,7 @@ VIEWS = [
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix(site, role):
     client = site.login(role)
-    allowed = set(ROLE_PERMISSIONS[role])
-    for url, permission in VIEWS:
-        res = client.get(url, expect_errors=True)
-        assert res.status_int == (200 if permission in allowed else 403), (role, url, res.status)
+    assert_pages_for_role(client, role, VIEWS)
     token = csrf_of(client.get("/@@sessions", expect_errors=True))
     for url, data in (("/equipment/bras1/@@kick?id=S2", {}),
                       ("/@@coa-retry", {"key": "radius:disconnect:petrov:old"})):

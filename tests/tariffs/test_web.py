@@ -10,7 +10,7 @@ from portmonet.model.staff import ROLES
 from portmonet.web.acl import ROLE_PERMISSIONS
 
 from tariffs.world import load_plans
-from web.conftest import cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
+from web.conftest import assert_pages_for_role, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
 TOMORROW = datetime.date.today() + datetime.timedelta(days=1)
 VIEWS = [
@@ -36,9 +36,7 @@ def test_manage_tariffs_is_granted_to_administrators_and_managers():
 def test_role_matrix(plans, role):
     client = plans.login(role)
     allowed = set(ROLE_PERMISSIONS[role])
-    for url, permission in VIEWS:
-        res = client.get(url, expect_errors=True)
-        assert res.status_int == (200 if permission in allowed else 403), (role, url, res.status)
+    assert_pages_for_role(client, role, VIEWS)
     token = csrf_of(client.get("/tariffs/"))
     # POSTs: refused before the form is read when the role may not manage.
     res = client.post("/tariffs/@@add", {"csrf_token": token, "name": "x", "kind": "internet",

@@ -131,3 +131,14 @@ def empty_site():
 
 def csrf_of(page):
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def assert_pages_for_role(client, role, pages, allowed_status=200):
+    """GET each (url, permission) of *pages* as *client* signed in with
+    *role*: *allowed_status* when the role holds the permission, else 403."""
+    from portmonet.web.acl import ROLE_PERMISSIONS
+    allowed = set(ROLE_PERMISSIONS[role])
+    for url, permission in pages:
+        expected = allowed_status if permission in allowed else 403
+        res = client.get(url, expect_errors=True)
+        assert res.status_int == expected, (role, url, res.status)
