@@ -1,32 +1,12 @@
 """Shared by the payments benches: a real ZEO server, an ini, the CLI, pserve."""
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 BIN = os.path.dirname(sys.executable)
-DEMO_KEY = "UXoc1ie6xiB68rKb62JSBu3tSdIIEcrlNiucVTOgDSk="
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, what, deadline=120):
-    end = time.time() + deadline
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited ({proc.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start")
+from zeo import DEMO_KEY, free_port, wait_port  # noqa: E402,F401  (the benches' one copy)
 
 
 def cpu_seconds(pid):

@@ -3,14 +3,12 @@ temporary folder, an ini for it, and a world of contracts built in bulk."""
 import datetime
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 BIN = os.path.dirname(sys.executable)
-DEMO_KEY = "UXoc1ie6xiB68rKb62JSBu3tSdIIEcrlNiucVTOgDSk="
+from zeo import DEMO_KEY, free_port, wait_port  # noqa: E402
 
 PLANS = """
 tariffs:
@@ -56,21 +54,15 @@ class Zeo:
             for suffix in ("", ".index"):
                 if os.path.exists(template + suffix):
                     shutil.copyfile(template + suffix, os.path.join(self.dir, "Data.fs" + suffix))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         conf = os.path.join(self.dir, "zeo.conf")
         with open(conf, "w") as f:
             f.write(f"<zeo>\n  address 127.0.0.1:{self.port}\n</zeo>\n"
                     f"<filestorage>\n  path {self.dir}/Data.fs\n</filestorage>\n")
         self.proc = subprocess.Popen([os.path.join(BIN, "runzeo"), "-C", conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(3000):     # a big copied storage takes a while to open
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        # a big copied storage takes a while to open
+        wait_port(self.port, self.proc, "runzeo", deadline=600)
         self.ini = os.path.join(self.dir, "bench.ini")
         with open(self.ini, "w") as f:
             f.write("[app:main]\nuse = egg:portmonet\n"

@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -38,23 +37,7 @@ from portmonet import crypto  # noqa: E402
 STAFF_PASSWORD = "bench password 1"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, proc, what, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"{what} exited")
-            time.sleep(0.2)
-    raise SystemExit(f"{what} did not start")
+from zeo import free_port, wait_port  # noqa: E402
 
 
 class Client:
@@ -289,7 +272,7 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
                                stdout=subprocess.DEVNULL,
                                stderr=open(os.path.join(args.workdir, "zeo.log"), "w"))
         procs.append(zeo)
-        wait_port(zport, zeo, "runzeo", timeout=600)     # a big index on a busy machine
+        wait_port(zport, zeo, "runzeo", deadline=600)     # a big index on a busy machine
         portmonet = [os.path.join(BIN, "portmonet"), "-c", ini]
         subprocess.run(portmonet + ["init"], check=True, capture_output=True)
         have = int(subprocess.run(
@@ -317,7 +300,7 @@ format = %(asctime)s %(levelname)-5.5s [%(name)s] %(message)s
                                    stdout=subprocess.DEVNULL,
                                    stderr=open(os.path.join(args.workdir, f"web-{n}.log"), "w"))
             procs.append(web)
-            wait_port(port, web, "pserve")
+            wait_port(port, web, "pserve", deadline=60)
 
         staff = []
         for i in range(args.clients):

@@ -7,13 +7,27 @@ import time
 
 BIN = os.path.dirname(sys.executable)
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEMO_KEY = "UXoc1ie6xiB68rKb62JSBu3tSdIIEcrlNiucVTOgDSk="
+from portmonet.crypto import DEMO_KEY  # noqa: E402  (the key the demo ini files name)
 
 
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_port(port, proc, what, deadline=120):
+    """Until *proc* (a server the bench started) listens on *port*."""
+    end = time.time() + deadline
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start")
 
 
 class BenchZeo:
@@ -58,7 +72,6 @@ class BenchZeo:
 
     def portmonet(self, *args):
         """Run the real command; returns (seconds, peak RSS of that child in MiB)."""
-        import resource
         cmd = [os.path.join(BIN, "portmonet"), "-c", self.ini] + list(args)
         env = dict(os.environ, PYTHONWARNINGS="ignore")
         t0 = time.perf_counter()
