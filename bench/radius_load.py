@@ -87,10 +87,9 @@ class Users:
         return self
 
 
-# Rate limits the bench gives the seeded demo tariffs of older seeds (plain
-# tariffs without speeds); today's demo tariffs carry the same speeds.
-SEEDED_RATES = {"home-50": "50M/50M", "home-100": "100M/100M", "home-500": "500M/500M",
-                "business-1g": "1G/1G"}
+# The demo plans' speeds: today's demo tariffs carry them; the bench gives
+# them to the plain tariffs of older seeds, and to FreeRADIUS's users.
+from portmonet.ops.demo import SPEEDS as SEEDED_RATES  # noqa: E402
 USERS = Users(0)
 
 
