@@ -73,6 +73,24 @@ def test_card_shows_sessions_traffic_calls_invoices_payments(site):
     assert "50.00" in other.html.find(id=f"payments-{number}").text
 
 
+def test_card_shows_why_the_network_refused_a_login_and_the_office_does_not(site):
+    world(site, sessions=1)
+
+    def refuse(root):
+        for n in range(12):
+            root.radius.record_reject("ivanov", f"wrong password #{n}", "nas1",
+                                      when_us=1_700_000_000_000_000 + n)
+    site.change(refuse)
+    card = site.login("manager").get("/subscribers/1001/")
+    rows = card.html.find(id="rejects").find_all("tr")[1:]
+    assert len(rows) == 10                                   # one card page, newest first
+    assert "wrong password #11" in rows[0].text and "nas1" in rows[0].text
+    assert "wrong password #2" in rows[-1].text
+    home = site.office_login("ivanov", "inet-pass-1").get("/subscribers/1001/@@office")
+    assert "online" in home.html.find(id="online").text      # the office home's sections...
+    assert home.html.find(id="rejects") is None              # ...without the refusals
+
+
 def test_sessions_pages_walk_back_without_repeats(site):
     world(site, sessions=45)
     client = site.login("cashier")

@@ -9,7 +9,8 @@ here writes.
 For the subscriber's card and the office:
 
 - :func:`subscriber_sessions` — online now, and the history page by page;
-- :func:`traffic_per_day` — a series of days for a plot.
+- :func:`traffic_per_day` — a series of days for a plot;
+- :func:`subscriber_rejects` — the newest refusals and their reasons.
 """
 import datetime
 
@@ -47,6 +48,16 @@ def subscriber_sessions(root, subscriber, limit=20, before_us=None):
     online.sort(key=lambda s: s.start_us, reverse=True)
     return {"online": online, "history": [state.by_login[k] for _, k in page],
             "next": page[-1][0] if len(closed) > limit else None}
+
+
+def subscriber_rejects(root, subscriber, limit=10):
+    """[(time_us, login, reason, nas, detail)] over the subscriber's logins,
+    newest first: why the network refused them lately."""
+    rows = [(us, login, reason, nas, detail)
+            for login in subscriber_logins(subscriber)
+            for us, reason, nas, detail in root.radius.rejects_of(login, limit)]
+    rows.sort(reverse=True)
+    return rows[:limit]
 
 
 def traffic_per_day(root, subscriber, since, until):

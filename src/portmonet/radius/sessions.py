@@ -134,13 +134,20 @@ class RadiusState(Persistent):
         self.rejects[(login, when_us)] = (reason, nas, detail)
 
     def rejects_of(self, login, limit=50):
-        """[(time_us, reason, nas, detail)], newest first."""
+        """[(time_us, reason, nas, detail)], newest first: walked down from
+        the newest key, so a login a NAS retries every second costs *limit*
+        steps, not all its rejects."""
         out = []
-        for (who, us), (reason, nas, detail) in reversed(
-                list(self.rejects.items((login, 0), (login, 1 << 62)))):
-            out.append((us, reason, nas, detail))
-            if len(out) >= limit:
+        below = (login, 1 << 62)
+        while len(out) < limit:
+            try:
+                key = self.rejects.maxKey(below)
+            except ValueError:
                 break
+            if key[0] != login:
+                break
+            out.append((key[1], *self.rejects[key]))
+            below = (login, key[1] - 1)
         return out
 
 

@@ -62,6 +62,14 @@ def subscriber_sessions(root, subscriber, before_us=None, limit=20):
     return online, rows, (rows[-1].start_us if more and rows else None)
 
 
+def rejects(root, subscriber, limit=10):
+    """The newest RADIUS refusals of the subscriber's logins, with reasons
+    (``radius.queries.subscriber_rejects``); none without the feature."""
+    if _radius(root) is None:
+        return []
+    return _queries().subscriber_rejects(root, subscriber, limit)
+
+
 def _history_keys(history, login, top_us, limit):
     """Up to about *limit* history keys of *login* that started at or before
     *top_us*, newest first (sessions starting in the same microsecond on two

@@ -128,6 +128,8 @@ def subscriber_sections(request, subscriber, contracts, office=False):
         row["payments"], row["more_payments"] = sections.payments(account, limit=CARD_ROWS)
         per_contract.append(row)
     return {"online": online, "recent": recent,
+            # Why the network refused a login: for employees, not the office.
+            "rejects": [] if office else sections.rejects(root, subscriber, limit=CARD_ROWS),
             "more_sessions": more_sessions, "traffic": sections.traffic_plot(root, subscriber),
             "per_contract": per_contract,
             "invoice_url": invoice_url(request, subscriber, office)}
