@@ -186,6 +186,10 @@ def test_dashboard_operations(site):
     assert page.html.find(id="op-blocked").b.text == "1"
     assert page.html.find(id="op-active").b.text == f"{counts['active']:,}"
     assert site.read(lambda r: r.day_figures.series("payments", days=1)[0][1:]) == (1, 12345)
+    # RADIUS accounting's traffic (3 closed sessions: 1+2+3 MB in, 2 MB out
+    # each) recorded as it happened, and plotted.
+    assert site.read(lambda r: r.day_figures.series("traffic", days=1)[0][2]) == 12_000_000
+    assert len(page.html.find(id="plot-traffic").find_all("rect")) == 14
     # A gauge a feature keeps wins over counting (once the memo expires).
     site.change(lambda root: root.day_figures.adjust("online_sessions", 41))
     assert page.html.find(id="op-online").b.text == "1"
