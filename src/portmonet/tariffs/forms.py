@@ -1,26 +1,33 @@
 """The tariff forms of the web workplace.
 
-A version is edited as a handful of fields and a few text areas with one
-rule per line (a zone, a volume price, a period); :func:`version_document`
-turns them into the same mapping a YAML tariff file holds, and the loader's
-checks (:mod:`.loader`) decide what is valid, so a tariff typed in the
-browser and one imported from a file obey the same rules and messages.
+A version is edited as a handful of fields, a few text areas with one rule
+per line (a zone, a volume price, a period) and rows of fields (one-time
+fees, content prices, discounts); :func:`version_document` turns them into
+the same mapping a YAML tariff file holds, and the loader's checks
+(:mod:`.loader`) decide what is valid, so a tariff typed in the browser and
+one imported from a file obey the same rules and messages.
 :func:`version_fields` writes a stored version back into the fields (a new
-version starts as a copy of the one in force).
+version starts as a copy of the latest one), so every part of a version
+round-trips: saved unchanged, the copy is the same plan.
 """
 import datetime
 import re
 import zoneinfo
 from decimal import Decimal
 
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, FieldList, FormField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField, widgets)
 
+from ..model.services import SERVICE_KINDS
 from ..money import CURRENCY_EXPONENTS, exponent
 from ..web.forms import BaseForm, V, choices
 from . import loader, rules
 from .model import KINDS
 
 LINE_FIELDS = ("periods", "traffic_classes", "volume", "session", "zones")
+ROW_FIELDS = ("one_time", "content", "discounts")
+MAX_ROWS = 100
+BLANK_ROWS = 2          # empty rows offered under the filled ones
 
 
 def _timezone(form, field):
@@ -49,6 +56,54 @@ class TariffCreateForm(BaseForm):
                                                               _timezone], default="UTC")
 
 
+class RowForm(BaseForm):
+    """One row of a list of rules; a row left all empty is no rule.
+    ``KEYS`` maps the loader's keys to the row's field names."""
+    KEYS = {}
+
+    def is_blank(self):
+        return not any((f.data or "").strip() if isinstance(f.data, str) else f.data
+                       for f in self)
+
+    def field_for(self, key):
+        name = self.KEYS.get(key, key)
+        return self[name] if name in self._fields else None
+
+
+class OneTimeRow(RowForm):
+    """A one-time fee (connection, installation, equipment) or a content
+    (pay-per-view) price: its code is what a usage record names."""
+    code = StringField("Code", [V.Optional(), V.Length(max=64)])
+    title = StringField("Title", [V.Optional(), V.Length(max=200)])
+    amount = StringField("Amount", [V.Optional(), V.Length(max=20)])
+
+
+class DiscountRow(RowForm):
+    """A discount or promotion: percent or fixed (fees only), for dates,
+    for a group of contracts, for contracts holding all of some kinds."""
+    KEYS = {"from": "start", "to": "end"}
+    name = StringField("Name", [V.Optional(), V.Length(max=64)])
+    percent = StringField("Percent", [V.Optional(), V.Length(max=12)])
+    amount = StringField("or fixed amount", [V.Optional(), V.Length(max=20)])
+    applies = SelectField("On", choices=choices((a, a) for a in ("all", "fee", "usage")))
+    start = StringField("From (YYYY-MM-DD)", [V.Optional(), V.Length(max=10)])
+    end = StringField("To (inclusive)", [V.Optional(), V.Length(max=10)])
+    group = StringField("Only group", [V.Optional(), V.Length(max=64)])
+    requires = SelectMultipleField("Only with services", choices=choices(
+        (k, k) for k in SERVICE_KINDS), widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput())
+
+    def is_blank(self):
+        # the select always has a value: a row is blank without the others
+        return not any((self[f].data or "").strip() for f in
+                       ("name", "percent", "amount", "start", "end", "group")) \
+            and not self.requires.data
+
+
+def _rows(form_class, label):
+    return FieldList(FormField(form_class), label, max_entries=MAX_ROWS)
+
+
 class VersionForm(BaseForm):
     effective = StringField("Effective from (YYYY-MM-DD)", [V.InputRequired(), _iso_date])
     fee_amount = StringField("Periodic fee (empty: none)", [V.Optional(), V.Length(max=20)])
@@ -57,6 +112,7 @@ class VersionForm(BaseForm):
     fee_suspended = StringField("Fee while suspended", [V.Optional(), V.Length(max=20)])
     tax_rate = StringField("VAT % (empty: none)", [V.Optional(), V.Length(max=8)])
     tax_included = BooleanField("VAT included in prices", default=True)
+    tax_name = StringField("Tax name", [V.Optional(), V.Length(max=40)], default="VAT")
     rate_limit = StringField("Speed (down/up, e.g. 100M/50M)", [V.Optional(), V.Length(max=40)])
     periods = TextAreaField("Periods: name HH:MM-HH:MM [days]", [V.Length(max=4000)])
     traffic_classes = TextAreaField("Traffic classes: name prefix [prefix ...]", [V.Length(max=20000)])
@@ -69,6 +125,20 @@ class VersionForm(BaseForm):
                           [V.Length(max=100000)])
     default_zone = StringField("Zone of numbers no prefix matches (empty: none)",
                                [V.Optional(), V.Length(max=64)])
+    holidays = TextAreaField("Holidays (YYYY-MM-DD, one a line): periods with days 'holiday' "
+                             "apply on them", [V.Length(max=4000)])
+    one_time = _rows(OneTimeRow, "One-time fees (connection, installation, equipment)")
+    content = _rows(OneTimeRow, "Content / pay-per-view prices")
+    discounts = _rows(DiscountRow, "Discounts and promotions (percent, or a fixed amount "
+                                   "on fees)")
+
+    def more_rows(self, blank=BLANK_ROWS):
+        """Offer *blank* empty rows under the filled ones of every list."""
+        for name in ROW_FIELDS:
+            rows = self[name]
+            while (sum(1 for e in rows.entries if e.form.is_blank()) < blank
+                   and len(rows.entries) < MAX_ROWS):
+                rows.append_entry()
 
 
 # -- fields -> the loader's document ---------------------------------------
@@ -152,6 +222,8 @@ def version_document(form):
             doc["fee"]["suspended"] = form.fee_suspended.data
     if form.tax_rate.data:
         doc["tax"] = {"rate": form.tax_rate.data, "included": bool(form.tax_included.data)}
+        if form.tax_name.data and form.tax_name.data.strip() != "VAT":
+            doc["tax"]["name"] = form.tax_name.data
     if form.rate_limit.data:
         doc["rate_limit"] = form.rate_limit.data.strip()
     lines = {}
@@ -180,31 +252,76 @@ def version_document(form):
     lines["zones"] = [n for n, _ in zones]
     if form.default_zone.data:
         doc["default_zone"] = form.default_zone.data.strip()
+    doc["holidays"] = [w for w in re.split(r"[\s,;]+", form.holidays.data or "") if w]
+    for name in ROW_FIELDS:
+        doc[name], lines[name] = [], []
+        for index, entry in enumerate(form[name].entries):
+            if not entry.form.is_blank():
+                doc[name].append(_row_item(entry.form))
+                lines[name].append(index)
     return doc, lines
+
+
+def _row_item(row):
+    """A row's non-empty fields under the loader's keys."""
+    keys = {name: key for key, name in row.KEYS.items()}
+    item = {}
+    for field in row:
+        value = field.data
+        if isinstance(value, str):
+            value = value.strip()
+        if value:
+            item[keys.get(field.short_name, field.short_name)] = value
+    return item
 
 
 _FIELD_OF = {"fee": "fee_amount", "tax": "tax_rate", "rate_limit": "rate_limit",
              "periods": "periods", "traffic_classes": "traffic_classes", "volume": "volume",
              "session": "session", "zones": "zones", "default_zone": "default_zone",
-             "effective": "effective", "holidays": "effective"}
+             "effective": "effective", "holidays": "holidays"}
+_SUB_FIELD_OF = {("fee", "suspended"): "fee_suspended", ("tax", "name"): "tax_name"}
 _PATH = re.compile(r"^version\.([a-z_]+)(?:\[(\d+)\])?\.?([^:]*):\s*(.*)$")
+
+
+def _row_error(form, part, index, key, message):
+    """A loader message about row *index* of list *part*: on the row's field
+    it names, else on the row."""
+    rows = form[part]
+    row = rows.entries[index].form
+    field = row.field_for(key.split(".")[0]) if key else None
+    if field is not None:
+        field.errors = list(field.errors) + [message]
+    else:
+        row.form_errors = list(row.form_errors) + [message]
+    rows.errors = [e for e in rows.errors if isinstance(e, str)] + [e.errors for e in rows.entries]
+
+
+def _list_error(form, part, message):
+    form[part].errors = list(form[part].errors) + [message]
 
 
 def place_errors(form, errors, lines):
     """Put the loader's messages (``version.zones[2].prefixes: ...``) on
     the fields they are about, saying which line."""
     for error in errors:
+        if error.startswith("version: one-time and content codes"):
+            _list_error(form, "one_time", error.partition(": ")[2])
+            continue
         m = _PATH.match(error)
         if not m:
             form.add_error("effective", error)
             continue
         part, index, key, message = m.groups()
-        field = _FIELD_OF.get(part, "effective")
+        if part in ROW_FIELDS:
+            if index is not None and int(index) < len(lines.get(part, ())):
+                _row_error(form, part, lines[part][int(index)], key, message)
+            else:
+                _list_error(form, part, f"{key + ': ' if key else ''}{message}")
+            continue
+        field = _SUB_FIELD_OF.get((part, key), _FIELD_OF.get(part, "effective"))
         where = ""
         if index is not None and part in lines and int(index) < len(lines[part]):
             where = f"line {lines[part][int(index)]}: "
-        if part == "fee" and key == "suspended":
-            field = "fee_suspended"
         form.add_error(field, f"{where}{key + ': ' if key else ''}{message}")
 
 
@@ -286,7 +403,7 @@ def version_fields(version, currency):
             data["fee_suspended"] = _major(version.fee.suspended_amount, currency)
     if version.tax.rate:
         data.update(tax_rate=format(version.tax.rate.normalize(), "f"),
-                    tax_included=version.tax.included)
+                    tax_included=version.tax.included, tax_name=version.tax.name)
     else:
         data["tax_included"] = True
     if version.rate_limit is not None:
@@ -317,18 +434,22 @@ def version_fields(version, currency):
         for zone in version.zones)
     if version.default_zone:
         data["default_zone"] = version.default_zone
+    data["holidays"] = "\n".join(d.isoformat() for d in sorted(version.holidays))
+    for name in ("one_time", "content"):
+        data[name] = [{"code": o.code, "title": o.title, "amount": _major(o.amount, currency)}
+                      for o in getattr(version, name)]
+    data["discounts"] = [_discount_row(d, currency) for d in version.discounts]
     return data
 
 
-# Parts the form does not edit: a new version keeps them from the version
-# it was copied from (one-time fees, content prices, discounts, holidays).
-CARRIED = ("one_time", "content", "discounts", "holidays")
-
-
-def carried_parts(version):
-    if version is None:
-        return {}
-    return {name: getattr(version, name) for name in CARRIED if getattr(version, name)}
+def _discount_row(discount, currency):
+    return {"name": discount.name,
+            "percent": "" if discount.percent is None else format(discount.percent.normalize(), "f"),
+            "amount": "" if discount.amount is None else _major(discount.amount, currency),
+            "applies": discount.applies,
+            "start": discount.start.isoformat() if discount.start else "",
+            "end": discount.end.isoformat() if discount.end else "",
+            "group": discount.group or "", "requires": sorted(discount.requires)}
 
 
 # -- for the tariff page ------------------------------------------------------
@@ -350,3 +471,17 @@ def rate_text(rate, currency):
     extra = f", connection {_major(rate.connection_fee, currency)}" if rate.connection_fee else ""
     free = f", first {rate.free_seconds} s free" if rate.free_seconds else ""
     return f"{prices} per {rate.per}, increment {rate.first}/{rate.step}{extra}{free}"
+
+
+def discount_text(discount, currency):
+    """A discount as one line of the tariff page."""
+    off = (f"{format(discount.percent.normalize(), 'f')}%" if discount.percent is not None
+           else _major(discount.amount, currency))
+    words = [f"{off} off {discount.applies if discount.applies != 'all' else 'everything'}"]
+    if discount.start or discount.end:
+        words.append(f"from {discount.start or 'the start'} to {discount.end or 'no end'}")
+    if discount.group:
+        words.append(f"for group {discount.group}")
+    if discount.requires:
+        words.append(f"with {' + '.join(sorted(discount.requires))}")
+    return ", ".join(words)

@@ -8,7 +8,7 @@ a new version effective from a date that has not begun yet.
 """
 import datetime
 
-from pyramid.httpexceptions import HTTPFound
+from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from ..interfaces import ITariffs
@@ -16,7 +16,7 @@ from ..web.acl import grant
 from ..web.helpers import audit, flash
 from ..web.views.forms import form_page
 from . import forms
-from .forms import TariffCreateForm, VersionForm, carried_parts, parse_version, version_fields
+from .forms import TariffCreateForm, VersionForm, parse_version, version_fields
 from .interfaces import IRatedTariff
 from .model import RatedTariff, TariffVersion
 
@@ -67,45 +67,77 @@ def tariff_page(context, request):
     current = context.version_at(today, default=None)
     versions = [context.versions[k] for k in reversed(list(context.versions.keys()))]
     return {"page_title": context.title, "tariff": context, "versions": versions, "forms": forms,
-            "current": current, "can_manage": request.has_permission(MANAGE)}
+            "current": current, "today": today, "can_manage": request.has_permission(MANAGE)}
 
 
 @view_config(context=IRatedTariff, name="add-version", renderer=TEMPLATES + "version_form.pt",
              permission=MANAGE)
 def add_version(context, request):
+    """A new version from a date after today, starting as a copy of the
+    latest version (every part of it is in the form)."""
+    return _version_page(context, request, _latest(context), editing=False)
+
+
+@view_config(context=IRatedTariff, name="edit-version", renderer=TEMPLATES + "version_form.pt",
+             permission=MANAGE)
+def edit_version(context, request):
+    """Correct a version that has not taken effect yet (nothing is rated
+    against it): it is replaced, as ``portmonet import tariffs --replace``
+    does.  A version in force or past is never edited: add a new one."""
+    try:
+        day = datetime.date.fromisoformat(request.params.get("effective", ""))
+    except ValueError:
+        raise HTTPNotFound("no such version")
+    version = context.versions.get(day.toordinal())
+    if version is None:
+        raise HTTPNotFound("no such version")
+    if day <= _today(request):
+        flash(request, "A version in force or past is not edited: add a new version")
+        return HTTPFound(request.resource_url(context))
+    return _version_page(context, request, version, editing=True)
+
+
+def _version_page(context, request, base, editing):
     today = _today(request)
-    base = _latest(context)
     if request.method == "POST":
         form = VersionForm.from_request(request)
     else:
         data = version_fields(base, context.currency) if base is not None else {}
-        data["effective"] = (today + datetime.timedelta(days=1)).isoformat()
+        data["effective"] = (base.effective if editing else
+                             today + datetime.timedelta(days=1)).isoformat()
         form = VersionForm(data=data)
-    if request.method == "POST" and form.validate():
+    if request.method == "POST" and "more" in request.POST:
+        form.more_rows(forms.BLANK_ROWS + 1)      # more empty rows, nothing saved
+    elif request.method == "POST" and form.validate():
         effective = form.effective.date
         if effective <= today:
             form.add_error("effective", "a new version takes effect from tomorrow or later: "
                                         "usage up to today is already rated against the "
                                         "versions in force")
+        elif editing and effective != base.effective:
+            form.add_error("effective", f"this corrects the version effective {base.effective}; "
+                                        f"to change the date, add a new version")
         else:
             parsed = parse_version(form, context.currency)
             if parsed is not None:
-                _, parts = parsed
-                for name, value in carried_parts(base).items():
-                    parts.setdefault(name, value)
-                    if not parts[name]:
-                        parts[name] = value
                 try:
-                    outcome = context.add_version(TariffVersion(effective, **parts))
+                    outcome = context.add_version(TariffVersion(effective, **parsed[1]),
+                                                  replace=editing)
                 except ValueError as exc:
                     form.add_error("effective", str(exc))
                 else:
                     audit(request, f"tariff {context.name}: version effective {effective} {outcome}")
                     flash(request, f"Version effective {effective}: {outcome}")
                     return HTTPFound(request.resource_url(context))
-    return form_page(request, form, "New version", request.resource_url(context, "@@add-version"),
-                     submit="Add version", context_title=context.title, base=base,
-                     carried=sorted(carried_parts(base)))
+    else:
+        form.more_rows()
+    title = f"Correct the version effective {base.effective}" if editing else "New version"
+    action = (request.resource_url(context, "@@edit-version",
+                                   query={"effective": base.effective.isoformat()})
+              if editing else request.resource_url(context, "@@add-version"))
+    return form_page(request, form, title, action, submit="Save version" if editing
+                     else "Add version", context_title=context.title, base=base, editing=editing,
+                     row_fields=forms.ROW_FIELDS)
 
 
 def _latest(tariff):
