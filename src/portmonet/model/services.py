@@ -1,7 +1,9 @@
 """What a contract subscribes to: Internet access, telephone lines, TV, one-time services."""
 import datetime
+import time
 
 from BTrees.IOBTree import IOBTree
+from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
@@ -28,14 +30,18 @@ class Service(Indexed, Persistent):
     # none): date ordinal -> suspended from that day on.  The billing run
     # charges the tariff's suspended fee for exactly those days.
     _suspensions = None
+    # Who changed it and why, made on the first change that gives a reason:
+    # time (us) -> (day ordinal, suspended, reason, user).
+    suspension_log = None
 
     def __init__(self, tariff=None, started=None):
         self.tariff = tariff
         self.started = started or datetime.date.today()
 
-    def set_suspended(self, suspended, day=None, today=None):
+    def set_suspended(self, suspended, day=None, today=None, reason="", user="", when_us=None):
         """Suspend (or resume) the service from *day* (today by default);
-        ``suspended`` follows the history as of *today*."""
+        ``suspended`` follows the history as of *today*.  A *reason* (and
+        *user*) is kept in ``suspension_log``."""
         today = today or datetime.date.today()
         day = day or today
         if self._suspensions is None:
@@ -43,6 +49,20 @@ class Service(Indexed, Persistent):
             self._suspensions[1] = self.suspended       # as it was until now
         self._suspensions[day.toordinal()] = bool(suspended)
         self.suspended = self.suspended_on(today)
+        if reason or user:
+            if self.suspension_log is None:
+                self.suspension_log = LOBTree()
+            when_us = when_us or int(time.time() * 1_000_000)
+            while when_us in self.suspension_log:
+                when_us += 1
+            self.suspension_log[when_us] = (day.toordinal(), bool(suspended), reason, user)
+
+    def suspension_changes(self):
+        """[(day, suspended)] of the recorded history, oldest first."""
+        history = self._suspensions
+        if not history:
+            return []
+        return [(datetime.date.fromordinal(k), v) for k, v in history.items() if k > 1]
 
     def suspended_on(self, day):
         history = self._suspensions

@@ -8,7 +8,7 @@ from pyramid.view import view_config
 
 from ...catalog import DuplicateKeyError
 from ...money import format_amount
-from ...interfaces import IAccount, IContract, IInternetService
+from ...interfaces import IAccount, IContract, IInternetService, IService
 from ...model.contract import StatusError
 from ...model.services import InternetService
 from ...billing.groups import known_discount_groups
@@ -18,6 +18,7 @@ from ..figures import record
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
+from .suspension import service_label
 
 LEDGER_PAGE = 100
 
@@ -236,7 +237,7 @@ def kick_session(context, request):
     return HTTPFound(request.resource_url(context.__parent__))
 
 
-@view_config(context=IInternetService, name="tariff", renderer="portmonet:web/templates/form.pt",
+@view_config(context=IService, name="tariff", renderer="portmonet:web/templates/form.pt",
              permission="edit")
 def change_tariff(context, request):
     """Change the tariff now or from the next period: the tariffs feature's
@@ -252,14 +253,14 @@ def change_tariff(context, request):
         old = context.tariff.__name__ if context.tariff is not None else "-"
         effective = assign(context, request.root["tariffs"][form.tariff.data],
                            next_period=form.when.data == "next")
-        audit(request, f"tariff of {context.login}: {old} -> {form.tariff.data} "
+        audit(request, f"tariff of {service_label(context)}: {old} -> {form.tariff.data} "
                        f"from {effective.isoformat()}")
         flash(request, _("Tariff ${tariff} from ${date}"), tariff=form.tariff.data,
               date=effective.isoformat())
         return HTTPFound(request.resource_url(context.__parent__))
     pending = _pending_change(context)
     return form_page(request, form, _("Change tariff"), request.resource_url(context, "@@tariff"),
-                     context_title=context.login + (
+                     context_title=service_label(context) + (
                          f" — {pending[1].title} from {pending[0].isoformat()}" if pending else ""))
 
 
