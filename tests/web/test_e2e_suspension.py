@@ -1,0 +1,51 @@
+"""End to end: a manager suspends a service in headless Chromium, through
+the real web process (pserve -> waitress) on a real ZEO server, and the
+database says so: the service is suspended with the reason and the
+manager's name, and the RADIUS disconnect waits in the outbox."""
+import datetime
+
+import pytest
+
+from portmonet.model.root import get_root
+
+from .conftest import PASSWORD
+from .test_e2e_browser import browser, web_server  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.integration
+
+
+def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server):  # noqa: F811
+    page = browser.new_context(locale="en-US").new_page()
+    page.set_default_timeout(15_000)
+    page.goto(web_server + "/")
+    page.fill("#login", "manager")
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_selector("#who")
+    page.goto(web_server + "/subscribers/1001/1001-1/")
+    assert page.inner_text("td.service-state") == "active"
+    page.click("a.suspension")
+    page.wait_for_selector("#suspension-history")
+    assert page.input_value("#start") == datetime.date.today().isoformat()
+    assert page.input_value("#action") == "suspend"
+    page.fill("#reason", "repair of the line")
+    page.click("#submit")
+    page.wait_for_selector("#state .status-suspended")
+    row = page.locator("#suspension-history tr").nth(1).inner_text()
+    assert "repair of the line" in row and "manager" in row
+    assert "suspended" in page.inner_text(".flash")
+    page.click("text=Contract 1001-1")
+    assert page.inner_text("td.service-state") == "suspended"
+
+    db = zeo_server.open_db()
+    try:
+        with db.transaction() as conn:
+            service = get_root(conn.root())["subscribers"]["1001"]["1001-1"]["internet-1"]
+            assert service.suspended and not service.active
+            log = list(service.suspension_log.values())
+            assert log == [(datetime.date.today().toordinal(), True, "repair of the line",
+                            "manager")]
+            sent = [m.payload for m in get_root(conn.root()).outbox.due("radius")]
+            assert {"action": "disconnect", "login": "ivanov"} in sent
+    finally:
+        db.close()
