@@ -15,6 +15,7 @@ from portmonet.rating.model import cause_of
 from portmonet.rating.rater import rate_batch
 from portmonet.tariffs import rules
 from portmonet.tariffs.loader import install, load_text, parse_document
+from portmonet.usage import UsageRecord
 
 from tariffs.samples import PLANS
 from tariffs.world import call, load_plans, make_contract, us
@@ -347,3 +348,26 @@ def test_a_promotion_made_on_the_page_is_what_the_billing_run_charges(plans):
         options=Options(invoices=False, debt_control=False))
     assert plans.read(lambda root: root.catalog.contracts.get(numbers[0]).account.find_cause(
         f"fee:{numbers[0]}:internet-1:{after.isoformat()[:7]}").amount) == -100000
+
+
+def test_a_content_price_made_on_the_page_is_what_a_view_costs(plans):
+    """Pay-per-view: a content price added on the page prices the event."""
+    day = TOMORROW + datetime.timedelta(days=1)
+    number = plans.change(lambda root: make_contract(root, 1, balance=0, tv=True).number)
+    client = plans.login("manager")
+    form = client.get("/tariffs/tv/@@add-version").forms["form"]
+    assert form["content-0-code"].value == "film-1"
+    form["content-1-code"], form["content-1-title"] = "match-7", "Cup final"
+    form["content-1-amount"] = "299.00"
+    form.submit(status=302)
+
+    def view(root):
+        root.usage.enqueue(UsageRecord("iptv:1", "content", number,
+                                       us(day.year, day.month, day.day, 20, 0),
+                                       us(day.year, day.month, day.day, 22, 0), {},
+                                       {"content": "match-7"}))
+        return rate_batch(root, 10)
+    assert plans.change(view)["rated"] == 1
+    posting = plans.read(lambda root: root.catalog.contracts.get(number).account.find_cause(
+        cause_of("iptv:1")))
+    assert posting.amount == -29900 and "match-7" in posting.text
