@@ -233,3 +233,27 @@ def test_tariff_change_from_the_service_page(world):
         service = _service(root, world)
         return service.tariff.name, tariff_for(service, month).name
     assert world.read(tariffs) == ("even", "other")
+
+
+def test_a_telephone_line_is_suspended_and_changes_tariff_too(world):
+    """Every kind of service has the pages; a line has no session to end."""
+    from portmonet.model.services import OneTimeService, TelephoneLine
+    from tariffs.world import load_plans
+
+    def add(root):
+        load_plans(root)
+        contract = root.catalog.contracts.get(world.ids["ivanov_contract"])
+        contract.add_service(TelephoneLine("74951234567", tariff=root["tariffs"]["phone"]))
+        contract.add_service(OneTimeService("Router", 399000))
+    world.change(add)
+    contract, _ = _paths(world)
+    client = world.login("manager")
+    page = client.get(contract)
+    assert len(page.html.find_all("a", class_="suspension")) == 2      # not the one-time sale
+    res = _suspend(client, contract + "phone-2/@@suspension")
+    assert res.status_int == 302 and "Suspended now" in res.follow().text
+    assert world.read(lambda root: (
+        root.catalog.lines.get("74951234567").suspended,
+        len(list(root.outbox.due("radius"))))) == (True, 0)
+    form = client.get(contract + "phone-2/@@tariff").forms["form"]
+    assert [o[0] for o in form["tariff"].options] == ["phone"]        # phone tariffs only
