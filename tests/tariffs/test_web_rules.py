@@ -17,7 +17,6 @@ from portmonet.tariffs import rules
 from portmonet.tariffs.loader import install, load_text, parse_document
 from portmonet.usage import UsageRecord
 
-from tariffs.samples import PLANS
 from tariffs.world import call, load_plans, make_contract, us
 from web.conftest import cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
