@@ -370,3 +370,50 @@ def test_a_content_price_made_on_the_page_is_what_a_view_costs(plans):
     posting = plans.read(lambda root: root.catalog.contracts.get(number).account.find_cause(
         cause_of("iptv:1")))
     assert posting.amount == -29900 and "match-7" in posting.text
+
+
+# -- the tariff's own settings ---------------------------------------------------
+def test_edit_a_tariffs_settings(plans):
+    client = plans.login("manager")
+    page = client.get("/tariffs/home/")
+    form = client.get(page.html.find(id="edit-tariff")["href"]).forms["form"]
+    assert (form["title"].value, form["timezone"].value, form["allowed_hours"].value) == \
+        ("Home 100", "Europe/Moscow", "")
+    form["title"], form["timezone"] = "Home 100 Plus", "Asia/Yekaterinburg"
+    form["walled_garden"], form["allowed_hours"] = "debtors", "22-6"
+    page = form.submit(status=302).follow()
+    assert "walled garden debtors" in page.text and "from 22:00 to 6:59" in page.text
+    assert plans.read(lambda root: (lambda t: (t.title, t.timezone, t.walled_garden,
+                                               t.allowed_hours))(root["tariffs"]["home"])) == \
+        ("Home 100 Plus", "Asia/Yekaterinburg", "debtors", (22, 6))
+    form = client.get("/tariffs/home/@@edit").forms["form"]
+    assert (form["walled_garden"].value, form["allowed_hours"].value) == ("debtors", "22-6")
+    form["walled_garden"] = form["allowed_hours"] = ""
+    form.submit(status=302)
+    assert plans.read(lambda root: (root["tariffs"]["home"].walled_garden,
+                                    root["tariffs"]["home"].allowed_hours)) == (None, None)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("allowed_hours", "25-3", "hours are 0..23"),
+    ("allowed_hours", "evening", "is not FIRST-LAST hours"),
+    ("walled_garden", "bad name!", "is not a valid name"),
+    ("timezone", "Mars/Olympus", "unknown time zone"),
+    ("title", "", "This field is required"),
+])
+def test_bad_tariff_settings(plans, field, value, message):
+    client = plans.login("administrator")
+    form = client.get("/tariffs/home/@@edit").forms["form"]
+    form[field] = value
+    res = form.submit(expect_errors=True)
+    assert res.status_int == 400
+    errors = res.html.find(id=field).find_next("span", class_="errors")
+    assert errors is not None and message in errors.text, errors
+    assert plans.read(lambda root: (root["tariffs"]["home"].title,
+                                    root["tariffs"]["home"].allowed_hours)) == ("Home 100", None)
+
+
+def test_only_managers_edit_tariff_settings(plans):
+    client = plans.login("engineer")
+    client.get("/tariffs/home/@@edit", status=403)
+    assert client.get("/tariffs/home/").html.find(id="edit-tariff") is None

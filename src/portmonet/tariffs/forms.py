@@ -56,6 +56,45 @@ class TariffCreateForm(BaseForm):
                                                               _timezone], default="UTC")
 
 
+class TariffEditForm(BaseForm):
+    """A tariff's own settings (its kind and currency never change)."""
+    title = StringField("Title", [V.InputRequired(), V.Length(max=200)])
+    timezone = StringField("Time zone (e.g. Europe/Moscow)", [V.InputRequired(), V.Length(max=64)])
+    walled_garden = StringField("Walled garden for debtors (a Filter-Id / address list; "
+                                "empty: debtors are refused)", [V.Optional(), V.Length(max=64)])
+    allowed_hours = StringField("Hours a session may start (e.g. 8-22, 22-6; empty: any)",
+                                [V.Optional(), V.Length(max=10)])
+
+
+def tariff_settings(form):
+    """The edit form's values checked by the loader's own rules:
+    {title, timezone, walled_garden, allowed_hours}, or None with the
+    messages on the fields."""
+    doc = {"title": form.title.data, "timezone": (form.timezone.data or "").strip(),
+           "walled_garden": (form.walled_garden.data or "").strip() or None,
+           "allowed_hours": (form.allowed_hours.data or "").strip() or None}
+    errors = []
+    r = loader.Reader(errors, "tariff", doc)
+    settings = {}
+    try:
+        settings["timezone"] = loader._timezone(r)
+    except loader._Bad:
+        pass
+    settings.update(loader.access_settings(r))
+    settings["title"] = doc["title"].strip()
+    for error in errors:
+        where, _, message = error.partition(": ")
+        form.add_error(where.rpartition(".")[2], message)
+    return None if errors else settings
+
+
+def tariff_fields(tariff):
+    hours = tariff.allowed_hours
+    return {"title": tariff.title, "timezone": tariff.timezone,
+            "walled_garden": tariff.walled_garden or "",
+            "allowed_hours": f"{hours[0]}-{hours[1]}" if hours else ""}
+
+
 class RowForm(BaseForm):
     """One row of a list of rules; a row left all empty is no rule.
     ``KEYS`` maps the loader's keys to the row's field names."""

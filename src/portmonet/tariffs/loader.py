@@ -466,11 +466,7 @@ def _tariff(r):
     except MoneyError as exc:
         r.fail(str(exc), "currency")
     r.currency = currency
-    tz = r.text("timezone", "UTC")
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        r.fail(f"unknown time zone {tz!r}", "timezone")
+    tz = _timezone(r)
     before = len(r.errors)
     versions = _each(r, "versions", _version)
     if not r.items("versions"):
@@ -478,11 +474,26 @@ def _tariff(r):
     dates = [effective for effective, _ in versions]
     if len(dates) != len(set(dates)):
         r.fail("two versions have the same effective date", "versions")
-    access = {"walled_garden": _attempt(r.text, "walled_garden", None, _NAME),
-              "allowed_hours": _attempt(_hours, r)}
+    access = access_settings(r)
     if len(r.errors) > before:
         raise _Bad
     return TariffSpec(name, r.text("title", name), kind, currency, tz, versions, access)
+
+
+def _timezone(r):
+    tz = r.text("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        r.fail(f"unknown time zone {tz!r}", "timezone")
+    return tz
+
+
+def access_settings(r):
+    """A tariff's network access settings (``walled_garden``,
+    ``allowed_hours``); a bad one is noted on *r* and read as None."""
+    return {"walled_garden": _attempt(r.text, "walled_garden", None, _NAME),
+            "allowed_hours": _attempt(_hours, r)}
 
 
 def _hours(r):

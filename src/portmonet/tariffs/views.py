@@ -16,7 +16,8 @@ from ..web.acl import grant
 from ..web.helpers import audit, flash
 from ..web.views.forms import form_page
 from . import forms
-from .forms import TariffCreateForm, VersionForm, parse_version, version_fields
+from .forms import (TariffCreateForm, TariffEditForm, VersionForm, parse_version,
+                    version_fields)
 from .interfaces import IRatedTariff
 from .model import RatedTariff, TariffVersion
 
@@ -68,6 +69,25 @@ def tariff_page(context, request):
     versions = [context.versions[k] for k in reversed(list(context.versions.keys()))]
     return {"page_title": context.title, "tariff": context, "versions": versions, "forms": forms,
             "current": current, "today": today, "can_manage": request.has_permission(MANAGE)}
+
+
+@view_config(context=IRatedTariff, name="edit", renderer="portmonet:web/templates/form.pt",
+             permission=MANAGE)
+def edit_tariff(context, request):
+    """A tariff's title, time zone and network access settings (what a
+    tariff file says above its versions), checked by the loader's rules."""
+    form = TariffEditForm.from_request(request, data=forms.tariff_fields(context))
+    if request.method == "POST" and form.validate():
+        settings = forms.tariff_settings(form)
+        if settings is not None:
+            changed = sorted(k for k, v in settings.items() if getattr(context, k) != v)
+            for name in changed:
+                setattr(context, name, settings[name])
+            audit(request, f"tariff {context.name}: {', '.join(changed) or 'nothing'} changed")
+            flash(request, "Tariff saved")
+            return HTTPFound(request.resource_url(context))
+    return form_page(request, form, "Edit tariff", request.resource_url(context, "@@edit"),
+                     context_title=f"{context.name}: {context.kind}, {context.currency}")
 
 
 @view_config(context=IRatedTariff, name="add-version", renderer=TEMPLATES + "version_form.pt",
