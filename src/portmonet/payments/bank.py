@@ -9,10 +9,7 @@ payment an accountant assigned, or the one subscriber with that tax id
 skipped, so a statement can be imported twice.
 """
 import logging
-import os
-import queue
 import re
-import threading
 
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
@@ -206,49 +203,6 @@ def book_lines(root, bank_name, lines, user):
 IMPORT_CACHE = 200_000
 
 
-class _Warmer:
-    """Reads the next batch's accounts, contracts and subscribers on a
-    connection of its own while the import books (and commits) this one,
-    so they are in the ZEO client cache when the import needs them: the
-    ZEO server, loading one object at a time, is what an import at a
-    million subscribers waits on, and this way it works during the
-    booking instead of after it."""
-
-    def __init__(self, db, bank_name):
-        self.db, self.bank_name = db, bank_name
-        self.jobs = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="bank-import-warmer", daemon=True)
-        self.thread.start()
-
-    def warm(self, lines):
-        self.jobs.put(lines)
-
-    def close(self):
-        self.jobs.put(None)
-        self.thread.join(60)
-
-    def _run(self):
-        with dbmod.connection(self.db) as (conn, tm):
-            conn._cache.cache_size = IMPORT_CACHE
-            while True:
-                lines = self.jobs.get()
-                if lines is None:
-                    return
-                try:
-                    tm.begin()
-                    root = get_root(conn.root())
-                    new = new_lines(root, self.bank_name, lines)
-                    prefetch(root, new)
-                    # Touch the subscribers too (prefetch only asks for them).
-                    for line in new:
-                        match(root, line)
-                except Exception:        # only an optimisation
-                    log.exception("bank import: warming a batch failed")
-                finally:
-                    tm.abort()
-                    conn.cacheGC()
-
-
 def new_lines(root, bank_name, lines):
     """The lines neither posted nor waiting in suspense yet."""
     causes, suspense = root.catalog.causes, root["payments"].bank.suspense
@@ -265,26 +219,22 @@ def import_statement(db, bank_name, lines, user, source="", batch=1000, progress
     what is already booked and books the rest: a resumed import posts every
     line exactly once.  ``progress(n)`` is called after each committed batch."""
     total = {"posted": 0, "suspense": 0, "skipped": 0, "lines": len(lines)}
-    warmer = _Warmer(db, bank_name) if len(lines) > batch and not os.environ.get("NOWARM") else None
-    try:
-        with dbmod.connection(db) as (conn, tm):
-            conn._cache.cache_size = max(conn._cache.cache_size, IMPORT_CACHE)
-            for start in range(0, len(lines), batch):
-                chunk = lines[start:start + batch]
-                if warmer is not None:
-                    warmer.warm(lines[start + batch:start + 2 * batch])
-                for attempt in tm.attempts(5):
-                    with attempt as txn:
-                        describe(txn, user, f"bank statement {source} "
-                                            f"lines {start + 1}-{start + len(chunk)}")
-                        counts = book_lines(get_root(conn.root()), bank_name, chunk, user)
-                for k, v in counts.items():
-                    total[k] += v
-                if progress is not None:
-                    progress(len(chunk))
-    finally:
-        if warmer is not None:
-            warmer.close()
+    with dbmod.connection(db) as (conn, tm):
+        conn._cache.cache_size = max(conn._cache.cache_size, IMPORT_CACHE)
+        for start in range(0, len(lines), batch):
+            chunk = lines[start:start + batch]
+            for attempt in tm.attempts(5):
+                with attempt as txn:
+                    describe(txn, user, f"bank statement {source} "
+                                        f"lines {start + 1}-{start + len(chunk)}")
+                    root = get_root(conn.root())
+                    counts = book_lines(root, bank_name, chunk, user)
+                    # The next batch's index buckets load while this one commits.
+                    prefetch_known(root, bank_name, lines[start + batch:start + 2 * batch])
+            for k, v in counts.items():
+                total[k] += v
+            if progress is not None:
+                progress(len(chunk))
 
     def note(root):
         imports = root["payments"].bank.imports
