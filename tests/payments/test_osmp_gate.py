@@ -118,3 +118,29 @@ def test_a_removed_agent_is_not_found_and_forgotten(web):
     status, _ = pay(web, "gone", "503")
     assert status == 404 and web.pyramid.calls == calls + 1  # forgotten: traversal's 404
     assert balance(web) == before + 200
+
+
+def test_argon2_runs_in_request_threads_not_in_the_committer(web, monkeypatch):
+    """Checking a password the process has not verified yet (argon2, tens
+    of milliseconds) happens in the request's own thread: forged passwords
+    cannot stall the one thread that commits everyone's payments."""
+    import threading
+
+    from portmonet import crypto
+    from portmonet.payments import agents
+    pay(web, "kiosk", "600")                     # known, credentials seen by the committer
+    threads = []
+    real = crypto.verify_password
+
+    def spy(hashed, password):
+        threads.append(threading.current_thread().name)
+        return real(hashed, password)
+    monkeypatch.setattr(crypto, "verify_password", spy)
+    monkeypatch.setattr(agents, "_verified", {})  # as after a restart
+    status, ans = pay(web, "kiosk", "601", auth=("term", "forged-1"))
+    assert status == 403 and ans["result"] == "8"
+    status, ans = pay(web, "kiosk", "602")
+    assert status == 200 and ans["result"] == "0"
+    assert len(threads) == 2 and "payments-committer" not in threads
+    entry = web.look(lambda root: root["payments"].journal.for_ext_id("kiosk", "601")[0])
+    assert (entry.status, entry.outcome) == ("rejected", "bad credentials")

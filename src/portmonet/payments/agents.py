@@ -46,6 +46,31 @@ def _networks(allow):
     return tuple(nets)
 
 
+def credentials_ok(credentials, login, password):
+    """Whether *login*/*password* match ``(login, password_hash)`` of an
+    agent (see :meth:`Agent.credentials`); argon2 runs once per hash and
+    process, then a digest is compared."""
+    want_login, password_hash = credentials
+    if want_login is None and password_hash is None:
+        return True
+    if login != want_login or not password or password_hash is None:
+        return False
+    digest = hashlib.sha256(password.encode("utf-8")).digest()
+    known = _verified.get(password_hash)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    # One argon2 run at a time: the threads of a busy process would all
+    # run it at once at start-up otherwise.
+    with _verified_lock:
+        known = _verified.get(password_hash)
+        if known is not None:
+            return hmac.compare_digest(known, digest)
+        if not crypto.verify_password(password_hash, password):
+            return False
+        _verified[password_hash] = digest
+    return True
+
+
 class Agent(Persistent):
     __name__ = None
     __parent__ = None
@@ -93,24 +118,12 @@ class Agent(Persistent):
         return any(ip in ipaddress.ip_network(net) for net in self.allow)
 
     def check_credentials(self, login, password):
-        if self.login is None and self.password_hash is None:
-            return True
-        if login != self.login or not password or self.password_hash is None:
-            return False
-        digest = hashlib.sha256(password.encode("utf-8")).digest()
-        known = _verified.get(self.password_hash)
-        if known is not None:
-            return hmac.compare_digest(known, digest)
-        # One argon2 run at a time: the threads of a busy process would all
-        # run it at once at start-up otherwise.
-        with _verified_lock:
-            known = _verified.get(self.password_hash)
-            if known is not None:
-                return hmac.compare_digest(known, digest)
-            if not crypto.verify_password(self.password_hash, password):
-                return False
-            _verified[self.password_hash] = digest
-        return True
+        return credentials_ok(self.credentials(), login, password)
+
+    def credentials(self):
+        """What a caller's credentials are checked against (no secret:
+        the argon2 hash), for :func:`credentials_ok` outside a transaction."""
+        return (self.login, self.password_hash)
 
     def set_password(self, password):
         self.password_hash = crypto.hash_password(password)

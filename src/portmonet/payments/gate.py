@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl
 from . import osmp
 from .clock import now_us
 from ..web import WSGI_FILTERS
+from .agents import credentials_ok
 from .interfaces import IOsmpAgent
 
 log = logging.getLogger("portmonet.payments.osmp")
@@ -36,15 +37,36 @@ KNOWN = set()
 _STATUS = {200: "200 OK", 403: "403 Forbidden", 404: "404 Not Found"}
 
 
+# (database, name) -> the agent's (login, password hash) as the committer
+# last saw it: the request thread checks the caller's credentials against it
+# (argon2, when needed, runs there), so the single committer thread only
+# compares — a flood of forged passwords cannot stall everyone's payments.
+CREDENTIALS = {}
+
+
 class Call:
     """What a request thread hands over: the protocol parameters, the
-    credentials, the caller's address and the raw journal fields."""
+    credentials, the caller's address and the raw journal fields;
+    *checked* is ``((login, password hash), ok)`` when the request thread
+    has checked the credentials already."""
 
-    __slots__ = ("agent", "params", "login", "password", "remote", "raw")
+    __slots__ = ("agent", "params", "login", "password", "remote", "raw", "checked")
 
     def __init__(self, agent, params, login, password, remote, raw):
         self.agent, self.params, self.login, self.password = agent, params, login, password
-        self.remote, self.raw = remote, raw
+        self.remote, self.raw, self.checked = remote, raw, None
+
+    def precheck(self, db):
+        held = CREDENTIALS.get((id(db), self.agent))
+        if held is not None:
+            self.checked = (held, credentials_ok(held, self.login, self.password))
+
+    def credentials_ok(self, db, agent):
+        held = agent.credentials()
+        CREDENTIALS[(id(db), self.agent)] = held
+        if self.checked is not None and self.checked[0] == held:
+            return self.checked[1]
+        return credentials_ok(held, self.login, self.password)
 
 
 def basic_credentials(header):
@@ -59,7 +81,7 @@ def basic_credentials(header):
     return login, password
 
 
-def decide(root, call):
+def decide(root, call, db=None):
     """In the committer's transaction: ``(status, outcome, (answer, http status))``."""
     agent = root["payments"].get(call.agent)
     params = call.params
@@ -70,7 +92,7 @@ def decide(root, call):
                     call.agent, call.remote)
         return ("rejected", f"address {call.remote} not allowed",
                 (osmp.answer(params, 8, comment="address not allowed"), 403))
-    if not agent.check_credentials(call.login, call.password):
+    if not call.credentials_ok(db, agent):
         log.warning("osmp %s: bad credentials from %s", call.agent, call.remote)
         return ("rejected", "bad credentials",
                 (osmp.answer(params, 8, comment="bad credentials"), 403))
@@ -106,7 +128,7 @@ def handle(db, settings, call):
     params = call.params
     try:
         ans, status = committer.submit(
-            call.raw, lambda root: decide(root, call),
+            call.raw, lambda root: decide(root, call, db),
             f"osmp {params.get('command')} txn_id={params.get('txn_id', '')}",
             hint=call, prefetch=prefetch)
     except Exception:
@@ -176,6 +198,7 @@ class Gate:
                          query, body, headers)
         credentials = basic_credentials(environ.get("HTTP_AUTHORIZATION"))
         call = make_call(agent, pairs, credentials, remote, raw)
+        call.precheck(self.db)
         status, xml = handle(self.db, self.settings, call)
         if xml is None:
             xml, ctype_out = b"Not Found", "text/plain; charset=utf-8"

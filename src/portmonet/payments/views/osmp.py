@@ -30,6 +30,7 @@ def osmp_view(context, request):
     call = gate.make_call(context.__name__, pairs,
                           gate.basic_credentials(request.headers.get("Authorization")),
                           request.remote_addr or "", raw)
+    call.precheck(database(request))
     status, xml = gate.handle(database(request), request.registry.settings, call)
     if xml is None:
         return Response(b"Not Found", status=404, content_type="text/plain", charset="utf-8")
