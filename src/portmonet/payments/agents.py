@@ -6,6 +6,7 @@ its own place in the tree.  It has an IP allow-list, credentials (argon2)
 and its own settlement account, on which every payment it brings in is
 booked as a transfer: what the agent collected and owes the operator.
 """
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -44,6 +45,13 @@ def _networks(allow):
         except ValueError:
             raise AgentError(f"{item!r} is not an IP address or network") from None
     return tuple(nets)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(allow):
+    """An allow-list's networks, parsed once per process (it is checked on
+    every request)."""
+    return tuple(ipaddress.ip_network(net) for net in allow)
 
 
 def credentials_ok(credentials, login, password):
@@ -115,7 +123,7 @@ class Agent(Persistent):
             ip = ipaddress.ip_address(address or "")
         except ValueError:
             return False
-        return any(ip in ipaddress.ip_network(net) for net in self.allow)
+        return any(ip in net for net in _parsed(tuple(self.allow)))
 
     def check_credentials(self, login, password):
         return credentials_ok(self.credentials(), login, password)
