@@ -12,11 +12,12 @@ number, 5 % nothing (they go to the suspense queue).
 import argparse
 import os
 import random
+import resource
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from payments_env import prepare, Env, with_root  # noqa: E402
+from payments_env import cpu_seconds, prepare, Env, with_root  # noqa: E402
 from portmonet.model.contract import account_number  # noqa: E402
 
 OURS = "40702810900000012345"
@@ -53,6 +54,10 @@ def main():
     parser.add_argument("--subscribers", type=int, default=20_000)
     parser.add_argument("--template-db", help="copy this Data.fs (and its .index) first")
     parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--skip-check", action="store_true",
+                        help="no 'portmonet check' at the end (quick iterations only)")
+    parser.add_argument("--profile", action="store_true",
+                        help="run the import under cProfile (<dir>/import.prof)")
     parser.add_argument("--dir", default=os.path.join(os.path.dirname(__file__), "out",
                                                        "payments-bank"))
     args = parser.parse_args()
@@ -82,16 +87,27 @@ def main():
             f.write(data)
         print(f"statement: {args.lines} documents, {len(data) / 1e6:.1f} MB cp1251 "
               f"(written in {time.perf_counter() - started:.1f} s)")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        zeo_before = cpu_seconds(env.zeo.pid)
         proc, took = env.portmonet("payments", "bank", "import", path, "--format", "1c",
-                                   "--bank", "bench", "--batch", str(args.batch))
+                                   "--bank", "bench", "--batch", str(args.batch),
+                                   profile=os.path.join(args.dir, "import.prof")
+                                   if args.profile else None)
         print(f"import: {proc.stdout.strip()}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         print(f"import wall time (process start to exit): {took:.1f} s, "
               f"{args.lines / took:.0f} lines/s")
+        print(f"CPU: import process {cpu:.1f} s ({cpu / args.lines * 1000:.2f} ms/line), "
+              f"ZEO server {cpu_seconds(env.zeo.pid) - zeo_before:.1f} s")
         proc, again = env.portmonet("payments", "bank", "import", path, "--format", "1c",
                                     "--bank", "bench", "--batch", str(args.batch))
         print(f"same file again: {proc.stdout.strip()} in {again:.1f} s")
         print(f"load average (1 min) {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
               f"(shared machine)")
+        if args.skip_check:
+            print("portmonet check skipped (--skip-check)")
+            sys.exit(0)
         proc, took = env.portmonet("check", check=False)
         print(f"portmonet check ({took:.0f} s): {proc.stdout.strip().splitlines()[-1]}")
         sys.exit(proc.returncode)

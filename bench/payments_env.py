@@ -67,9 +67,12 @@ class Env:
             f.write("\n".join(text) + "\n")
         return path
 
-    def portmonet(self, *args, check=True):
+    def portmonet(self, *args, check=True, profile=None):
+        """Run the real CLI (under cProfile into *profile*, if given)."""
         started = time.time()
-        proc = subprocess.run([os.path.join(BIN, "portmonet"), "-c", self.ini()] + list(args),
+        prefix = [sys.executable, "-m", "cProfile", "-o", profile] if profile else []
+        proc = subprocess.run(prefix + [os.path.join(BIN, "portmonet"), "-c", self.ini()]
+                              + list(args),
                               capture_output=True, text=True,
                               env=dict(os.environ, PYTHONWARNINGS="ignore"))
         if check and proc.returncode != 0:

@@ -54,4 +54,5 @@ def main(global_config, **settings):
         config.include(".web")
         config.scan(ignore=[".tests"])
         prepare_database(config, settings)
-    return config.make_wsgi_app()
+    from .web import wsgi_app
+    return wsgi_app(config)

@@ -6,6 +6,7 @@ its own place in the tree.  It has an IP allow-list, credentials (argon2)
 and its own settlement account, on which every payment it brings in is
 booked as a transfer: what the agent collected and owes the operator.
 """
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -44,6 +45,38 @@ def _networks(allow):
         except ValueError:
             raise AgentError(f"{item!r} is not an IP address or network") from None
     return tuple(nets)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(allow):
+    """An allow-list's networks, parsed once per process (it is checked on
+    every request)."""
+    return tuple(ipaddress.ip_network(net) for net in allow)
+
+
+def credentials_ok(credentials, login, password):
+    """Whether *login*/*password* match ``(login, password_hash)`` of an
+    agent (see :meth:`Agent.credentials`); argon2 runs once per hash and
+    process, then a digest is compared."""
+    want_login, password_hash = credentials
+    if want_login is None and password_hash is None:
+        return True
+    if login != want_login or not password or password_hash is None:
+        return False
+    digest = hashlib.sha256(password.encode("utf-8")).digest()
+    known = _verified.get(password_hash)
+    if known is not None:
+        return hmac.compare_digest(known, digest)
+    # One argon2 run at a time: the threads of a busy process would all
+    # run it at once at start-up otherwise.
+    with _verified_lock:
+        known = _verified.get(password_hash)
+        if known is not None:
+            return hmac.compare_digest(known, digest)
+        if not crypto.verify_password(password_hash, password):
+            return False
+        _verified[password_hash] = digest
+    return True
 
 
 class Agent(Persistent):
@@ -90,27 +123,15 @@ class Agent(Persistent):
             ip = ipaddress.ip_address(address or "")
         except ValueError:
             return False
-        return any(ip in ipaddress.ip_network(net) for net in self.allow)
+        return any(ip in net for net in _parsed(tuple(self.allow)))
 
     def check_credentials(self, login, password):
-        if self.login is None and self.password_hash is None:
-            return True
-        if login != self.login or not password or self.password_hash is None:
-            return False
-        digest = hashlib.sha256(password.encode("utf-8")).digest()
-        known = _verified.get(self.password_hash)
-        if known is not None:
-            return hmac.compare_digest(known, digest)
-        # One argon2 run at a time: the threads of a busy process would all
-        # run it at once at start-up otherwise.
-        with _verified_lock:
-            known = _verified.get(self.password_hash)
-            if known is not None:
-                return hmac.compare_digest(known, digest)
-            if not crypto.verify_password(self.password_hash, password):
-                return False
-            _verified[self.password_hash] = digest
-        return True
+        return credentials_ok(self.credentials(), login, password)
+
+    def credentials(self):
+        """What a caller's credentials are checked against (no secret:
+        the argon2 hash), for :func:`credentials_ok` outside a transaction."""
+        return (self.login, self.password_hash)
 
     def set_password(self, password):
         self.password_hash = crypto.hash_password(password)

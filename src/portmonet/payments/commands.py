@@ -94,25 +94,41 @@ def bank_group():
 def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, batch):
     """Import a statement: post what matches, queue the rest in suspense.
 
-    The file is journaled first (name, digest, size, its first 64 KiB), so
-    the journal shows every statement that came in and what became of it.
+    The file is journaled once (name, digest, size, its first 64 KiB): an
+    import of a file whose digest is in the journal already — a repeat, or
+    the resumption of an import that was killed — finishes that entry
+    again.  Lines are booked in transactions of --batch lines; each line
+    posts under its own cause, so a resumed import books only what the
+    killed one had not committed.  Progress goes to stderr.
     """
     import hashlib
     import os
+    from ..cli import progress_bar
     from .bank import import_statement
     from .bankfiles import CsvLayout, StatementError, parse
-    env.settings
     with open(path, "rb") as f:
         data = f.read()
     digest = hashlib.sha256(data).hexdigest()
-    key = dbmod.transact(env.db, lambda root: root["payments"].journal.record(
-        "bank", bank_name, "", "FILE", os.path.abspath(path),
-        f"format={fmt}&size={len(data)}", data, ext_id=digest).key,
-        "portmonet payments bank import", f"journal statement {path}")
+
+    def journal_file(root):
+        journal = root["payments"].journal
+        for entry in journal.for_ext_id(bank_name, digest):
+            if entry.channel == "bank":
+                return entry.key, entry.status
+        return journal.record("bank", bank_name, "", "FILE", os.path.abspath(path),
+                              f"format={fmt}&size={len(data)}", data, ext_id=digest).key, None
+    key, before = dbmod.transact(env.db, journal_file, "portmonet payments bank import",
+                                 f"journal statement {path}")
+    if before == "received":
+        click.echo(f"resuming the unfinished import of this file (journal entry {key})", err=True)
 
     def finish(status, outcome):
-        dbmod.transact(env.db, lambda root: root["payments"].journal.finish(key, status, outcome),
-                       "portmonet payments bank import", "statement outcome")
+        def record(root):
+            journal = root["payments"].journal
+            earlier = journal.get(key).outcome if before in ("done", "rejected") else ""
+            # A repeat keeps what the first import did, then says what this one did.
+            journal.finish(key, status, f"{earlier}; again: {outcome}" if earlier else outcome)
+        dbmod.transact(env.db, record, "portmonet payments bank import", "statement outcome")
     try:
         layout = CsvLayout.from_text(columns, delimiter=delimiter, encoding=encoding,
                                      date_format=date_format) if fmt == "csv" else None
@@ -121,8 +137,9 @@ def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_fo
         finish("rejected", str(exc))
         raise click.ClickException(f"{path}: {exc} (nothing imported)")
     started = datetime.datetime.now()
-    total = import_statement(env.db, bank_name, lines, "portmonet payments bank import",
-                             source=path, batch=batch)
+    with progress_bar(len(lines), "bank statement lines") as bar:
+        total = import_statement(env.db, bank_name, lines, "portmonet payments bank import",
+                                 source=path, batch=batch, progress=bar.update)
     seconds = (datetime.datetime.now() - started).total_seconds()
     finish("done", ", ".join(f"{k}={v}" for k, v in total.items()))
     click.echo(f"{total['lines']} incoming lines: {total['posted']} posted, "

@@ -14,6 +14,7 @@ from ..money import MoneyError, format_amount, to_minor
 from .clock import now_us
 from .credit import DuplicateMismatch, credit
 from .lookup import BadAccount, payable_account
+from .trees import prefetch_keys
 
 RESULTS = {
     0: "OK",
@@ -90,16 +91,21 @@ def check(root, agent, params):
     return answer(params, 0)
 
 
-def warm(root, agent, params):
-    """Read what a ``pay`` will need (the account, its contract and
-    subscriber), so that it is in this process's ZEO cache when the
-    committer needs it; returns the check's answer."""
-    got = _validate(root, agent, params)
-    if isinstance(got, Answer):
-        return got
-    account = got[0]
-    getattr(account.__parent__.__parent__, "email", None)
-    return answer(params, 0)
+def prefetch(root, texts):
+    """Load the accounts a batch of payments names (account numbers), their
+    contracts and subscribers: one ZEO round trip per step for the batch."""
+    conn = root._p_jar
+    if conn is None or not texts:
+        return
+    index = root.catalog.accounts
+    prefetch_keys(conn, index.tree, texts)
+    objects = [a for a in (index.get(t) for t in texts) if a is not None]
+    for _ in range(3):              # the accounts, their contracts, their subscribers
+        ghosts = [o for o in objects if getattr(o, "_p_changed", 0) is None]
+        if ghosts:
+            conn.prefetch(ghosts)
+        objects = [p for p in (getattr(o, "__parent__", None) for o in objects)
+                   if p is not None]
 
 
 def pay(root, agent, params, user=""):

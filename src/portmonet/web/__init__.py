@@ -15,6 +15,21 @@ from pyramid.settings import asbool
 from .. import db as dbmod
 
 
+# WSGI filters that features put in front of the Pyramid application, for a
+# machine protocol that needs none of Pyramid's per-request machinery (the
+# payments' OSMP gate): callables ``(app, registry) -> app``, added when
+# their module is imported (``config.scan()``).
+WSGI_FILTERS = []
+
+
+def wsgi_app(config):
+    """The Pyramid application with the features' WSGI filters in front."""
+    app = config.make_wsgi_app()
+    for wrap in WSGI_FILTERS:
+        app = wrap(app, config.registry)
+    return app
+
+
 def session_secret(settings):
     secret = settings.get("portmonet.session_secret")
     if secret:
