@@ -73,6 +73,8 @@ def main():
                     help="Stop the rater after this long and report what it rated by then.")
     ap.add_argument("--template-db", default=None,
                     help="Start from a copy of this Data.fs (e.g. /work/seed-1m/Data.fs).")
+    ap.add_argument("--profile", default=None, metavar="FILE",
+                    help="Run the rater under cProfile, write the stats to FILE and print the top.")
     args = ap.parse_args()
     first_id = 2_000_001 if args.template_db else 1
     t = time.monotonic()
@@ -91,8 +93,11 @@ def main():
         server_cpu = zeo.cpu_seconds()
         t = time.monotonic()
         limit = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
-        proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
-                                 "--batch", str(args.batch)] + limit, stdout=subprocess.PIPE, text=True)
+        command = [os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
+                   "--batch", str(args.batch)] + limit
+        if args.profile:
+            command = [sys.executable, "-m", "cProfile", "-o", args.profile] + command
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         print(proc.stdout.read().strip())
@@ -103,6 +108,11 @@ def main():
               f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
               f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
         load_after = os.getloadavg()
+        if args.profile:
+            import pstats
+            stats = pstats.Stats(args.profile)
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(40)
         print(f"ZEO server CPU during the run {zeo.cpu_seconds() - server_cpu:.1f} s")
         print(f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
               f"at end {'/'.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs")
