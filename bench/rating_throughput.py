@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--traffic", type=int, default=50000)
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="Rater processes, one per shard (portmonet rate --workers N).")
     ap.add_argument("--max-seconds", type=float, default=None,
                     help="Stop the rater after this long and report what it rated by then.")
     ap.add_argument("--template-db", default=None,
@@ -94,7 +96,7 @@ def main():
         t = time.monotonic()
         limit = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
         command = [os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
-                   "--batch", str(args.batch)] + limit
+                   "--batch", str(args.batch), "--workers", str(args.workers)] + limit
         if args.profile:
             command = [sys.executable, "-m", "cProfile", "-o", args.profile] + command
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -106,14 +108,18 @@ def main():
         cpu = usage.ru_utime + usage.ru_stime
         print(f"rated {total} records in {elapsed:.1f} s: {total / elapsed:.0f} records/s; "
               f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
-              f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
+              f"peak RSS {peak_rss_mib(usage):.0f} MiB (the largest of {args.workers} rater "
+              f"process(es)); {cpu / total * 1e6:.0f} µs rater CPU per record "
+              f"(exit {os.waitstatus_to_exitcode(status)})")
         load_after = os.getloadavg()
         if args.profile:
             import pstats
             stats = pstats.Stats(args.profile)
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(40)
-        print(f"ZEO server CPU during the run {zeo.cpu_seconds() - server_cpu:.1f} s")
+        zeo_cpu = zeo.cpu_seconds() - server_cpu
+        print(f"ZEO server CPU during the run {zeo_cpu:.1f} s ({zeo_cpu / total * 1e6:.0f} µs "
+              f"per record)")
         print(f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
               f"at end {'/'.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs")
         if args.max_seconds:
