@@ -55,7 +55,8 @@ def register(cli):
         totals = rater.run(env.db, batch=batch, once=once, max_seconds=max_seconds, echo=echo,
                            shard=shard)
         click.echo(f"rated {totals['rated']}, parked {totals['parked']}, "
-                   f"skipped {totals['skipped']} in {totals['batches']} batches"
+                   f"skipped {totals['skipped']} in {totals['batches']} batches, "
+                   f"{totals['conflicts']} conflicts"
                    + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""))
 
     def _parse_shard(text):
