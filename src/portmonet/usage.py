@@ -169,8 +169,24 @@ class UsageQueue(Persistent):
 
     def take(self, limit, lanes=None):
         """The oldest pending (key, record) pairs of *lanes*, up to *limit*
-        (not removed)."""
-        return list(itertools.islice(self.items(lanes), limit))
+        (not removed): each lane's in arrival order, lane after lane -- a
+        subject's records are all in one lane, so its order is kept, and
+        the order between lanes means nothing."""
+        trees = [[t, None] for t in self.pending_trees(lanes) if t]   # tree, last key taken
+        out = []
+        while trees and len(out) < limit:
+            share = -(-(limit - len(out)) // len(trees))
+            more = []
+            for cursor in trees:
+                tree, last = cursor
+                got = list(itertools.islice(tree.items(last, None, excludemin=last is not None),
+                                            min(share, limit - len(out))))
+                out.extend(got)
+                if got and len(got) == share:
+                    cursor[1] = got[-1][0]
+                    more.append(cursor)
+            trees = more
+        return out
 
     def count(self, lanes=None):
         return sum(len(t) for t in self.pending_trees(lanes))

@@ -46,6 +46,14 @@ class InsufficientFunds(ValueError):
     pass
 
 
+class LedgerTree(LOBTree):
+    """A ledger's postings by key in small buckets: postings are appended
+    (keys grow with time), so a new posting rewrites the last bucket, and
+    the bucket's size is how many postings each posting pickles again
+    (LOBTree's default holds up to 120)."""
+    max_leaf_size = 32
+
+
 def now_us():
     return int(_time.time() * 1_000_000)
 
@@ -178,7 +186,7 @@ class Account(Indexed, Persistent):
 
     def _store(self, posting):
         if self._tree is None and len(self._inline) >= self.INLINE_MAX:
-            self._tree = LOBTree()
+            self._tree = LedgerTree()
             self._tree.update([(p.key, p) for p in self._inline])
             self._inline = ()
         if self._tree is not None:
