@@ -49,7 +49,7 @@ def test_evolve_moves_queued_records_into_lanes_and_keeps_old_ones_found(root, t
     moved = list(queue.items())
     assert [r.source_id for _, r in moved] == ["old:2", "old:3"]
     for key, record in moved:
-        assert key % LANES == lane_of(record.subject) and queue.seen[record.source_id] == key
+        assert key % LANES == lane_of(old_world.number) and queue.seen[record.source_id] == key
     assert rater.rate_batch(root, 10, conn)["rated"] == 2
     tm.commit()
     account = old_world.account

@@ -61,8 +61,8 @@ def assert_books(zeo_db, ini, expected_ids):
         rated = [r for _, r in state.rated_items()]
         assert sorted(r.source_id for r in rated) == sorted(expected_ids)
         assert state.rated_count() == len(expected_ids) and not state.error_count()
-        for r in rated:                         # each in the lane of its subject
-            assert r.key & (LANES - 1) == lane_of(r.record.subject)
+        for r in rated:                         # each in the lane of its contract
+            assert r.key & (LANES - 1) == lane_of(r.contract)
         charged = sum(r.amount for r in rated)
         posted = 0
         for account in root.catalog.accounts.tree.values():

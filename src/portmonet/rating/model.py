@@ -59,8 +59,7 @@ class RatedRecord:
         # One bytes value instead of ~40 objects that ZODB's pickler would
         # ask persistent_id about one by one (the commit's main cost).
         values = [getattr(self, n) for n in self.__slots__]
-        r = values[1]
-        values[1] = (r.source_id, r.kind, r.subject, r.start_us, r.end_us, r.quantities, r.attrs)
+        values[1] = values[1]._values()
         return (_unpack, (pickle.dumps(tuple(values), 5),))
 
     @property
@@ -119,6 +118,13 @@ class ParkedRecord:
         return (ParkedRecord, tuple(getattr(self, n) for n in self.__slots__))
 
 
+class AllowanceTree(OOBTree):
+    """Allowance counters in small buckets: each traffic record rewrites
+    the bucket of its service's counter, and a bucket pickles all its
+    keys and counts again (OOBTree's default holds up to 30)."""
+    max_leaf_size = 8
+
+
 class RatingLane(Persistent):
     """What the rater of one queue lane writes: rated and parked records,
     and the allowances its services used."""
@@ -128,7 +134,7 @@ class RatingLane(Persistent):
         self.__name__ = str(number)
         self.rated = LOBTree()          # arrival key -> RatedRecord
         self.errors = LOBTree()         # arrival key -> ParkedRecord
-        self.allowance = OOBTree()      # "contract/service/rule/YYYY-MM" -> bytes used
+        self.allowance = AllowanceTree()  # "contract/service/rule/YYYY-MM" -> bytes used
 
 
 @implementer(IRating)

@@ -24,7 +24,7 @@ from .. import db as dbmod
 from ..ledger.account import now_us
 from ..model.root import get_root
 from ..catalog import normalize
-from ..usage import LANE_MASK, LANES, lane_of, shard_lanes
+from ..usage import LANE_MASK, LANES, shard_lanes
 from . import warm
 from .model import RatedRecord, cause_of, reversal_cause
 from .pricing import Lookups, RatingError, allowance_prefix, quote
@@ -54,7 +54,7 @@ def _lane_of(state, key):
 
 def _quote(root, state, record, lookups=None, lane=None):
     """Price a record without writing anything; RatingError says why not."""
-    lane = lane if lane is not None else _lane_of(state, _subject_lane(record))
+    lane = lane if lane is not None else _lane_of(state, _subject_lane(root, record))
     try:
         return quote(root.catalog, record, lambda key: state.used(key, lane), lookups)
     except RatingError:
@@ -66,16 +66,15 @@ def _quote(root, state, record, lookups=None, lane=None):
         raise RatingError(f"cannot rate: {type(exc).__name__}: {exc}") from exc
 
 
-def _subject_lane(record):
-    """A key in the lane of *record*'s subject: where its service's
-    allowance is counted (the lane its records queue in)."""
-    from ..usage import lane_of
-    return lane_of(record.subject)
+def _subject_lane(root, record):
+    """The lane of *record*'s contract: where its service's allowance is
+    counted (the lane its records queue in)."""
+    return root.usage.lane_for(record)
 
 
 def charge(root, state, key, record, q, lane):
     """Post the charge of a priced record and keep it rated (under its
-    key's lane); count its allowance in *lane*, its subject's.  Only for a
+    key's lane); count its allowance in *lane*, its contract's.  Only for a
     record that leaves the queue (or the error queue) in this transaction
     and is not rated yet: that is what makes the charge once-only."""
     amount = q.price.total
@@ -204,7 +203,7 @@ def retry_errors(root, limit, after=None):
         state.unpark(key)
         # Unparked and rated in this transaction, so charged once (as in
         # rate_batch, the rated record is the charge's index).
-        lane = _lane_of(state, _subject_lane(parked.record))
+        lane = _lane_of(state, _subject_lane(root, parked.record))
         state.rated_count.change(1)
         charge(root, state, key, parked.record, q, lane)
         stats["rated"] += 1
@@ -221,7 +220,7 @@ def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, ta
     state = root["rating"]
     records = state.select(start_us, end_us, contract_number, tariff, after, limit)
     def lane(record):
-        return _lane_of(state, _subject_lane(record))
+        return _lane_of(state, _subject_lane(root, record))
 
     # Give back the allowance these records used so they count again in order.
     for old in records:
