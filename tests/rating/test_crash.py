@@ -54,8 +54,9 @@ def test_rater_killed_mid_batch_loses_and_doubles_nothing(zeo_server, zeo_db, tm
         with zeo_db.transaction() as c:
             killed_after.append(get_root(c.root()).usage.count())
     assert 0 < killed_after[0] < N_RECORDS and killed_after[1] < killed_after[0]
-    out = run_portmonet("rate", "--once", ini=ini)
-    assert "rated" in out.stdout
+    # restarted as two sharded raters: they finish the queue between them
+    out = run_portmonet("rate", "--once", "--workers", "2", ini=ini)
+    assert "(shard 0/2)" in out.stdout and "(shard 1/2)" in out.stdout
     with zeo_db.transaction() as c:
         root = get_root(c.root())
         state = root["rating"]
