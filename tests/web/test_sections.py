@@ -60,7 +60,11 @@ def test_card_shows_sessions_traffic_calls_invoices_payments(site):
     assert len(recent.find_all("tr")) == 1 + 3          # header + 3 closed
     assert "3.0" in recent.text                          # 3 MB in of the oldest session
     bars = card.html.find(id="plot-traffic").find_all("rect")
-    assert len(bars) == 14 and int(bars[-1]["height"]) > 0
+    # the newest closed session started two hours ago: its UTC day (yesterday
+    # just after midnight) has a bar
+    day = datetime.datetime.fromtimestamp(now_us() / 1e6 - 2 * 3600, datetime.timezone.utc)
+    heights = {b.title.text.split(":")[0]: int(b["height"]) for b in bars}
+    assert len(bars) == 14 and heights[day.strftime("%d.%m")] > 0
 
     other = client.get(f"/subscribers/{sid}/")
     calls = other.html.find(id=f"calls-{number}")
