@@ -19,6 +19,16 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rating_world import BIN, Zeo, build, peak_rss_mib  # noqa: E402
 
+PROFILED = """import cProfile, sys, time
+from portmonet.cli import main
+out = sys.argv.pop(1)
+profile = cProfile.Profile(time.process_time)
+try:
+    profile.runcall(main)
+except SystemExit:
+    pass
+profile.dump_stats(out)
+"""
 DESTINATIONS = ["74991234567", "79161234567", "78121234567", "12125550100", "112", "74957654321"]
 
 
@@ -69,10 +79,14 @@ def main():
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--traffic", type=int, default=50000)
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="Rater processes, one per shard (portmonet rate --workers N).")
     ap.add_argument("--max-seconds", type=float, default=None,
                     help="Stop the rater after this long and report what it rated by then.")
     ap.add_argument("--template-db", default=None,
                     help="Start from a copy of this Data.fs (e.g. /work/seed-1m/Data.fs).")
+    ap.add_argument("--profile", default=None, metavar="FILE",
+                    help="Run the rater under cProfile, write the stats to FILE and print the top.")
     args = ap.parse_args()
     first_id = 2_000_001 if args.template_db else 1
     t = time.monotonic()
@@ -91,8 +105,13 @@ def main():
         server_cpu = zeo.cpu_seconds()
         t = time.monotonic()
         limit = ["--max-seconds", str(args.max_seconds)] if args.max_seconds else []
-        proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
-                                 "--batch", str(args.batch)] + limit, stdout=subprocess.PIPE, text=True)
+        command = [os.path.join(BIN, "portmonet"), "-c", zeo.ini, "rate", "--once",
+                   "--batch", str(args.batch), "--workers", str(args.workers)] + limit
+        if args.profile:
+            # timed by CPU time (of all the process's threads), not by the
+            # clock, so a busy machine does not inflate the figures
+            command = [sys.executable, "-c", PROFILED, args.profile] + command[1:]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         print(proc.stdout.read().strip())
@@ -101,9 +120,18 @@ def main():
         cpu = usage.ru_utime + usage.ru_stime
         print(f"rated {total} records in {elapsed:.1f} s: {total / elapsed:.0f} records/s; "
               f"rater CPU {cpu:.1f} s ({total / cpu:.0f} records per CPU-second); "
-              f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
+              f"peak RSS {peak_rss_mib(usage):.0f} MiB (the largest of {args.workers} rater "
+              f"process(es)); {cpu / total * 1e6:.0f} µs rater CPU per record "
+              f"(exit {os.waitstatus_to_exitcode(status)})")
         load_after = os.getloadavg()
-        print(f"ZEO server CPU during the run {zeo.cpu_seconds() - server_cpu:.1f} s")
+        if args.profile:
+            import pstats
+            stats = pstats.Stats(args.profile)
+            stats.sort_stats("tottime").print_stats(25)
+            stats.sort_stats("cumulative").print_stats(40)
+        zeo_cpu = zeo.cpu_seconds() - server_cpu
+        print(f"ZEO server CPU during the run {zeo_cpu:.1f} s ({zeo_cpu / total * 1e6:.0f} µs "
+              f"per record)")
         print(f"load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
               f"at end {'/'.join(f'{x:.1f}' for x in load_after)} on {os.cpu_count()} CPUs")
         if args.max_seconds:

@@ -99,7 +99,10 @@ def build(db, contracts, batch=2000, opening=100000, broke_every=0, first_id=1):
     crypto.configure(DEMO_KEY)
     tm = transaction.TransactionManager()
     conn = db.open(transaction_manager=tm)
+    from portmonet import evolve
     root = install(conn.root())
+    tm.commit()
+    evolve.run(root, user="bench", tm=tm)      # a copied template may predate steps
     if "net" not in root["tariffs"]:
         install_tariffs(root, parse_document(load_text(PLANS, "yaml")))
     tm.commit()

@@ -120,7 +120,7 @@ def test_two_collectors_enqueue_usage_without_retry(zeo_server, zeo_db):
     conns = [zeo_db.open(transaction_manager=tms[0]), other.open(transaction_manager=tms[1])]
     queues = [get_root(c.root()).usage for c in conns]
     for q in queues:
-        len(q.pending)
+        q.count()
     queues[0].enqueue(UsageRecord("radius:nas1:s1:1", "traffic", "u1", 10, 20, {"octets_in": 5}))
     queues[1].enqueue(UsageRecord("netflow:r1:77", "traffic", "u2", 10, 20, {"octets_in": 9}))
     tms[0].commit()
@@ -130,7 +130,7 @@ def test_two_collectors_enqueue_usage_without_retry(zeo_server, zeo_db):
     other.close()
     with fresh_view(zeo_server) as (root, conn):
         queue = root.usage
-        assert len(queue.pending) == 7
+        assert queue.count() == 7
         assert {"radius:nas1:s1:1", "netflow:r1:77"} <= set(queue.seen.keys())
 
 

@@ -1,14 +1,28 @@
 """The usage queue: what collectors (RADIUS accounting, NetFlow, CDR files,
 TV/content events) append and the rater consumes.
 
-Appends from several processes do not conflict: keys are time-based with
-random low bits, so concurrent writers land in different slots (and BTree
-buckets merge inserts of different keys).  A record's ``source_id`` (e.g.
+Records wait in one of ``LANES`` lanes, chosen by a hash of the number of
+the contract the subject (a login, a telephone number) belongs to -- of the
+subject itself when it belongs to none --, each lane a tree of its own: so
+several raters can each take their own lanes (``portmonet rate --shard
+i/n``) and charge their own accounts without touching each other's
+objects, and collectors appending at once spread over sixteen tails
+instead of one.  Keys are time-based (µs
+<< 8) with 4 random bits and the lane in the low 4 bits: a key names its
+lane, keys of a lane sort by arrival, and BTree buckets merge concurrent
+inserts of different keys (two collectors conflict only when both split
+the same lane's last bucket in the same moment; ``db.transact`` retries
+them).  Databases from before the lanes keep their records in
+``pending`` until the evolve step ``rating-02-lanes`` moves them.  A record's ``source_id`` (e.g.
 ``radius:<nas>:<Acct-Session-Id>:<n>``, ``cdr:<file>:<line>``) is unique:
 offering it again is a no-op, so a retransmitted packet or a re-read file
 never makes a second record.
 """
+import heapq
+import itertools
+import pickle
 import random
+import zlib
 
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -18,6 +32,41 @@ from .ledger.account import now_us
 
 _random = random.SystemRandom()
 KINDS = ("traffic", "session", "call", "tv", "content")
+LANE_BITS = 4
+LANES = 1 << LANE_BITS
+LANE_MASK = LANES - 1
+
+
+def lane_of(subject):
+    """The lane of a subject's records (stable across processes and runs)."""
+    return zlib.crc32(subject.encode("utf-8", "surrogatepass")) & LANE_MASK
+
+
+def lane_of_key(key):
+    return key & LANE_MASK
+
+
+def contract_of(catalog, record):
+    """The contract whose service *record* is usage of, or None (unknown
+    subjects are parked by the rater; their lane is the subject's)."""
+    from .catalog import normalize
+    if record.kind == "call":
+        try:
+            service = catalog.lines.get(normalize.phone(record.subject))
+        except normalize.InvalidValue:
+            return None
+    else:
+        service = catalog.logins.get(record.subject)
+        if service is None and record.kind in ("tv", "content"):
+            return catalog.contracts.get(record.subject)
+    return getattr(service, "__parent__", None)
+
+
+def shard_lanes(shard, shards):
+    """The lanes rater *shard* of *shards* takes (``--shard i/n``)."""
+    if not 1 <= shards <= LANES or not 0 <= shard < shards:
+        raise ValueError(f"shard {shard}/{shards}: 0 <= i < n <= {LANES} expected")
+    return tuple(lane for lane in range(LANES) if lane % shards == shard)
 
 
 class UsageRecord:
@@ -63,45 +112,138 @@ class UsageRecord:
         return hash(self.source_id)
 
     def __reduce__(self):
-        return (UsageRecord, tuple(getattr(self, n) for n in self.__slots__))
+        # One bytes value instead of ~20 objects for ZODB's pickler to visit
+        # (a lane's head bucket is rewritten by every batch that takes part
+        # of it); records stored as (UsageRecord, values) still load.
+        return (_unpack, (pickle.dumps(self._values(), 5),))
+
+    def _values(self):
+        return (self.source_id, self.kind, self.subject, self.start_us, self.end_us,
+                self.quantities, self.attrs)
 
     def __repr__(self):
         return f"<UsageRecord {self.source_id} {self.kind} {self.subject}>"
 
 
+def _unpack(data):
+    record = UsageRecord.__new__(UsageRecord)
+    for name, value in zip(UsageRecord.__slots__, pickle.loads(data)):
+        object.__setattr__(record, name, value)
+    return record
+
+
+class UsageLane(Persistent):
+    """One lane of the queue: its pending records by arrival key."""
+
+    def __init__(self, number):
+        self.number = number
+        self.__name__ = str(number)
+        self.pending = LOBTree()     # arrival key -> UsageRecord
+
+
 class UsageQueue(Persistent):
-    """``root.usage``: pending records by arrival key, and every source id seen."""
+    """``root.usage``: pending records by lane and arrival key, and every
+    source id seen."""
 
     __name__ = "usage"
     __parent__ = None
+    lanes = ()                       # before the evolve step: none, all in pending
 
     def __init__(self):
-        self.pending = LOBTree()     # arrival key -> UsageRecord
+        self.pending = LOBTree()     # records queued before the lanes (evolve moves them)
         self.seen = OOBTree()        # source_id -> arrival key (kept after rating)
+        self.add_lanes()
+
+    def add_lanes(self):
+        """Make the lanes (once) and move records queued before them there."""
+        if not self.lanes:
+            self.lanes = tuple(UsageLane(n) for n in range(LANES))
+            for lane in self.lanes:
+                lane.__parent__ = self
+        for key, record in list(self.pending.items()):
+            del self.pending[key]
+            self.seen[record.source_id] = self._put(record, key >> 8)
+
+    def lane_for(self, record):
+        """The lane of *record*: its contract's, so that one rater charges
+        each account."""
+        catalog = getattr(self.__parent__, "catalog", None)
+        contract = contract_of(catalog, record) if catalog is not None else None
+        return lane_of(contract.number if contract is not None else record.subject)
+
+    def _put(self, record, time_us):
+        lane = self.lane_for(record)
+        tree = self.lanes[lane].pending
+        key = (time_us << 8) | (_random.getrandbits(LANE_BITS) << LANE_BITS) | lane
+        while key in tree:
+            key += LANES
+        tree[key] = record
+        return key
 
     def enqueue(self, record):
         """Append once per source id; returns True if the record is new."""
         if record.source_id in self.seen:
             return False
-        key = (now_us() << 8) | _random.getrandbits(8)
-        while key in self.pending:
-            key += 1
-        self.pending[key] = record
+        if self.lanes:
+            key = self._put(record, now_us())
+        else:                        # not evolved yet
+            key = (now_us() << 8) | _random.getrandbits(8)
+            while key in self.pending:
+                key += 1
+            self.pending[key] = record
         self.seen[record.source_id] = key
         return True
 
-    def take(self, limit):
-        """The oldest pending (key, record) pairs, up to *limit* (not removed)."""
+    def pending_trees(self, lanes=None):
+        """The pending trees of *lanes* (default: all, and the old queue)."""
+        if lanes is None:
+            return [self.pending] + [lane.pending for lane in self.lanes]
+        return [self.lanes[n].pending for n in lanes]
+
+    def items(self, lanes=None):
+        """Pending (key, record) pairs of *lanes* in arrival order."""
+        trees = [t for t in self.pending_trees(lanes) if t]
+        if len(trees) == 1:
+            return iter(trees[0].items())
+        return heapq.merge(*(t.items() for t in trees), key=_first)
+
+    def take(self, limit, lanes=None):
+        """The oldest pending (key, record) pairs of *lanes*, up to *limit*
+        (not removed): each lane's in arrival order, lane after lane -- a
+        subject's records are all in one lane, so its order is kept, and
+        the order between lanes means nothing."""
+        trees = [[t, None] for t in self.pending_trees(lanes) if t]   # tree, last key taken
         out = []
-        for item in self.pending.items():
-            out.append(item)
-            if len(out) >= limit:
-                break
+        while trees and len(out) < limit:
+            share = -(-(limit - len(out)) // len(trees))
+            more = []
+            for cursor in trees:
+                tree, last = cursor
+                got = list(itertools.islice(tree.items(last, None, excludemin=last is not None),
+                                            min(share, limit - len(out))))
+                out.extend(got)
+                if got and len(got) == share:
+                    cursor[1] = got[-1][0]
+                    more.append(cursor)
+            trees = more
         return out
+
+    def count(self, lanes=None):
+        return sum(len(t) for t in self.pending_trees(lanes))
+
+    def tree_of(self, key):
+        """The pending tree that holds (or would hold) *key*."""
+        if self.lanes and key not in self.pending:
+            return self.lanes[key & LANE_MASK].pending
+        return self.pending
 
     def done(self, key):
         """Remove a record from the pending queue once it is rated (or parked)."""
-        del self.pending[key]
+        del self.tree_of(key)[key]
+
+
+def _first(item):
+    return item[0]
 
 
 def usage_queue(root):

@@ -17,7 +17,7 @@ def session(db, sid):
 
 
 def usage_of(root, login):
-    return [r for _, r in root.usage.pending.items() if r.subject == login]
+    return [r for _, r in root.usage.items() if r.subject == login]
 
 
 def send(server, text):

@@ -98,18 +98,18 @@ def test_errors_are_parked_then_rated_after_the_fix(root, contract, tm):
                                  MONDAY_NOON, MONDAY_NOON, {}, {"destination": "74992223344"}))
     assert stats == {"rated": 0, "parked": 4, "skipped": 0, "amount": 0, "taken": 4}
     state = root["rating"]
-    errors = {p.record.source_id: p for p in state.errors.values()}
+    errors = {p.record.source_id: p for _, p in state.parked_items()}
     assert errors["x1"].reason == "unknown calling number 74957777777"
     assert "no zone of phone v1 for destination 33123456789" == errors["x2"].reason
     assert errors["x3"].reason == "unknown login 'nobody'"
     assert "no 'seconds'" in errors["x4"].reason
-    assert not root.usage.pending
+    assert not root.usage.count()
     # the cause of x1 is fixed: the line is connected
     from portmonet.model.services import TelephoneLine
     contract.add_service(TelephoneLine("74957777777", tariff=root["tariffs"]["phone"]))
     stats, _ = rater.retry_errors(root, 100)
     assert stats == {"rated": 1, "parked": 3}
-    errors = {p.record.source_id: p for p in state.errors.values()}
+    errors = {p.record.source_id: p for _, p in state.parked_items()}
     assert charged(root, "x1").amount == 120 and "x1" not in errors
     assert errors["x2"].attempts == 2 and root["rating"].error_count() == 3
     assert check_books(root, root._p_jar).ok

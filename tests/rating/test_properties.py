@@ -52,9 +52,9 @@ def test_rating_twice_posts_once_and_balances_equal_postings(items, batch, crash
         for item in items:
             root.usage.enqueue(make(item, contracts))
         tm.commit()
-        expected = {r.source_id for r in root.usage.pending.values()}
+        expected = {r.source_id for _, r in root.usage.items()}
         crashes = list(crashes)
-        while root.usage.pending:
+        while root.usage.count():
             rater.rate_batch(root, batch, conn)
             if crashes and crashes.pop():
                 tm.abort()          # the rater died before its commit
@@ -65,20 +65,21 @@ def test_rating_twice_posts_once_and_balances_equal_postings(items, batch, crash
         for item in items:
             assert not root.usage.enqueue(make(item, contracts))
         state = root["rating"]
-        if state.rated:
-            rated = next(iter(state.rated.values()))
-            root.usage.pending[rated.key] = rated.record
+        first = next(state.rated_items(), None)
+        if first is not None:
+            rated = first[1]
+            root.usage.tree_of(rated.key)[rated.key] = rated.record
             assert rater.rate_batch(root, 10, conn)["skipped"] == 1
             tm.commit()
-        rated_ids = {r.source_id for r in state.rated.values()}
-        parked_ids = {p.record.source_id for p in state.errors.values()}
+        rated_ids = {r.source_id for _, r in state.rated_items()}
+        parked_ids = {p.record.source_id for _, p in state.parked_items()}
         assert rated_ids | parked_ids == expected
         assert not rated_ids & parked_ids
         for contract in contracts:
             account = contract.account
             usage = [p for p in account.ledger.values() if p.cause.startswith("usage:")]
             assert len(usage) == len({p.cause for p in usage})
-            rated = [r for r in state.rated.values() if r.contract == contract.number]
+            rated = [r for _, r in state.rated_items() if r.contract == contract.number]
             assert -sum(p.amount for p in usage) == sum(r.amount for r in rated)
             assert account.balance == account.ledger_sum()
         report = check_books(root, conn)

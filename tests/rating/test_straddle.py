@@ -35,7 +35,7 @@ def contract(root, tm):
 def rate(root, record):
     root.usage.enqueue(record)
     stats = rater.rate_batch(root, 100)
-    assert stats["rated"] == 1, root["rating"].errors.values()[0].reason if stats["parked"] else stats
+    assert stats["rated"] == 1, next(root["rating"].parked_items())[1].reason if stats["parked"] else stats
     return root["rating"].find(record.source_id)
 
 

@@ -26,9 +26,32 @@ from .posting import Posting, validate
 
 _random = random.SystemRandom()
 
+# Causes that the feature posting them keeps once itself instead of the
+# cause index: the rater's usage charges (a usage record leaves the queue
+# and its rated record is kept in the transaction that charges it; one
+# index entry per record rewrote a bucket of the big index each time).
+# Objects with ``owns(cause) -> bool`` and ``where(account, cause) ->
+# (account number, posting key) or None``.
+CAUSE_OWNERS = []
+
+
+def owner_of(cause):
+    for owner in CAUSE_OWNERS:
+        if owner.owns(cause):
+            return owner
+    return None
+
 
 class InsufficientFunds(ValueError):
     pass
+
+
+class LedgerTree(LOBTree):
+    """A ledger's postings by key in small buckets: postings are appended
+    (keys grow with time), so a new posting rewrites the last bucket, and
+    the bucket's size is how many postings each posting pickles again
+    (LOBTree's default holds up to 120)."""
+    max_leaf_size = 32
 
 
 def now_us():
@@ -79,9 +102,17 @@ class Account(Indexed, Persistent):
         """What may still be spent: balance plus credit limit."""
         return self._balance + self.credit_limit
 
+    def _where(self, catalog, cause):
+        where = catalog.causes.get(cause)
+        if where is None:
+            owner = owner_of(cause)
+            if owner is not None:
+                where = owner.where(self, cause)
+        return where
+
     def find_cause(self, cause):
         catalog = find_catalog(self)
-        where = catalog.causes.get(cause) if catalog is not None else None
+        where = self._where(catalog, cause) if catalog is not None else None
         if where is None:
             return None
         number, key = where
@@ -100,7 +131,7 @@ class Account(Indexed, Persistent):
         catalog = find_catalog(self)
         if catalog is None:
             raise ValueError("an account must be in the tree before posting")
-        where = catalog.causes.get(cause)
+        where = self._where(catalog, cause)
         if where is not None:
             number, key = where
             if number != self.number:
@@ -118,6 +149,18 @@ class Account(Indexed, Persistent):
         catalog.causes[cause] = (self.number, key)
         self._balance += amount
         return posting, True
+
+    def post_owned(self, amount, kind, cause, text="", user="", when=None):
+        """Post a movement whose cause its owner (``CAUSE_OWNERS``) keeps
+        once itself: not entered in the cause index, not looked up there.
+        Returns the posting.  Only for the owner's own once-only path; any
+        other caller uses :meth:`post`, which asks the owner."""
+        validate(amount, kind, cause)
+        when = now_us() if when is None else when
+        posting = Posting(self._free_key(when), when, amount, kind, cause, text, user)
+        self._store(posting)
+        self._balance += amount
+        return posting
 
     def decide_on_balance(self):
         """Call before a decision that depends on the balance (a transfer, a
@@ -143,7 +186,7 @@ class Account(Indexed, Persistent):
 
     def _store(self, posting):
         if self._tree is None and len(self._inline) >= self.INLINE_MAX:
-            self._tree = LOBTree()
+            self._tree = LedgerTree()
             self._tree.update([(p.key, p) for p in self._inline])
             self._inline = ()
         if self._tree is not None:

@@ -2,7 +2,9 @@
 
 * every account's balance equals the sum of its postings;
 * every posting's cause is in the cause index and points back at it, and the
-  index holds nothing else, so no cause is posted twice;
+  index holds nothing else, so no cause is posted twice; causes that their
+  feature keeps once itself (``ledger.account.CAUSE_OWNERS``: usage charges)
+  are summed apart, for that feature's check (``report.owned``);
 * the contracts-per-status counters (``root.contract_counts``) equal a
   count made on the same walk (each contract's account leads to it);
 * checks that later features register (payments received = booked ...).
@@ -21,6 +23,7 @@ class Report:
         self.problems = []
         self.limit = limit
         self.counts = {}
+        self.owned = None        # set by check_ledgers: sums of owned causes
 
     def problem(self, text):
         if len(self.problems) < self.limit:
@@ -56,6 +59,12 @@ class _Multiset:
     def __eq__(self, other):
         return (self.count, self.total) == (other.count, other.total)
 
+    def plus(self, other):
+        both = _Multiset()
+        both.count = self.count + other.count
+        both.total = (self.total + other.total) & 0xFFFFFFFFFFFFFFFF
+        return both
+
 
 def check_ledgers(root, conn, report, progress=None):
     """Balances against postings per account; postings against the cause
@@ -66,8 +75,12 @@ def check_ledgers(root, conn, report, progress=None):
     are read in order and compared as multisets.  Only when they differ is
     the index searched posting by posting to name the culprits."""
     from ..interfaces import IContract
+    from ..ledger.account import owner_of
     causes = root.catalog.causes
     posted = _Multiset()
+    # owned causes: postings, and those of them in the index (from before)
+    owned_posted, owned_indexed = _Multiset(), _Multiset()
+    report.owned = {"postings": owned_posted, "indexed": owned_indexed}
     statuses = Counter()
     accounts = root.catalog.accounts.tree.values()
     for account in walk(conn, accounts, then=_ledger_and_holder):
@@ -77,17 +90,18 @@ def check_ledgers(root, conn, report, progress=None):
         total = 0
         for posting in account.postings():
             total += posting.amount
-            posted.add(posting.cause, account.number, posting.key)
+            cause = posting.cause
+            (owned_posted if owner_of(cause) else posted).add(cause, account.number, posting.key)
         if total != account.balance:
             report.problem(f"account {account.number}: balance {account.balance} "
                            f"but postings sum to {total}")
         report.count("accounts")
         if progress is not None:
             progress(1)
-    report.count("postings", posted.count)
+    report.count("postings", posted.count + owned_posted.count)
     indexed = _Multiset()
     for cause, (number, key) in causes.items():
-        indexed.add(cause, number, key)
+        (owned_indexed if owner_of(cause) else indexed).add(cause, number, key)
     if indexed != posted:
         find_cause_problems(root, conn, report)
     compare_contract_counts(root, statuses, report)
@@ -119,11 +133,15 @@ def compare_contract_counts(root, counted, report):
 
 def find_cause_problems(root, conn, report):
     """The slow, precise pass: which postings and index entries disagree."""
+    from ..ledger.account import owner_of
     causes = root.catalog.causes
     accounts = root.catalog.accounts
     for account in walk(conn, accounts.tree.values()):
         for posting in account.postings():
             where = causes.get(posting.cause)
+            owner = owner_of(posting.cause) if where is None else None
+            if owner is not None:
+                where = owner.where(account, posting.cause)
             if where != (account.number, posting.key):
                 report.problem(
                     f"account {account.number}: posting {posting.key} cause {posting.cause!r} "

@@ -7,6 +7,7 @@ import click
 from .. import db as dbmod
 from ..money import format_amount
 from . import checks  # noqa: F401  (registers the books check)
+from ..usage import LANES, shard_lanes
 from . import rater
 
 
@@ -27,19 +28,62 @@ def register(cli):
     @click.option("--retry-errors", is_flag=True,
                   help="Rate the parked records again (after their cause is fixed) and stop.")
     @click.option("--max-seconds", type=float, default=None, help="Stop after this long.")
+    @click.option("--shard", default="0/1", show_default=True, metavar="I/N",
+                  help="Take only the queue lanes of shard I of N (lanes l with l %% N == I): "
+                       "N raters with --shard 0/N .. N-1/N share the queue without conflicts.")
+    @click.option("--workers", type=click.IntRange(1, LANES), default=1, show_default=True,
+                  help="Start this many rater processes, one per shard (--shard i/WORKERS), "
+                       "and wait for them.")
     @click.option("--verbose", "-v", is_flag=True, help="Print every batch.")
     @click.pass_obj
-    def rate_cmd(env, batch, once, retry_errors, max_seconds, verbose):
+    def rate_cmd(env, batch, once, retry_errors, max_seconds, shard, workers, verbose):
         """Rate usage records from the queue and post their charges (a worker)."""
         if retry_errors:
             _retry(env, batch)
             return
+        if workers > 1:
+            if shard != "0/1":
+                raise click.UsageError("give --shard or --workers, not both")
+            sys.exit(_workers(env, workers, batch, once, max_seconds, verbose))
+        shard = _parse_shard(shard)
+        rater.batch_stores(env.db)        # before any connection is opened
         echo = (lambda s: click.echo(f"batch: {s}", err=True)) if verbose else None
         with dbmod.connection(env.db) as (conn, tm):
-            app_root(conn)
-        totals = rater.run(env.db, batch=batch, once=once, max_seconds=max_seconds, echo=echo)
+            root = app_root(conn)
+            if not root.usage.lanes or not root["rating"].lanes:
+                raise click.ClickException("the usage queue has no lanes: run 'portmonet evolve'")
+        totals = rater.run(env.db, batch=batch, once=once, max_seconds=max_seconds, echo=echo,
+                           shard=shard)
         click.echo(f"rated {totals['rated']}, parked {totals['parked']}, "
-                   f"skipped {totals['skipped']} in {totals['batches']} batches")
+                   f"skipped {totals['skipped']} in {totals['batches']} batches, "
+                   f"{totals['conflicts']} conflicts"
+                   + (f" (shard {shard[0]}/{shard[1]})" if shard[1] > 1 else ""))
+
+    def _parse_shard(text):
+        try:
+            i, n = (int(x) for x in text.split("/"))
+            shard_lanes(i, n)
+        except ValueError:
+            raise click.BadParameter(f"{text!r}: I/N with 0 <= I < N <= {LANES} expected",
+                                     param_hint="--shard") from None
+        return i, n
+
+    def _workers(env, n, batch, once, max_seconds, verbose):
+        """Run n shard processes of this same command; their exit status."""
+        import subprocess
+        base = [sys.executable, "-c", "import sys; from portmonet.cli import main; sys.exit(main())",
+                "-c", env.settings["__file__"], "rate", "--batch", str(batch)]
+        base += ["--once"] if once else []
+        base += ["--max-seconds", str(max_seconds)] if max_seconds else []
+        base += ["-v"] if verbose else []
+        procs = [subprocess.Popen(base + ["--shard", f"{i}/{n}"]) for i in range(n)]
+        try:
+            codes = [p.wait() for p in procs]
+        except KeyboardInterrupt:
+            for p in procs:
+                p.terminate()
+            codes = [p.wait() for p in procs]
+        return max(codes, key=abs)
 
     def _retry(env, batch):
         rated = parked = 0
@@ -101,7 +145,7 @@ def register(cli):
         with dbmod.connection(env.db) as (conn, tm):
             state = app_root(conn)["rating"]
             click.echo(f"{state.error_count()} parked record(s)")
-            for i, parked in enumerate(state.errors.values()):
+            for i, (_, parked) in enumerate(state.parked_items()):
                 if i >= limit:
                     break
                 click.echo(f"{parked.record.source_id}\t{parked.record.kind}\t{parked.record.subject}\t"

@@ -8,3 +8,14 @@ from .model import Rating
 def add_rating(root):
     if "rating" not in root:
         root.add("rating", Rating())
+
+
+@step("2026-11-25-rating-02-lanes")
+def add_lanes(root):
+    """Queue lanes (one rater per shard of them), records still queued
+    moved into their lanes, and the rating's lanes (rated and parked
+    records, allowances).  Records rated before stay where they are."""
+    if "rating" not in root:
+        root.add("rating", Rating())
+    root.usage.add_lanes()
+    root["rating"].add_lanes()

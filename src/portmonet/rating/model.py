@@ -3,12 +3,22 @@
 A rated record keeps the usage record it came from and everything that
 explains its price (tariff, version, zone, rule, period), so a charge can be
 explained and re-rated.  Rated and parked records are stored inline under the
-usage queue's arrival key: the rater takes records in that order, so a batch
-appends to the last buckets instead of rewriting buckets all over a tree
-(which made every commit pickle most of the tree).  ``root.usage.seen``
-already maps a source id to its arrival key.
+usage queue's arrival key, in the lane of the queue the record came from
+(``RatingLane``): the rater takes records in that order, so a batch appends
+to the last buckets of its own lanes, and raters of other lanes write other
+objects.  ``root.usage.seen`` already maps a source id to its arrival key,
+and the key names its lane.  Records rated before the lanes stay in the
+``rated`` / ``errors`` / ``allowance`` trees of ``Rating`` itself.
+
+The usage charge (cause ``usage:<source id>``) is not in the catalog's
+cause index: the record leaves the queue and its rated record (which names
+the account and the posting key) is kept in the transaction that posts it,
+so the rated record is the index.  ``UsageCauses`` answers the ledger's
+``find_cause`` / ``post`` through ``usage.seen`` -> rated record.
 """
 import datetime
+import heapq
+import pickle
 
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
@@ -16,7 +26,9 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
-from ..ledger.account import now_us
+from ..ledger.account import CAUSE_OWNERS, now_us
+from ..model.lineage import find_root
+from ..usage import LANE_MASK, LANES, UsageRecord
 from .interfaces import IRating
 
 
@@ -34,7 +46,7 @@ class RatedRecord:
 
     __slots__ = ("key", "record", "contract", "account", "service", "tariff", "version", "zone",
                  "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
-                 "cause", "generation", "previous_amount", "rated_us", "parts")
+                 "cause", "generation", "previous_amount", "rated_us", "parts", "posting")
 
     def __init__(self, **values):
         for name in self.__slots__:
@@ -44,7 +56,11 @@ class RatedRecord:
         raise AttributeError("rated records are immutable")
 
     def __reduce__(self):
-        return (_rebuild, (tuple(getattr(self, n) for n in self.__slots__),))
+        # One bytes value instead of ~40 objects that ZODB's pickler would
+        # ask persistent_id about one by one (the commit's main cost).
+        values = [getattr(self, n) for n in self.__slots__]
+        values[1] = values[1]._values()
+        return (_unpack, (pickle.dumps(tuple(values), 5),))
 
     @property
     def source_id(self):
@@ -69,6 +85,12 @@ class RatedRecord:
 def _utc(us):
     return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M:%S")
+
+
+def _unpack(data):
+    values = list(pickle.loads(data))
+    values[1] = UsageRecord(*values[1])
+    return _rebuild(values)
 
 
 def _rebuild(values):
@@ -96,6 +118,25 @@ class ParkedRecord:
         return (ParkedRecord, tuple(getattr(self, n) for n in self.__slots__))
 
 
+class AllowanceTree(OOBTree):
+    """Allowance counters in small buckets: each traffic record rewrites
+    the bucket of its service's counter, and a bucket pickles all its
+    keys and counts again (OOBTree's default holds up to 30)."""
+    max_leaf_size = 8
+
+
+class RatingLane(Persistent):
+    """What the rater of one queue lane writes: rated and parked records,
+    and the allowances its services used."""
+
+    def __init__(self, number):
+        self.number = number
+        self.__name__ = str(number)
+        self.rated = LOBTree()          # arrival key -> RatedRecord
+        self.errors = LOBTree()         # arrival key -> ParkedRecord
+        self.allowance = AllowanceTree()  # "contract/service/rule/YYYY-MM" -> bytes used
+
+
 @implementer(IRating)
 class Rating(Persistent):
     """``root["rating"]``."""
@@ -103,48 +144,105 @@ class Rating(Persistent):
     __name__ = "rating"
     __parent__ = None
     title = "Rating"
+    lanes = ()                      # before the evolve step
 
     def __init__(self):
-        self.rated = LOBTree()          # arrival key -> RatedRecord
-        self.errors = LOBTree()         # arrival key -> ParkedRecord
-        self.allowance = OOBTree()      # "contract/service/rule/YYYY-MM" -> bytes used
+        # before the lanes: kept for records rated then
+        self.rated = LOBTree()
+        self.errors = LOBTree()
+        self.allowance = OOBTree()
         self.rated_count = Length()
         self.error_count = Length()
+        self.add_lanes()
 
-    def used(self, key):
-        return self.allowance.get(key, 0)
+    def add_lanes(self):
+        if not self.lanes:
+            self.lanes = tuple(RatingLane(n) for n in range(LANES))
+            for lane in self.lanes:
+                lane.__parent__ = self
 
-    def count_usage(self, counted, sign=1):
+    def lane(self, key):
+        return self.lanes[key & LANE_MASK]
+
+    # -- allowances: what a service used this month ------------------------
+    def used(self, key, lane=None):
+        """Bytes used under allowance *key* (counted in *lane*, the lane of
+        the service's records -- any lane if not given -- plus what was
+        counted before the lanes)."""
+        lanes = (lane,) if lane is not None else self.lanes
+        return sum(n.allowance.get(key, 0) for n in lanes) + self.allowance.get(key, 0)
+
+    def count_usage(self, counted, lane, sign=1):
+        tree = lane.allowance
         for key, volume in counted:
-            self.allowance[key] = self.allowance.get(key, 0) + sign * volume
+            tree[key] = tree.get(key, 0) + sign * volume
 
-    def _key_of(self, source_id):
-        return self.__parent__.usage.seen.get(source_id)
+    # -- finding ---------------------------------------------------------
+    def _trees(self, key, name):
+        trees = (getattr(self, name),)
+        if self.lanes:
+            trees = (getattr(self.lane(key), name),) + trees
+        return trees
+
+    def _find(self, source_id, name):
+        key = self.__parent__.usage.seen.get(source_id)
+        if key is None:
+            return None
+        for tree in self._trees(key, name):
+            found = tree.get(key)
+            if found is not None and found.record.source_id == source_id:
+                return found
+        return None
 
     def find(self, source_id):
         """The rated record of a source id, or None."""
-        key = self._key_of(source_id)
-        return self.rated.get(key) if key is not None else None
+        return self._find(source_id, "rated")
 
     def find_parked(self, source_id):
-        key = self._key_of(source_id)
-        return self.errors.get(key) if key is not None else None
+        return self._find(source_id, "errors")
+
+    def is_done(self, key, lane):
+        """Rated or parked already (a record offered twice is skipped)."""
+        return key in lane.rated or key in lane.errors
+
+    # -- writing -----------------------------------------------------------
+    def _tree_for(self, key, name):
+        """Where a record of *key* lives: the old tree if it is there."""
+        old = getattr(self, name)
+        if not self.lanes or key in old:
+            return old
+        return getattr(self.lane(key), name)
 
     def keep(self, rated):
-        if rated.key not in self.rated:
+        tree = self._tree_for(rated.key, "rated")
+        if rated.key not in tree:
             self.rated_count.change(1)
-        self.rated[rated.key] = rated
+        tree[rated.key] = rated
 
     def park(self, key, record, reason):
-        held = self.errors.get(key)
+        tree = self._tree_for(key, "errors")
+        held = tree.get(key)
         if held is None:
             self.error_count.change(1)
         attempts = held.attempts + 1 if held is not None else 1
-        self.errors[key] = ParkedRecord(key, record, reason, now_us(), attempts)
+        tree[key] = ParkedRecord(key, record, reason, now_us(), attempts)
 
     def unpark(self, key):
-        del self.errors[key]
+        del self._tree_for(key, "errors")[key]
         self.error_count.change(-1)
+
+    # -- reading in order ----------------------------------------------------
+    def _merged(self, name, lo=None, excludemin=False):
+        trees = [getattr(self, name)] + [getattr(lane, name) for lane in self.lanes]
+        return heapq.merge(*(t.items(lo, None, excludemin=excludemin) for t in trees if t),
+                           key=_first)
+
+    def rated_items(self, lo=None, excludemin=False):
+        """(key, RatedRecord) of every lane in arrival order from key *lo*."""
+        return self._merged("rated", lo, excludemin)
+
+    def parked_items(self, lo=None, excludemin=False):
+        return self._merged("errors", lo, excludemin)
 
     def select(self, start_us=None, end_us=None, contract=None, tariff=None, after=None,
                limit=None):
@@ -161,7 +259,7 @@ class Rating(Persistent):
         if after is not None and (lo is None or after >= lo):
             lo, exclude = after, True
         out = []
-        for rated in self.rated.values(lo, None, excludemin=exclude):
+        for _, rated in self.rated_items(lo, exclude):
             start = rated.record.start_us
             if (contract is None or rated.contract == contract) \
                     and (tariff is None or rated.tariff == tariff) \
@@ -171,3 +269,32 @@ class Rating(Persistent):
                 if limit is not None and len(out) >= limit:
                     break
         return out
+
+
+def _first(item):
+    return item[0]
+
+
+class UsageCauses:
+    """The ledger's way to a usage charge that is not in the cause index:
+    ``usage:<source id>`` -> the rated record -> (account, posting key).
+    Re-rating's causes (``...#r<n>``) are in the index as usual."""
+
+    prefix = "usage:"
+
+    def owns(self, cause):
+        return cause.startswith(self.prefix) and "#" not in cause
+
+    def where(self, account, cause):
+        root = find_root(account)
+        rating = root.get("rating") if root is not None else None
+        if rating is None:
+            return None
+        rated = rating.find(cause[len(self.prefix):])
+        if rated is None or rated.posting is None:
+            return None
+        return rated.account, rated.posting
+
+
+if not any(isinstance(o, UsageCauses) for o in CAUSE_OWNERS):
+    CAUSE_OWNERS.append(UsageCauses())

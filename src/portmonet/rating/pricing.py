@@ -85,6 +85,7 @@ class Lookups:
         self._services = {}
         self._kinds = {}
         self._versions = {}
+        self.cuts = {}            # (version, day, zone) -> where rules may change
 
     def service(self, record):
         key = (record.kind == "call", record.kind in ("tv", "content"), record.subject)

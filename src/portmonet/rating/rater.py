@@ -3,9 +3,18 @@
 One batch is one transaction: take records, price each, post its charge
 (cause ``usage:<source id>``), keep the rated record and remove the record
 from the queue -- all committed together.  A crash before the commit leaves
-the batch queued and nothing posted; after it, everything is done; the
-ledger's cause index refuses a second charge either way.
+the batch queued and nothing posted; after it, everything is done.  That
+is what keeps a record charged once: a record is charged only while it is
+queued and not yet rated, and leaves the queue as it is charged, so the
+charge needs no entry in the catalog's cause index (the rated record names
+its posting; ``model.UsageCauses``).
+
+A rater takes the queue lanes of its shard (``--shard i/n``: lanes l with
+l % n == i), and writes only its lanes' trees, the accounts it charges and
+the counters (which merge), so raters of different shards run side by
+side.
 """
+import itertools
 import logging
 import time
 
@@ -15,16 +24,18 @@ from .. import db as dbmod
 from ..ledger.account import now_us
 from ..model.root import get_root
 from ..catalog import normalize
+from ..usage import LANE_MASK, LANES, shard_lanes
 from . import warm
 from .model import RatedRecord, cause_of, reversal_cause
 from .pricing import Lookups, RatingError, allowance_prefix, quote
 from .warm import BucketFinder
+from .zeo import batch_stores  # noqa: F401  (commands call it first)
 
 log = logging.getLogger(__name__)
 USER = "portmonet rate"
 
 
-def _rated(key, record, q, generation=0, previous=None):
+def _rated(key, record, q, generation=0, previous=None, posting=None):
     contract = q.service.__parent__
     amount = q.price.total
     return RatedRecord(
@@ -33,13 +44,19 @@ def _rated(key, record, q, generation=0, previous=None):
         zone=q.zone, rule=q.rule, period=q.period, billed=q.billed, counted=q.counted,
         base=q.price.base, discount=q.price.discount, tax=q.price.tax, amount=amount,
         cause=cause_of(record.source_id, generation) if amount else None,
-        generation=generation, previous_amount=previous, rated_us=now_us(), parts=q.parts)
+        generation=generation, previous_amount=previous, rated_us=now_us(), parts=q.parts,
+        posting=posting)
 
 
-def _quote(root, state, record, lookups=None):
+def _lane_of(state, key):
+    return state.lanes[key & LANE_MASK]
+
+
+def _quote(root, state, record, lookups=None, lane=None):
     """Price a record without writing anything; RatingError says why not."""
+    lane = lane if lane is not None else _lane_of(state, _subject_lane(root, record))
     try:
-        return quote(root.catalog, record, state.used, lookups)
+        return quote(root.catalog, record, lambda key: state.used(key, lane), lookups)
     except RatingError:
         raise
     except ConflictError:
@@ -49,19 +66,32 @@ def _quote(root, state, record, lookups=None):
         raise RatingError(f"cannot rate: {type(exc).__name__}: {exc}") from exc
 
 
-def charge(root, state, key, record, q):
-    """Post the charge of a priced record and keep it rated."""
-    rated = _rated(key, record, q)
-    if rated.amount:
+def _subject_lane(root, record):
+    """The lane of *record*'s contract: where its service's allowance is
+    counted (the lane its records queue in)."""
+    return root.usage.lane_for(record)
+
+
+def charge(root, state, key, record, q, lane):
+    """Post the charge of a priced record and keep it rated (under its
+    key's lane); count its allowance in *lane*, its contract's.  Only for a
+    record that leaves the queue (or the error queue) in this transaction
+    and is not rated yet: that is what makes the charge once-only."""
+    amount = q.price.total
+    posting = None
+    if amount:
         account = q.service.__parent__.account
-        account.post(-rated.amount, "charge", rated.cause, text=_text(rated), user=USER)
-    state.count_usage(q.counted)
-    state.keep(rated)
+        posting = account.post_owned(-amount, "charge", cause_of(record.source_id),
+                                     text=_text(record.kind, q.zone, q.rule), user=USER).key
+    rated = _rated(key, record, q, posting=posting)
+    if q.counted:
+        state.count_usage(q.counted, lane)
+    state.lanes[key & LANE_MASK].rated[key] = rated
     return rated
 
 
-def _text(rated):
-    return f"{rated.kind} {rated.zone or ''} {rated.rule}".replace("  ", " ")[:120]
+def _text(kind, zone, rule):
+    return f"{kind} {zone or ''} {rule}".replace("  ", " ")[:120]
 
 
 def _index_key(record):
@@ -76,66 +106,79 @@ def _index_key(record):
 
 def _warm(conn, root, lookups, items):
     """Load what a batch touches in a few round trips instead of one per
-    object: the index and cause buckets its keys fall in; then services,
-    their contracts; then the contracts' subscribers (posting walks up to
-    the catalog), accounts and allowance buckets; then the accounts' ledger
-    trees.  (A contract's other services are loaded only when a bundle
-    discount asks for them.)"""
+    object: the index buckets its keys fall in; then services; their
+    contracts; then accounts and allowance buckets; then the accounts'
+    ledger trees.  (A contract's other services are loaded only when a
+    bundle discount asks for them.)"""
     catalog, state = root.catalog, root["rating"]
     wanted = {"lines": [], "logins": []}
     for _, record in items:
         index, key = _index_key(record)
         if index is not None:
             wanted[index].append(key)
-    buckets = BucketFinder(catalog.causes).buckets(
-        [cause_of(record.source_id) for _, record in items])
+    buckets = []
     for index, keys in wanted.items():
         buckets += BucketFinder(getattr(catalog, index).tree).buckets(keys)
     warm.load(conn, buckets)
-    services, traffic = {}, []
-    for _, record in items:
+    services, traffic = {}, {}
+    for key, record in items:
         try:
             service = lookups.service(record)
         except RatingError:
             continue
         services[id(service)] = service
-        if record.kind == "traffic":
-            traffic.append(service)
+        if record.kind == "traffic" and service.__parent__ is not None:
+            traffic.setdefault(key & LANE_MASK, []).append(
+                allowance_prefix(service.__parent__, service))
     services = list(services.values())
     warm.load(conn, services)
     contracts = {id(c): c for c in (s.__parent__ for s in services) if c is not None}
     contracts = list(contracts.values())
     warm.load(conn, contracts)
     accounts = [c.account for c in contracts if getattr(c, "account", None) is not None]
-    allowance = BucketFinder(state.allowance).buckets(
-        [allowance_prefix(s.__parent__, s) for s in traffic if s.__parent__ is not None])
-    warm.load(conn, [c.__parent__ for c in contracts] + accounts + allowance)
+    allowance = []
+    for lane, prefixes in traffic.items():
+        allowance += BucketFinder(state.lanes[lane].allowance).buckets(prefixes)
+        if state.allowance:          # counted before the lanes
+            allowance += BucketFinder(state.allowance).buckets(prefixes)
+    warm.load(conn, accounts + allowance)
     warm.load(conn, [a._tree for a in accounts if a._tree is not None])
 
 
-def rate_batch(root, limit, conn=None):
-    """Rate up to *limit* queued records in the current transaction."""
+def rate_batch(root, limit, conn=None, lanes=None):
+    """Rate up to *limit* queued records of *lanes* (default: all) in the
+    current transaction."""
     queue, state = root.usage, root["rating"]
+    if not queue.lanes or not state.lanes:
+        raise RuntimeError("the usage queue has no lanes: run 'portmonet evolve'")
+    lanes = tuple(range(LANES)) if lanes is None else tuple(lanes)
     if conn is not None:
-        warm.load(conn, BucketFinder(queue.pending).first(limit // 20 + 2))
-    items = queue.take(limit)
+        per_lane = limit // (20 * len(lanes)) + 2
+        warm.load(conn, [b for n in lanes
+                         for b in BucketFinder(queue.lanes[n].pending).first(per_lane)])
+    items = queue.take(limit, lanes)
     lookups = Lookups(root.catalog)
     if conn is not None and items:
         _warm(conn, root, lookups, items)
     stats = {"rated": 0, "parked": 0, "skipped": 0, "amount": 0}
+    parked = rated = 0
     for key, record in items:
-        if key in state.rated or key in state.errors:
+        lane = state.lanes[key & LANE_MASK]
+        if state.is_done(key, lane):
             stats["skipped"] += 1
         else:
             try:
-                q = _quote(root, state, record, lookups)
+                q = _quote(root, state, record, lookups, lane)
             except RatingError as exc:
                 state.park(key, record, str(exc))
-                stats["parked"] += 1
+                parked += 1
             else:
-                stats["amount"] += charge(root, state, key, record, q).amount
-                stats["rated"] += 1
-        queue.done(key)
+                stats["amount"] += charge(root, state, key, record, q, lane).amount
+                rated += 1
+        del queue.lanes[key & LANE_MASK].pending[key]
+    if rated:
+        state.rated_count.change(rated)
+    stats["rated"], stats["parked"] = rated, parked
     stats["taken"] = len(items)
     return stats
 
@@ -145,10 +188,10 @@ def retry_errors(root, limit, after=None):
     state = root["rating"]
     stats = {"rated": 0, "parked": 0}
     last = None
-    for key in list(state.errors.keys(after, None, excludemin=after is not None))[:limit]:
+    items = list(itertools.islice(state.parked_items(after, after is not None), limit))
+    for key, parked in items:
         last = key
-        parked = state.errors[key]
-        if key in state.rated:
+        if state.find(parked.record.source_id) is not None:
             state.unpark(key)
             continue
         try:
@@ -158,7 +201,11 @@ def retry_errors(root, limit, after=None):
             stats["parked"] += 1
             continue
         state.unpark(key)
-        charge(root, state, key, parked.record, q)
+        # Unparked and rated in this transaction, so charged once (as in
+        # rate_batch, the rated record is the charge's index).
+        lane = _lane_of(state, _subject_lane(root, parked.record))
+        state.rated_count.change(1)
+        charge(root, state, key, parked.record, q, lane)
         stats["rated"] += 1
     return stats, last
 
@@ -172,16 +219,19 @@ def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, ta
     {"records", "changed", "old", "new", "failed", "last"}."""
     state = root["rating"]
     records = state.select(start_us, end_us, contract_number, tariff, after, limit)
+    def lane(record):
+        return _lane_of(state, _subject_lane(root, record))
+
     # Give back the allowance these records used so they count again in order.
     for old in records:
-        state.count_usage(old.counted, -1)
+        state.count_usage(old.counted, lane(old.record), -1)
     out = {"records": len(records), "changed": 0, "old": 0, "new": 0, "failed": [],
            "last": records[-1].key if records else None}
     for old in records:
         try:
             q = _quote(root, state, old.record)
         except RatingError as exc:
-            state.count_usage(old.counted)
+            state.count_usage(old.counted, lane(old.record))
             out["failed"].append((old.source_id, str(exc)))
             out["old"] += old.amount
             out["new"] += old.amount
@@ -199,24 +249,28 @@ def rerate(root, contract_number=None, start_us=None, end_us=None, user=USER, ta
                 account.post(-new_amount, "charge", cause_of(sid, generation),
                              text=f"re-rating {sid}: {q.rule}"[:120], user=user)
             out["changed"] += 1
-        state.count_usage(q.counted)
-        state.keep(_rated(old.key, old.record, q, generation, old.amount))
+        state.count_usage(q.counted, lane(old.record))
+        state.keep(_rated(old.key, old.record, q, generation, old.amount, old.posting))
         out["old"] += old.amount
         out["new"] += new_amount
     return out
 
 
-def run(db, batch=2000, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10):
-    """The worker loop; returns totals.  ``once`` stops when the queue is empty."""
+def run(db, batch=2000, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10,
+        shard=(0, 1)):
+    """The worker loop; returns totals.  ``once`` stops when the queue's
+    lanes of *shard* ``(i, n)`` are empty."""
+    lanes = shard_lanes(*shard)
     totals = {"rated": 0, "parked": 0, "skipped": 0, "batches": 0, "conflicts": 0}
     started = time.monotonic()
+    batch_stores(db)
     with dbmod.connection(db) as (conn, tm):
         conflicts = 0
         while max_seconds is None or time.monotonic() - started < max_seconds:
             tm.begin()
             try:
                 root = get_root(conn.root())
-                stats = rate_batch(root, batch, conn)
+                stats = rate_batch(root, batch, conn, lanes)
                 if not stats["taken"]:
                     tm.abort()
                     if once:

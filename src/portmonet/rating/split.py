@@ -81,17 +81,7 @@ def pieces(service, lookups, start_us, end_us, error, who="", by_month=False):
     cuts = set()
     day = first.moment.date()
     while day <= last_day:
-        minutes = {0}
-        tariff = tariff_for(service, day)
-        if tariff is not None:
-            version = lookups.version(tariff, day)
-            for period in version.periods:
-                minutes.update((period.start, period.end))
-        for minute in minutes:
-            cut = _us(datetime.datetime.combine(day, datetime.time(minute // 60, minute % 60),
-                                                tzinfo=tz))
-            if start_us < cut < end_us:
-                cuts.add(cut)
+        cuts.update(c for c in _day_cuts(service, lookups, day, tz) if start_us < c < end_us)
         day += datetime.timedelta(days=1)
     out = [first]
     for cut in sorted(cuts):
@@ -101,6 +91,25 @@ def pieces(service, lookups, start_us, end_us, error, who="", by_month=False):
         out[-1].end_us = cut
         out.append(piece)
     return out
+
+
+def _day_cuts(service, lookups, day, tz):
+    """Where rules may change on *day* (µs): midnight and the starts and
+    ends of the periods of the version in force; the same for every use of
+    that version on that day, so computed once per batch (``lookups``)."""
+    tariff = tariff_for(service, day)
+    version = lookups.version(tariff, day) if tariff is not None else None
+    key = (id(version), day, tz.key)
+    cache = lookups.cuts
+    found = cache.get(key)
+    if found is None:
+        minutes = {0}
+        for period in version.periods if version is not None else ():
+            minutes.update((period.start, period.end))
+        found = cache[key] = tuple(sorted(
+            _us(datetime.datetime.combine(day, datetime.time(m // 60, m % 60), tzinfo=tz))
+            for m in minutes))
+    return found
 
 
 def shares(total, pieces_):

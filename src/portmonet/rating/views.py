@@ -11,7 +11,7 @@ from .interfaces import IRating
 @view_config(context=IRating, name="errors", permission="view")
 def errors(context, request):
     rows = []
-    for i, parked in enumerate(context.errors.values()):
+    for i, (_, parked) in enumerate(context.parked_items()):
         if i >= 500:
             break
         r = parked.record
