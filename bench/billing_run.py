@@ -79,6 +79,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--render", type=int, default=200, help="invoice PDFs to render")
     ap.add_argument("--profile", default=None, help="cProfile output of the billing process")
+    ap.add_argument("--sample", default=None,
+                    help="py-spy flame graph (raw/collapsed stacks) of the billing process")
     ap.add_argument("--keep", action="store_true", help="keep the database folder")
     args = ap.parse_args()
     if args.as_of is None:
@@ -99,6 +101,9 @@ def main():
                "--as-of", args.as_of, "--batch", str(args.batch)]
         if args.profile:
             cmd = [sys.executable, "-m", "cProfile", "-o", args.profile] + cmd
+        elif args.sample:
+            cmd = [os.path.join(BIN, "py-spy"), "record", "-f", "raw", "-r", "250",
+                   "-o", args.sample, "--"] + cmd
         watch = LoadWatch()
         t = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

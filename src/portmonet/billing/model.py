@@ -1,11 +1,16 @@
 """``/billing``: run progress, fee records, invoices, debt and promises.
 
 Everything large is kept inline in BTrees (fee records and invoices are
-immutable once written).  The invoice counter lives on the folder and is
-only advanced by the billing run, in the transaction that draws the
-invoice, so numbers have no gaps: an aborted batch gives its numbers back.
+immutable once written).  Invoices are drawn without a number (by several
+worker processes at once, each over its own subscribers); a numbering pass
+after the workers gives the period's unnumbered invoices the next numbers in
+(period, account) order, each batch of numbers in the transaction that
+advances the counter on the folder: an aborted batch gives its numbers back,
+so the numbers have no gaps and two passes never hand out one number twice
+(they conflict on the counter).
 """
 import datetime
+import itertools
 
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -58,6 +63,8 @@ class Invoice(Frozen):
 
     @property
     def label(self):
+        if self.number is None:
+            return f"INV-{self.period}-{self.account}"     # drawn, not numbered yet
         return f"INV-{self.number:08d}"
 
 
@@ -66,19 +73,51 @@ class Promise(Frozen):
     __slots__ = ("contract", "amount", "taken", "until", "active")
 
 
-class RunState(Persistent):
-    """Progress of the billing run of one period (resumable)."""
+class ShardState(Persistent):
+    """Progress of one shard of a run: the subscribers with ids in
+    [lo, hi) (None: open end).  Only the worker billing the shard writes
+    it, so workers never conflict on their progress."""
 
     done_through = None        # the last subscriber id finished
+    finished = False
+    contracts = fees = invoices = blocked = warned = autopaid = 0
+
+    def __init__(self, index, count, lo, hi):
+        self.index, self.count, self.lo, self.hi = index, count, lo, hi
+
+    @property
+    def name(self):
+        return f"{self.index}/{self.count}"
+
+
+class RunState(Persistent):
+    """Progress of the billing run of one period (resumable): the shards
+    planned when it started, each with its own progress, then the
+    numbering pass's cursor."""
+
+    done_through = None        # (runs before shards: the last subscriber id finished)
     finished_us = 0
     contracts = 0
     fees = 0
     invoices = 0
     blocked = 0
+    shards = ()                # tuple of ShardState, fixed when the run is planned
+    numbered_through = None    # the last invoice key the numbering pass went past
+    numbered = 0
 
     def __init__(self, period, started_us):
         self.period = period
         self.started_us = started_us
+
+    def plan(self, bounds):
+        """Start over with one shard per (lo, hi) in *bounds*."""
+        count = len(bounds)
+        self.shards = tuple(ShardState(i, count, lo, hi) for i, (lo, hi) in enumerate(bounds))
+        self.numbered_through = None
+        self.finished_us = 0
+
+    def total(self, name):
+        return sum(getattr(s, name) for s in self.shards)
 
 
 @implementer(IBilling)
@@ -106,17 +145,32 @@ class Billing(Persistent):
         return state
 
     def draw_invoice(self, **values):
-        """Store an invoice under the next number (once per period and account)."""
+        """Store an invoice, not numbered yet (once per period and account)."""
         key = (values["period"], values["account"])
         held = self.invoices.get(key)
         if held is not None:
             return held, False
-        number = self.next_invoice
-        self.next_invoice = number + 1
-        invoice = Invoice(number=number, **values)
-        self.invoices[key] = invoice
-        self.invoice_numbers[number] = key
+        invoice = self.invoices[key] = Invoice(number=None, **values)
         return invoice, True
+
+    def number_invoices(self, period, after=None, limit=5000):
+        """Number the invoices of *period* without a number among the next
+        *limit* past the key *after*, in account order; returns (numbered,
+        the last key gone past, or None when the period is done)."""
+        lo = after if after is not None else (period, "")
+        items = self.invoices.items(lo, (period, "\uffff"), excludemin=after is not None)
+        chunk = list(itertools.islice(items, limit + 1))
+        more = len(chunk) > limit
+        chunk = chunk[:limit]
+        number = self.next_invoice
+        for key, invoice in chunk:
+            if invoice.number is None:
+                self.invoices[key] = invoice.replace(number=number)
+                self.invoice_numbers[number] = key
+                number += 1
+        numbered = number - self.next_invoice
+        self.next_invoice = number
+        return numbered, (chunk[-1][0] if more else None)
 
     def invoice(self, number):
         key = self.invoice_numbers.get(number)
