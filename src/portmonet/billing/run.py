@@ -366,8 +366,10 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
                     bill_charges(contract, shared, counts)
                 if nxt:
                     walker.ask_contracts(nxt)       # arrives while this batch commits
-                _add(shard, counts, ("contracts", "fees", "invoices", "autopaid"))
+                held["counts"] = counts
+                _add(shard, counts, ("fees", "invoices", "autopaid"))
                 if not options.debt_control:
+                    _add(shard, counts, ("contracts",))
                     shard.done_through = chunk[-1]
                 return counts
 
@@ -375,7 +377,11 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
                 counts = dict.fromkeys(stats, 0)
                 for contract in held["contracts"]:
                     control_debt(contract, shared, counts)
-                _add(shard, counts, ("blocked", "warned"))
+                # counted with the progress: a batch gone over again after a
+                # kill between its two transactions counts its contracts once
+                counts["contracts"] = held["counts"]["contracts"]
+                _add(shard, counts, ("contracts", "blocked", "warned"))
+                counts["contracts"] = 0
                 shard.done_through = chunk[-1]
                 return counts
 
