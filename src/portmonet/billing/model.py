@@ -11,6 +11,7 @@ so the numbers have no gaps and two passes never hand out one number twice
 """
 import datetime
 import itertools
+import pickle
 
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -33,7 +34,11 @@ class Frozen:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def __reduce__(self):
-        return (_rebuild, (type(self), tuple(getattr(self, n) for n in self.__slots__)))
+        # the values as one pickled string: a bucket of records then pickles
+        # as a few objects per record (ZODB's pickler calls back into Python
+        # for every object it writes)
+        values = tuple(getattr(self, n) for n in self.__slots__)
+        return (_unpack, (type(self), pickle.dumps(values, protocol=4)))
 
     def replace(self, **changes):
         values = {n: getattr(self, n) for n in self.__slots__}
@@ -41,7 +46,11 @@ class Frozen:
         return type(self)(**values)
 
 
-def _rebuild(cls, values):
+def _unpack(cls, packed):
+    return _rebuild(cls, pickle.loads(packed))
+
+
+def _rebuild(cls, values):        # records written before they were packed
     obj = cls.__new__(cls)
     for name, value in zip(cls.__slots__, values):
         object.__setattr__(obj, name, value)
@@ -61,11 +70,27 @@ class Invoice(Frozen):
                  "currency", "issued_us", "opening", "closing", "charges", "payments",
                  "other", "tax", "lines", "usage")
 
+    def __reduce__(self):
+        # Everything but the number as one pickled string: a bucket of
+        # invoices then pickles as a few objects per invoice (ZODB's pickler
+        # calls back into Python for every object it writes), which is what
+        # the workers' commits and the numbering pass's rewrite cost.
+        values = tuple(getattr(self, n) for n in self.__slots__[1:])
+        return (_invoice, (self.number, pickle.dumps(values, protocol=4)))
+
     @property
     def label(self):
         if self.number is None:
             return f"INV-{self.period}-{self.account}"     # drawn, not numbered yet
         return f"INV-{self.number:08d}"
+
+
+def _invoice(number, packed):
+    invoice = Invoice.__new__(Invoice)
+    object.__setattr__(invoice, "number", number)
+    for name, value in zip(Invoice.__slots__[1:], pickle.loads(packed)):
+        object.__setattr__(invoice, name, value)
+    return invoice
 
 
 class Promise(Frozen):
@@ -193,3 +218,32 @@ def parse_period(text):
 def day_us(day):
     return int(datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
                .timestamp() * 1_000_000)
+
+
+def leaf_buckets(tree, lo, hi):
+    """The buckets of the BTree *tree* that may hold keys in [lo, hi], in
+    key order; the inner nodes are read level by level (each level one
+    pipelined round of loads), so a bulk pass can prefetch the buckets it
+    is about to read instead of loading them one by one."""
+    from ..ops.bulk import prefetch
+    kind = type(tree)
+    level = [tree]
+    while True:
+        conn = tree._p_jar
+        if conn is not None:
+            prefetch(conn, level)
+        children = []
+        for node in level:
+            state = node.__getstate__()
+            if state is None or len(state) < 2:
+                continue                 # empty, or one bucket inline in the tree
+            items = state[0]             # (child0, key1, child1, ..., keyN, childN)
+            for i in range(0, len(items), 2):
+                low = items[i - 1] if i else None
+                high = items[i + 1] if i + 1 < len(items) else None
+                if (high is not None and high <= lo) or (low is not None and low > hi):
+                    continue
+                children.append(items[i])
+        if not children or not isinstance(children[0], kind):
+            return children
+        level = children

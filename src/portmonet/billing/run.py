@@ -30,7 +30,7 @@ from . import debt, invoices
 from ..rating.pricing import active_kinds
 from ..tariffs.assign import apply_due
 from .fees import FeeMemo
-from .model import FeeRecord, day_us, parse_period
+from .model import FeeRecord, day_us, leaf_buckets, parse_period
 
 log = logging.getLogger(__name__)
 USER = "portmonet bill"
@@ -417,13 +417,21 @@ def _add(shard, counts, names):
 
 def number(db, period, batch=5000, attempts=10):
     """Number the period's drawn invoices (after every shard is done);
-    resumable: the cursor moves with each batch of numbers."""
+    resumable: the cursor moves with each batch of numbers.  The invoice
+    buckets are prefetched a batch ahead."""
     total = 0
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]
         state = billing.runs[period]
+        lo = state.numbered_through or (period, "")
+        buckets = leaf_buckets(billing.invoices, lo, (period, "\uffff"))
+        ahead = max(1, batch // 10)            # sequential inserts leave buckets half full
+        at = 0                                 # the first bucket not gone past
+        prefetch(conn, buckets[:ahead])
         while True:
+            prefetch(conn, buckets[at + ahead:at + 2 * ahead])
+
             def work():
                 numbered, last = billing.number_invoices(period, state.numbered_through, batch)
                 state.numbered_through = last if last is not None else (period, "\uffff")
@@ -431,9 +439,13 @@ def number(db, period, batch=5000, attempts=10):
                 return numbered, last
             numbered, last = _retried(tm, attempts, work, f"bill {period}: number invoices")
             total += numbered
-            conn.cacheGC()
             if last is None:
                 return total
+            # drop the buckets gone past (loaded, so their keys are at hand)
+            while at < len(buckets) and (buckets[at]._p_changed is not None
+                                         and len(buckets[at]) and buckets[at].maxKey() <= last):
+                at += 1
+            conn.cacheGC()
 
 
 def finish(db, period, now=None, options=None):
