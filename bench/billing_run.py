@@ -103,7 +103,7 @@ def main():
         if args.profile:
             cmd = [sys.executable, "-m", "cProfile", "-o", args.profile] + cmd
         elif args.sample:
-            cmd = [os.path.join(BIN, "py-spy"), "record", "-f", "raw", "-r", "250",
+            cmd = [os.path.join(BIN, "py-spy"), "record", "-f", "raw", "-r", "250", "--subprocesses", "--gil",
                    "-o", args.sample, "--"] + cmd
         watch = LoadWatch()
         zeo_cpu = process_cpu(zeo.proc.pid)

@@ -68,15 +68,41 @@ class FeeRecord(Frozen):
 class Invoice(Frozen):
     __slots__ = ("number", "period", "account", "contract", "subscriber", "name", "address",
                  "currency", "issued_us", "opening", "closing", "charges", "payments",
-                 "other", "tax", "lines", "usage")
+                 "other", "tax", "lines", "usage", "_packed")
+    FIELDS = __slots__[:-1]
+
+    # Everything but the number is pickled as one string (``_packed``): a
+    # bucket of invoices then pickles as a few objects per invoice (ZODB's
+    # pickler calls back into Python for every object it writes), and an
+    # invoice read from the database unpacks it only when a field is read,
+    # so the numbering pass reads, numbers and writes invoices without
+    # unpacking them.
+
+    def __getattr__(self, name):
+        # only called for a field not set yet: one read from the database
+        packed = object.__getattribute__(self, "_packed") if name in Invoice.FIELDS else None
+        if packed is None:
+            raise AttributeError(name)
+        for field, value in zip(Invoice.FIELDS[1:], pickle.loads(packed)):
+            object.__setattr__(self, field, value)
+        return object.__getattribute__(self, name)
+
+    def _pack(self):
+        packed = self._packed
+        if packed is None:
+            packed = pickle.dumps(tuple(getattr(self, n) for n in Invoice.FIELDS[1:]),
+                                  protocol=4)
+        return packed
 
     def __reduce__(self):
-        # Everything but the number as one pickled string: a bucket of
-        # invoices then pickles as a few objects per invoice (ZODB's pickler
-        # calls back into Python for every object it writes), which is what
-        # the workers' commits and the numbering pass's rewrite cost.
-        values = tuple(getattr(self, n) for n in self.__slots__[1:])
-        return (_invoice, (self.number, pickle.dumps(values, protocol=4)))
+        return (_invoice, (self.number, self._pack()))
+
+    def replace(self, **changes):
+        if set(changes) == {"number"}:
+            return _invoice(changes["number"], self._pack())
+        values = {n: getattr(self, n) for n in Invoice.FIELDS}
+        values.update(changes)
+        return Invoice(**values)
 
     @property
     def label(self):
@@ -88,8 +114,7 @@ class Invoice(Frozen):
 def _invoice(number, packed):
     invoice = Invoice.__new__(Invoice)
     object.__setattr__(invoice, "number", number)
-    for name, value in zip(Invoice.__slots__[1:], pickle.loads(packed)):
-        object.__setattr__(invoice, name, value)
+    object.__setattr__(invoice, "_packed", packed)
     return invoice
 
 
