@@ -308,6 +308,9 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
     return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
 
 
+RETRIES = {"conflicts": 0}     # transactions retried in this process (for the figures)
+
+
 def _retried(tm, attempts, work, note):
     """Run *work()* in a transaction, retried on ConflictError."""
     for attempt in range(attempts):
@@ -317,6 +320,7 @@ def _retried(tm, attempts, work, note):
             dbmod.commit(tm, USER, note)
             return result
         except ConflictError:
+            RETRIES["conflicts"] += 1
             tm.abort()
             log.info("%s: conflict, retried", note)
             time.sleep(0.05 * (attempt + 1))
