@@ -275,9 +275,12 @@ class RunPlanned(ValueError):
 def plan_bounds(tree, count):
     """*count* ranges of subscriber ids [lo, hi) covering every key (the
     first and last open-ended), cut evenly between the lowest and highest id."""
-    if count <= 1 or not len(tree):
+    if count <= 1:
         return [(None, None)]
-    low, high = tree.minKey(), tree.maxKey()
+    try:                     # (not len(tree): that reads every bucket)
+        low, high = tree.minKey(), tree.maxKey()
+    except ValueError:
+        return [(None, None)] if count == 1 else [(None, None)] + [(0, 0)] * (count - 1)
     step = (high - low + 1) / count
     cuts = [low + int(step * k) for k in range(1, count)]
     return [(cuts[k - 1] if k else None, cuts[k] if k < count - 1 else None)
