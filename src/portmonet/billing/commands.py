@@ -69,8 +69,9 @@ def register(cli):
             usage = resource.getrusage(resource.RUSAGE_SELF)
             click.echo(f"billed {period} shard {index}/{count}: {stats['contracts']} contracts, "
                        f"{stats['fees']} fees, {stats['invoices']} invoices, "
-                       f"{stats['blocked']} blocked, {runmod.RETRIES['conflicts']} transactions "
-                       f"retried after a conflict, in {time.monotonic() - started:.1f} s "
+                       f"{stats['blocked']} blocked, conflicts retried: "
+                       f"{runmod.RETRIES['charges']} charges, {runmod.RETRIES['debt']} debt "
+                       f"transactions, in {time.monotonic() - started:.1f} s "
                        f"(CPU {usage.ru_utime + usage.ru_stime:.1f} s, "
                        f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB)")
             return

@@ -311,10 +311,11 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
     return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
 
 
-RETRIES = {"conflicts": 0}     # transactions retried in this process (for the figures)
+# transactions retried after a conflict in this process, by kind (figures)
+RETRIES = {"charges": 0, "debt": 0, "other": 0}
 
 
-def _retried(tm, attempts, work, note):
+def _retried(tm, attempts, work, note, kind="other"):
     """Run *work()* in a transaction, retried on ConflictError."""
     for attempt in range(attempts):
         tm.begin()
@@ -323,7 +324,7 @@ def _retried(tm, attempts, work, note):
             dbmod.commit(tm, USER, note)
             return result
         except ConflictError:
-            RETRIES["conflicts"] += 1
+            RETRIES[kind] += 1
             tm.abort()
             log.info("%s: conflict, retried", note)
             time.sleep(0.05 * (attempt + 1))
@@ -392,9 +393,10 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
                 shard.done_through = chunk[-1]
                 return counts
 
-            counts = _retried(tm, attempts, charges, where)
+            counts = _retried(tm, attempts, charges, where, "charges")
             if options.debt_control:
-                for name, value in _retried(tm, attempts, debts, where + " (debt)").items():
+                for name, value in _retried(tm, attempts, debts, where + " (debt)",
+                                            "debt").items():
                     counts[name] += value
             for name, value in counts.items():
                 stats[name] += value
@@ -449,8 +451,9 @@ def number(db, period, batch=5000, attempts=10):
             if last is None:
                 return total
             # drop the buckets gone past (loaded, so their keys are at hand)
-            while at < len(buckets) and (buckets[at]._p_changed is not None
+            while at < len(buckets) and (buckets[at]._p_changed is False
                                          and len(buckets[at]) and buckets[at].maxKey() <= last):
+                buckets[at]._p_deactivate()    # committed and gone past: memory stays flat
                 at += 1
             conn.cacheGC()
 
