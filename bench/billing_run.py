@@ -77,8 +77,11 @@ def main():
     ap.add_argument("--period", default="2024-03")
     ap.add_argument("--as-of", default=None, help="default: the day after the period")
     ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--workers", type=int, default=1, help="portmonet bill --workers N")
     ap.add_argument("--render", type=int, default=200, help="invoice PDFs to render")
     ap.add_argument("--profile", default=None, help="cProfile output of the billing process")
+    ap.add_argument("--sample", default=None,
+                    help="py-spy flame graph (raw/collapsed stacks) of the billing process")
     ap.add_argument("--keep", action="store_true", help="keep the database folder")
     args = ap.parse_args()
     if args.as_of is None:
@@ -96,10 +99,14 @@ def main():
             db.close()
             print(f"setup: {args.contracts} contracts in {time.monotonic() - t:.0f} s")
         cmd = [os.path.join(BIN, "portmonet"), "-c", zeo.ini, "bill", "--period", args.period,
-               "--as-of", args.as_of, "--batch", str(args.batch)]
+               "--as-of", args.as_of, "--batch", str(args.batch), "--workers", str(args.workers)]
         if args.profile:
             cmd = [sys.executable, "-m", "cProfile", "-o", args.profile] + cmd
+        elif args.sample:
+            cmd = [os.path.join(BIN, "py-spy"), "record", "-f", "raw", "-r", "250", "--subprocesses", "--gil",
+                   "-o", args.sample, "--"] + cmd
         watch = LoadWatch()
+        zeo_cpu = process_cpu(zeo.proc.pid)
         t = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                 env=dict(os.environ, PYTHONWARNINGS="ignore"))
@@ -107,13 +114,21 @@ def main():
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
         lo, avg, hi = watch.stop()
-        print(out.strip().splitlines()[-1] if out.strip() else "(no output)")
-        contracts = int(out.split(" contracts")[0].rsplit(" ", 1)[-1]) if " contracts" in out else 0
+        zeo_cpu = process_cpu(zeo.proc.pid) - zeo_cpu
+        for line in out.strip().splitlines():
+            if line.startswith("billed"):
+                print(line)
+        final = [line for line in out.splitlines() if line.startswith(f"billed {args.period}:")]
+        contracts = int(final[-1].split(" contracts")[0].rsplit(" ", 1)[-1]) if final else 0
+        # the command's rusage includes its workers' (waited-for children):
+        # CPU is the sum, peak RSS the largest single process
         cpu = usage.ru_utime + usage.ru_stime
         print(f"billing run: {contracts} contracts in {elapsed:.1f} s: "
-              f"{contracts / elapsed:.0f} contracts/s; CPU {cpu:.1f} s "
-              f"({contracts / cpu if cpu else 0:.0f} contracts per CPU-second); "
-              f"peak RSS {peak_rss_mib(usage):.0f} MiB (exit {os.waitstatus_to_exitcode(status)})")
+              f"{contracts / elapsed:.0f} contracts/s; CPU {cpu:.1f} s in the billing "
+              f"processes ({contracts / cpu if cpu else 0:.0f} contracts per CPU-second), "
+              f"{zeo_cpu:.1f} s in the ZEO server ({1e3 * (cpu + zeo_cpu) / max(contracts, 1):.2f} ms "
+              f"CPU per contract in all); peak RSS of one process {peak_rss_mib(usage):.0f} MiB "
+              f"(exit {os.waitstatus_to_exitcode(status)})")
         print(f"load average (1 min) during the run: min {lo:.1f} mean {avg:.1f} max {hi:.1f} "
               f"on {os.cpu_count()} CPUs")
         out_dir = tempfile.mkdtemp(prefix="portmonet-invoices-")
@@ -131,6 +146,13 @@ def main():
         zeo.stop()
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system) a running process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def zeo_db(zeo):

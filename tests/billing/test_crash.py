@@ -33,7 +33,8 @@ def test_billing_run_killed_and_resumed(zeo_server, zeo_db, tmp_path):
         time.sleep(0.05)
         with zeo_db.transaction() as c:
             state = get_root(c.root())["billing"].runs.get("2024-03")
-            done = state.done_through if state is not None else None
+            shards = state.shards if state is not None else ()
+            done = shards[0].done_through if shards else None
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     with zeo_db.transaction() as c:

@@ -40,27 +40,100 @@ def register(cli):
     @click.option("--restart", is_flag=True, help="Go over every contract again (still charges nothing twice).")
     @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
                   help="Run as if it were this day (re-running a past period).")
+    @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+                  help="Worker processes, each over its own range of subscribers.")
+    @click.option("--shard", default=None, metavar="I/N",
+                  help="Bill only shard I of N (what each worker of --workers N runs); "
+                       "the run is numbered and finished by the command without --shard.")
+    @click.option("--quiet", is_flag=True, help="No progress.")
     @click.pass_obj
-    def bill_cmd(env, period, batch, invoices, debt_control, restart, as_of):
+    def bill_cmd(env, period, batch, invoices, debt_control, restart, as_of, workers, shard,
+                 quiet):
         """Bill a period for every contract: fees, auto-payment, invoices, debt control."""
-        from .run import Options, run
+        from . import run as runmod
         _period(period)
         warn_days = int(env.settings.get("portmonet.low_balance_days", 3))
+        options = runmod.Options(invoices=invoices, debt_control=debt_control,
+                                 warn_days=warn_days)
+        now = _as_of(as_of)
+        started = time.monotonic()
+        if shard is not None:
+            index, count = _shard(shard)
+            try:
+                runmod.start(env.db, period, now, count=count, strict=True)
+            except runmod.RunPlanned as exc:
+                raise click.ClickException(str(exc))
+            stats = runmod.bill_shard(env.db, period, index, now=now, batch=batch,
+                                      options=options)
+            import resource
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            click.echo(f"billed {period} shard {index}/{count}: {stats['contracts']} contracts, "
+                       f"{stats['fees']} fees, {stats['invoices']} invoices, "
+                       f"{stats['blocked']} blocked, conflicts retried: "
+                       f"{runmod.RETRIES['charges']} charges, {runmod.RETRIES['debt']} debt "
+                       f"transactions, in {time.monotonic() - started:.1f} s "
+                       f"(CPU {usage.ru_utime + usage.ru_stime:.1f} s, "
+                       f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB)")
+            return
+        total = _to_bill(env, period, restart)
+        if workers > 1:
+            from .parallel import run_workers
+            args = ["--batch", str(batch)]
+            if as_of is not None:
+                args += ["--as-of", as_of.strftime("%Y-%m-%d")]
+            if invoices is not None:
+                args.append("--invoices" if invoices else "--no-invoices")
+            if not debt_control:
+                args.append("--no-debt-control")
+            with _bar(quiet, total, f"billing {period}") as bar:
+                try:
+                    stats, numbered = run_workers(env.db, env.config, period, workers, args,
+                                                  now=now, restart=restart,
+                                                  progress=bar.update, echo=click.echo)
+                except RuntimeError as exc:
+                    raise click.ClickException(str(exc))
+        else:
+            with _bar(quiet, total, f"billing {period}") as bar:
+                stats = runmod.run(env.db, period, now=now, batch=batch, options=options,
+                                   progress=bar.update, restart=restart)
+            numbered = stats["numbered"]
+        seconds = time.monotonic() - started
+        click.echo(f"billed {period}: {stats['contracts']} contracts, {stats['fees']} fees, "
+                   f"{stats['invoices']} invoices, {stats['blocked']} blocked, "
+                   f"{stats['warned']} warned, autopaid {stats['autopaid']}, "
+                   f"{numbered} invoices numbered in {seconds:.1f} s")
+
+    def _shard(text):
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise click.BadParameter(f"{text!r}: I/N expected, e.g. 0/2", param_hint="--shard")
+        if not 0 <= index < count:
+            raise click.BadParameter(f"{text!r}: 0 <= I < N expected", param_hint="--shard")
+        return index, count
+
+    def _to_bill(env, period, restart):
+        """Subscribers left to bill (for the progress bar)."""
         with dbmod.connection(env.db) as (conn, tm):
             root = app_root(conn)
             state = root["billing"].runs.get(period)
             total = len(root["subscribers"])
-            if state is not None and state.done_through is not None and not restart:
-                total = len(root["subscribers"].data.keys(state.done_through, None, excludemin=True))
-        options = Options(invoices=invoices, debt_control=debt_control, warn_days=warn_days)
-        started = time.monotonic()
-        with progress_bar(total, f"billing {period}") as bar:
-            stats = run(env.db, period, now=_as_of(as_of), batch=batch, options=options,
-                        progress=bar.update, restart=restart)
-        seconds = time.monotonic() - started
-        click.echo(f"billed {period}: {stats['contracts']} contracts, {stats['fees']} fees, "
-                   f"{stats['invoices']} invoices, {stats['blocked']} blocked, "
-                   f"{stats['warned']} warned, autopaid {stats['autopaid']} in {seconds:.1f} s")
+            if state is not None and not state.finished_us and not restart:
+                total = max(0, total - state.total("contracts"))
+        return total
+
+    class _Quiet:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            pass
+
+    def _bar(quiet, total, label):
+        return _Quiet() if quiet else progress_bar(total, label)
 
     @cli.command("debt-control")
     @click.option("--loop", is_flag=True, help="Keep running every --interval seconds.")

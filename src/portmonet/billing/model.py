@@ -1,11 +1,17 @@
 """``/billing``: run progress, fee records, invoices, debt and promises.
 
 Everything large is kept inline in BTrees (fee records and invoices are
-immutable once written).  The invoice counter lives on the folder and is
-only advanced by the billing run, in the transaction that draws the
-invoice, so numbers have no gaps: an aborted batch gives its numbers back.
+immutable once written).  Invoices are drawn without a number (by several
+worker processes at once, each over its own subscribers); a numbering pass
+after the workers gives the period's unnumbered invoices the next numbers in
+(period, account) order, each batch of numbers in the transaction that
+advances the counter on the folder: an aborted batch gives its numbers back,
+so the numbers have no gaps and two passes never hand out one number twice
+(they conflict on the counter).
 """
 import datetime
+import itertools
+import pickle
 
 from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
@@ -28,7 +34,11 @@ class Frozen:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def __reduce__(self):
-        return (_rebuild, (type(self), tuple(getattr(self, n) for n in self.__slots__)))
+        # the values as one pickled string: a bucket of records then pickles
+        # as a few objects per record (ZODB's pickler calls back into Python
+        # for every object it writes)
+        values = tuple(getattr(self, n) for n in self.__slots__)
+        return (_unpack, (type(self), pickle.dumps(values, protocol=4)))
 
     def replace(self, **changes):
         values = {n: getattr(self, n) for n in self.__slots__}
@@ -36,7 +46,11 @@ class Frozen:
         return type(self)(**values)
 
 
-def _rebuild(cls, values):
+def _unpack(cls, packed):
+    return _rebuild(cls, pickle.loads(packed))
+
+
+def _rebuild(cls, values):        # records written before they were packed
     obj = cls.__new__(cls)
     for name, value in zip(cls.__slots__, values):
         object.__setattr__(obj, name, value)
@@ -54,11 +68,54 @@ class FeeRecord(Frozen):
 class Invoice(Frozen):
     __slots__ = ("number", "period", "account", "contract", "subscriber", "name", "address",
                  "currency", "issued_us", "opening", "closing", "charges", "payments",
-                 "other", "tax", "lines", "usage")
+                 "other", "tax", "lines", "usage", "_packed")
+    FIELDS = __slots__[:-1]
+
+    # Everything but the number is pickled as one string (``_packed``): a
+    # bucket of invoices then pickles as a few objects per invoice (ZODB's
+    # pickler calls back into Python for every object it writes), and an
+    # invoice read from the database unpacks it only when a field is read,
+    # so the numbering pass reads, numbers and writes invoices without
+    # unpacking them.
+
+    def __getattr__(self, name):
+        # only called for a field not set yet: one read from the database
+        packed = object.__getattribute__(self, "_packed") if name in Invoice.FIELDS else None
+        if packed is None:
+            raise AttributeError(name)
+        for field, value in zip(Invoice.FIELDS[1:], pickle.loads(packed)):
+            object.__setattr__(self, field, value)
+        return object.__getattribute__(self, name)
+
+    def _pack(self):
+        packed = self._packed
+        if packed is None:
+            packed = pickle.dumps(tuple(getattr(self, n) for n in Invoice.FIELDS[1:]),
+                                  protocol=4)
+        return packed
+
+    def __reduce__(self):
+        return (_invoice, (self.number, self._pack()))
+
+    def replace(self, **changes):
+        if set(changes) == {"number"}:
+            return _invoice(changes["number"], self._pack())
+        values = {n: getattr(self, n) for n in Invoice.FIELDS}
+        values.update(changes)
+        return Invoice(**values)
 
     @property
     def label(self):
+        if self.number is None:
+            return f"INV-{self.period}-{self.account}"     # drawn, not numbered yet
         return f"INV-{self.number:08d}"
+
+
+def _invoice(number, packed):
+    invoice = Invoice.__new__(Invoice)
+    object.__setattr__(invoice, "number", number)
+    object.__setattr__(invoice, "_packed", packed)
+    return invoice
 
 
 class Promise(Frozen):
@@ -66,19 +123,51 @@ class Promise(Frozen):
     __slots__ = ("contract", "amount", "taken", "until", "active")
 
 
-class RunState(Persistent):
-    """Progress of the billing run of one period (resumable)."""
+class ShardState(Persistent):
+    """Progress of one shard of a run: the subscribers with ids in
+    [lo, hi) (None: open end).  Only the worker billing the shard writes
+    it, so workers never conflict on their progress."""
 
     done_through = None        # the last subscriber id finished
+    finished = False
+    contracts = fees = invoices = blocked = warned = autopaid = 0
+
+    def __init__(self, index, count, lo, hi):
+        self.index, self.count, self.lo, self.hi = index, count, lo, hi
+
+    @property
+    def name(self):
+        return f"{self.index}/{self.count}"
+
+
+class RunState(Persistent):
+    """Progress of the billing run of one period (resumable): the shards
+    planned when it started, each with its own progress, then the
+    numbering pass's cursor."""
+
+    done_through = None        # (runs before shards: the last subscriber id finished)
     finished_us = 0
     contracts = 0
     fees = 0
     invoices = 0
     blocked = 0
+    shards = ()                # tuple of ShardState, fixed when the run is planned
+    numbered_through = None    # the last invoice key the numbering pass went past
+    numbered = 0
 
     def __init__(self, period, started_us):
         self.period = period
         self.started_us = started_us
+
+    def plan(self, bounds):
+        """Start over with one shard per (lo, hi) in *bounds*."""
+        count = len(bounds)
+        self.shards = tuple(ShardState(i, count, lo, hi) for i, (lo, hi) in enumerate(bounds))
+        self.numbered_through = None
+        self.finished_us = 0
+
+    def total(self, name):
+        return sum(getattr(s, name) for s in self.shards)
 
 
 @implementer(IBilling)
@@ -106,17 +195,32 @@ class Billing(Persistent):
         return state
 
     def draw_invoice(self, **values):
-        """Store an invoice under the next number (once per period and account)."""
+        """Store an invoice, not numbered yet (once per period and account)."""
         key = (values["period"], values["account"])
         held = self.invoices.get(key)
         if held is not None:
             return held, False
-        number = self.next_invoice
-        self.next_invoice = number + 1
-        invoice = Invoice(number=number, **values)
-        self.invoices[key] = invoice
-        self.invoice_numbers[number] = key
+        invoice = self.invoices[key] = Invoice(number=None, **values)
         return invoice, True
+
+    def number_invoices(self, period, after=None, limit=5000):
+        """Number the invoices of *period* without a number among the next
+        *limit* past the key *after*, in account order; returns (numbered,
+        the last key gone past, or None when the period is done)."""
+        lo = after if after is not None else (period, "")
+        items = self.invoices.items(lo, (period, "\uffff"), excludemin=after is not None)
+        chunk = list(itertools.islice(items, limit + 1))
+        more = len(chunk) > limit
+        chunk = chunk[:limit]
+        number = self.next_invoice
+        for key, invoice in chunk:
+            if invoice.number is None:
+                self.invoices[key] = invoice.replace(number=number)
+                self.invoice_numbers[number] = key
+                number += 1
+        numbered = number - self.next_invoice
+        self.next_invoice = number
+        return numbered, (chunk[-1][0] if more else None)
 
     def invoice(self, number):
         key = self.invoice_numbers.get(number)
@@ -139,3 +243,32 @@ def parse_period(text):
 def day_us(day):
     return int(datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
                .timestamp() * 1_000_000)
+
+
+def leaf_buckets(tree, lo, hi):
+    """The buckets of the BTree *tree* that may hold keys in [lo, hi], in
+    key order; the inner nodes are read level by level (each level one
+    pipelined round of loads), so a bulk pass can prefetch the buckets it
+    is about to read instead of loading them one by one."""
+    from ..ops.bulk import prefetch
+    kind = type(tree)
+    level = [tree]
+    while True:
+        conn = tree._p_jar
+        if conn is not None:
+            prefetch(conn, level)
+        children = []
+        for node in level:
+            state = node.__getstate__()
+            if state is None or len(state) < 2:
+                continue                 # empty, or one bucket inline in the tree
+            items = state[0]             # (child0, key1, child1, ..., keyN, childN)
+            for i in range(0, len(items), 2):
+                low = items[i - 1] if i else None
+                high = items[i + 1] if i + 1 < len(items) else None
+                if (high is not None and high <= lo) or (low is not None and low > hi):
+                    continue
+                children.append(items[i])
+        if not children or not isinstance(children[0], kind):
+            return children
+        level = children

@@ -5,8 +5,14 @@ Idempotent and resumable: every fee is a posting with the cause
 ``fee:<contract>:<service>:<period>``, the auto-payment
 ``autopay:<contract>:<month>``, an invoice is stored once per period and
 account; so a run killed at any moment and started again charges nothing
-twice.  Progress (the last subscriber finished) is committed with each batch
-so a restart skips what is done.
+twice.
+
+A run is planned as shards (disjoint ranges of subscriber ids), billed by
+one process each at the same time or one after the other in one process
+(:func:`bill_shard`); each shard commits its own progress (the last
+subscriber finished) with each batch, so a restart skips what is done.
+When every shard is done, :func:`number` gives the drawn invoices their
+gap-free numbers and :func:`finish` ends the run.
 """
 import datetime
 import itertools
@@ -24,7 +30,7 @@ from . import debt, invoices
 from ..rating.pricing import active_kinds
 from ..tariffs.assign import apply_due
 from .fees import FeeMemo
-from .model import FeeRecord, day_us, parse_period
+from .model import FeeRecord, day_us, leaf_buckets, parse_period
 
 log = logging.getLogger(__name__)
 USER = "portmonet bill"
@@ -144,13 +150,31 @@ class Batch:
         return self
 
 
+def new_stats():
+    return {"contracts": 0, "fees": 0, "invoices": 0, "blocked": 0, "warned": 0,
+            "autopaid": 0, "batches": 0}
+
+
 def bill_contract(root, billing, contract, period, kind, start, end, now, options, stats,
                   batch=None):
+    """Everything the run does for one contract (in one transaction)."""
     if batch is None:
         batch = Batch(root, billing, period, kind, start, end, options,
                       FeeMemo(kind, start, end), {}).at(now)
-    if contract.account is None or contract.status == "draft":
-        return
+    if bill_charges(contract, batch, stats):
+        control_debt(contract, batch, stats)
+
+
+def billable(contract):
+    return contract.account is not None and contract.status != "draft"
+
+
+def bill_charges(contract, batch, stats):
+    """Fees, auto-payment and the invoice; False for a contract not billed."""
+    if not billable(contract):
+        return False
+    root, billing, options, now = batch.root, batch.billing, batch.options, batch.now
+    kind, start, end, period = batch.kind, batch.start, batch.end, batch.period
     apply_due_changes(contract, batch.run_day)
     stats["fees"] += charge_fees(billing, contract, kind, period, start, end, now, batch.memo)
     if options.autopay and contract.autopay_enabled and (
@@ -159,14 +183,21 @@ def bill_contract(root, billing, contract, period, kind, start, end, now, option
     if kind == "month" and (options.invoices or (options.invoices is None and now >= batch.end_us)):
         _, created = invoices.draw(root, billing, contract, period, batch.start_us, batch.end_us)
         stats["invoices"] += int(created)
-    if options.debt_control:
-        result = debt.control(root, billing, contract, batch.today, now)
-        if result == "blocked":
-            stats["blocked"] += 1
-        if options.warn_days and debt.warn_low_balance(root, contract, batch.today,
-                                                       options.warn_days, batch.spend):
-            stats["warned"] += 1
     stats["contracts"] += 1
+    return True
+
+
+def control_debt(contract, batch, stats):
+    """Debt control and the low-balance warning of a billed contract."""
+    options = batch.options
+    if not options.debt_control or not billable(contract):
+        return
+    result = debt.control(batch.root, batch.billing, contract, batch.today, batch.now)
+    if result == "blocked":
+        stats["blocked"] += 1
+    if options.warn_days and debt.warn_low_balance(batch.root, contract, batch.today,
+                                                   options.warn_days, batch.spend):
+        stats["warned"] += 1
 
 
 def apply_due_changes(contract, day):
@@ -185,17 +216,23 @@ def apply_due_changes(contract, day):
 
 
 class Walker:
-    """Subscribers in key order, a batch at a time, each batch's objects
-    loaded in bulk: the subscribers of the next batch are asked for while
-    this one is billed, then their contracts, then accounts and services
-    (each wave one pipelined round of ZEO loads, not one per object)."""
+    """Subscribers in key order within [lo, hi), a batch at a time, each
+    batch's objects loaded in bulk: the subscribers of the next batch are
+    asked for while this one is billed, then their contracts, then accounts
+    and services (each wave one pipelined round of ZEO loads, not one per
+    object)."""
 
-    def __init__(self, conn, tree, size):
+    def __init__(self, conn, tree, size, lo=None, hi=None):
         self.conn, self.tree, self.size = conn, tree, size
+        self.lo, self.hi = lo, hi
 
     def next_ids(self, after):
-        keys = self.tree.keys(after, None, excludemin=True) if after is not None \
-            else self.tree.keys()
+        # (excludemax with no max would leave out the last key)
+        high = {"max": self.hi, "excludemax": True} if self.hi is not None else {}
+        if after is not None:
+            keys = self.tree.keys(after, excludemin=True, **high)
+        else:
+            keys = self.tree.keys(self.lo, **high)
         return list(itertools.islice(keys, self.size))
 
     def ask_subscribers(self, ids):
@@ -231,73 +268,233 @@ class Walker:
         self.conn.cacheGC()
 
 
-def run(db, period, now=None, batch=2000, options=None, progress=None, restart=False,
-        stop_after_batches=None, attempts=10):
-    """Bill *period* ('YYYY-MM' or 'YYYY-MM-DD'); returns the totals."""
-    kind, start, end = parse_period(period)
-    options = options or Options()
-    stats = {"contracts": 0, "fees": 0, "invoices": 0, "blocked": 0, "warned": 0,
-             "autopaid": 0, "batches": 0}
-    with dbmod.connection(db) as (conn, tm):
-        root = get_root(conn.root())
-        run_now = now if now is not None else now_us()
+class RunPlanned(ValueError):
+    """A shard asked for does not match the run's plan."""
+
+
+def plan_bounds(tree, count):
+    """*count* ranges of subscriber ids [lo, hi) covering every key (the
+    first and last open-ended), cut evenly between the lowest and highest id."""
+    if count <= 1:
+        return [(None, None)]
+    try:                     # (not len(tree): that reads every bucket)
+        low, high = tree.minKey(), tree.maxKey()
+    except ValueError:
+        return [(None, None)] if count == 1 else [(None, None)] + [(0, 0)] * (count - 1)
+    step = (high - low + 1) / count
+    cuts = [low + int(step * k) for k in range(1, count)]
+    return [(cuts[k - 1] if k else None, cuts[k] if k < count - 1 else None)
+            for k in range(count)]
+
+
+def start(db, period, now=None, count=None, restart=False, strict=False):
+    """Plan the run of *period* (or keep the plan of an unfinished one);
+    returns the number of shards.  A finished run, or ``restart``, is
+    planned anew (it goes over every contract again and changes only what
+    came due).  *count*: the shards wanted (None: the plan's, or 1); with
+    *strict* a different plan already under way is an error, else it wins."""
+    parse_period(period)
+    run_now = now if now is not None else now_us()
+
+    def work(root):
         billing = root["billing"]
         state = billing.run_state(period, run_now)
-        if restart or state.finished_us:
-            # resume an interrupted run; a finished one is gone over again
-            # (fees in arrears come due, new contracts appear)
-            state.done_through = None
-        state.finished_us = 0
-        dbmod.commit(tm, USER, f"bill {period}: start")
-        walker = Walker(conn, root["subscribers"].data, batch)
-        shared = Batch(root, billing, period, kind, start, end, options,
-                       FeeMemo(kind, start, end), {})
-        chunk = walker.next_ids(state.done_through)
+        wanted = count or len(state.shards) or 1
+        started = any(s.done_through is not None or s.finished for s in state.shards)
+        if restart or state.finished_us or not state.shards or (
+                wanted != len(state.shards) and not started):
+            state.plan(plan_bounds(root["subscribers"].data, wanted))
+        elif wanted != len(state.shards) and strict:
+            raise RunPlanned(f"the run of {period} is under way in {len(state.shards)} shards: "
+                             f"resume it with --workers {len(state.shards)}")
+        return len(state.shards)
+    return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
+
+
+# transactions retried after a conflict in this process, by kind (figures)
+RETRIES = {"charges": 0, "debt": 0, "other": 0}
+
+
+def _retried(tm, attempts, work, note, kind="other"):
+    """Run *work()* in a transaction, retried on ConflictError."""
+    for attempt in range(attempts):
+        tm.begin()
+        try:
+            result = work()
+            dbmod.commit(tm, USER, note)
+            return result
+        except ConflictError:
+            RETRIES[kind] += 1
+            tm.abort()
+            log.info("%s: conflict, retried", note)
+            time.sleep(0.05 * (attempt + 1))
+    raise ConflictError(f"{note}: kept conflicting")
+
+
+def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=None,
+               stop_after_batches=None, attempts=10):
+    """Bill the contracts of shard *index* of the planned run of *period*
+    from where it stopped; returns the totals of this call.
+
+    Each batch is two transactions: the charges (fees, auto-payment,
+    invoices), then debt control with the shard's progress.  Debt control
+    queues outbox messages, whose time-ordered trees every worker appends
+    to: that short transaction may conflict with another worker's and is
+    retried alone, without redoing the charges.  A run killed between the
+    two goes over the batch again, which charges nothing twice."""
+    kind, start_day, end_day = parse_period(period)
+    options = options or Options()
+    stats = new_stats()
+    with dbmod.connection(db) as (conn, tm):
+        root = get_root(conn.root())
+        billing = root["billing"]
+        shard = billing.runs[period].shards[index]
+        if shard.finished:
+            return stats
+        walker = Walker(conn, root["subscribers"].data, batch, shard.lo, shard.hi)
+        shared = Batch(root, billing, period, kind, start_day, end_day, options,
+                       FeeMemo(kind, start_day, end_day), {})
+        chunk = walker.next_ids(shard.done_through)
+        tm.abort()
         if chunk:
             walker.ask_subscribers(chunk)
         while chunk:
             nxt = walker.next_ids(chunk[-1])
-            for attempt in range(attempts):
-                tm.begin()
-                batch_stats = dict.fromkeys(stats, 0)
-                try:
-                    shared.at(now if now is not None else now_us())
-                    contracts, loaded = walker.load(chunk)
-                    if nxt:
-                        walker.ask_subscribers(nxt)     # arrives while this batch is billed
-                    for contract in contracts:
-                        bill_contract(root, billing, contract, period, kind, start, end,
-                                      shared.now, options, batch_stats, shared)
-                    if nxt:
-                        walker.ask_contracts(nxt)       # arrives while this batch commits
-                    state.done_through = chunk[-1]
-                    for name in ("contracts", "fees", "invoices", "blocked"):
-                        setattr(state, name, getattr(state, name) + batch_stats[name])
-                    dbmod.commit(tm, USER, f"bill {period}: subscribers {chunk[0]}..{chunk[-1]}")
-                    break
-                except ConflictError:
-                    tm.abort()
-                    log.info("bill %s: conflict, batch retried", period)
-                    time.sleep(0.05 * (attempt + 1))
-            else:
-                raise ConflictError(f"bill {period}: batch at {chunk[0]} kept conflicting")
-            for name, value in batch_stats.items():
+            where = f"bill {period} shard {shard.name}: subscribers {chunk[0]}..{chunk[-1]}"
+            held = {}
+
+            def charges():
+                shared.at(now if now is not None else now_us())
+                contracts, loaded = walker.load(chunk)
+                held["contracts"], held["loaded"] = contracts, loaded
+                if nxt:
+                    walker.ask_subscribers(nxt)     # arrives while this batch is billed
+                counts = dict.fromkeys(stats, 0)
+                for contract in contracts:
+                    bill_charges(contract, shared, counts)
+                if nxt:
+                    walker.ask_contracts(nxt)       # arrives while this batch commits
+                held["counts"] = counts
+                _add(shard, counts, ("fees", "invoices", "autopaid"))
+                if not options.debt_control:
+                    _add(shard, counts, ("contracts",))
+                    shard.done_through = chunk[-1]
+                return counts
+
+            def debts():
+                counts = dict.fromkeys(stats, 0)
+                for contract in held["contracts"]:
+                    control_debt(contract, shared, counts)
+                # counted with the progress: a batch gone over again after a
+                # kill between its two transactions counts its contracts once
+                counts["contracts"] = held["counts"]["contracts"]
+                _add(shard, counts, ("contracts", "blocked", "warned"))
+                counts["contracts"] = 0
+                shard.done_through = chunk[-1]
+                return counts
+
+            counts = _retried(tm, attempts, charges, where, "charges")
+            if options.debt_control:
+                for name, value in _retried(tm, attempts, debts, where + " (debt)",
+                                            "debt").items():
+                    counts[name] += value
+            for name, value in counts.items():
                 stats[name] += value
             stats["batches"] += 1
             if progress is not None:
                 progress(len(chunk))
-            walker.forget(loaded)
+            walker.forget(held["loaded"])
             if stop_after_batches and stats["batches"] >= stop_after_batches:
                 return stats
             chunk = nxt
+
+        def done():
+            shard.finished = True
+        _retried(tm, attempts, done, f"bill {period} shard {shard.name}: done")
         memo = shared.memo
-        log.info("bill %s: plain fees computed %d times and looked up %d times, "
-                 "%d fees computed the long way", period, memo.computed, memo.hits, memo.misses)
-        tm.begin()
+        log.info("bill %s shard %s: plain fees computed %d times and looked up %d times, "
+                 "%d fees computed the long way", period, shard.name, memo.computed, memo.hits,
+                 memo.misses)
+    return stats
+
+
+def _add(shard, counts, names):
+    for name in names:
+        if counts[name]:
+            setattr(shard, name, getattr(shard, name) + counts[name])
+
+
+def number(db, period, batch=5000, attempts=10):
+    """Number the period's drawn invoices (after every shard is done);
+    resumable: the cursor moves with each batch of numbers.  The invoice
+    buckets are prefetched a batch ahead."""
+    total = 0
+    with dbmod.connection(db) as (conn, tm):
+        root = get_root(conn.root())
+        billing = root["billing"]
+        state = billing.runs[period]
+        lo = state.numbered_through or (period, "")
+        buckets = leaf_buckets(billing.invoices, lo, (period, "\uffff"))
+        ahead = max(1, batch // 10)            # sequential inserts leave buckets half full
+        at = 0                                 # the first bucket not gone past
+        prefetch(conn, buckets[:ahead])
+        while True:
+            prefetch(conn, buckets[at + ahead:at + 2 * ahead])
+
+            def work():
+                numbered, last = billing.number_invoices(period, state.numbered_through, batch)
+                state.numbered_through = last if last is not None else (period, "\uffff")
+                state.numbered += numbered
+                return numbered, last
+            numbered, last = _retried(tm, attempts, work, f"bill {period}: number invoices")
+            total += numbered
+            if last is None:
+                return total
+            # drop the buckets gone past (loaded, so their keys are at hand)
+            while at < len(buckets) and (buckets[at]._p_changed is False
+                                         and len(buckets[at]) and buckets[at].maxKey() <= last):
+                buckets[at]._p_deactivate()    # committed and gone past: memory stays flat
+                at += 1
+            conn.cacheGC()
+
+
+def finish(db, period, now=None, options=None):
+    """End the run once every shard is done: promises that ran out, the
+    run's totals; returns the shards not done (nothing is finished then)."""
+    options = options or Options()
+
+    def work(root):
+        billing = root["billing"]
+        state = billing.runs[period]
+        left = [s.name for s in state.shards if not s.finished]
+        if left:
+            return left
         if options.debt_control:
             today = datetime.datetime.fromtimestamp(
                 (now if now is not None else now_us()) / 1e6, datetime.timezone.utc).date()
             debt.expire_promises(root, billing, today)
+        for name in ("contracts", "fees", "invoices", "blocked"):
+            setattr(state, name, state.total(name))
         state.finished_us = now_us()
-        dbmod.commit(tm, USER, f"bill {period}: finished")
+        return []
+    return dbmod.transact(db, work, USER, f"bill {period}: finished", attempts=10)
+
+
+def run(db, period, now=None, batch=2000, options=None, progress=None, restart=False,
+        stop_after_batches=None, attempts=10):
+    """Bill *period* ('YYYY-MM' or 'YYYY-MM-DD') in this process, every
+    shard of its plan one after the other; returns the totals."""
+    options = options or Options()
+    stats = new_stats()
+    shards = start(db, period, now, restart=restart)
+    for index in range(shards):
+        got = bill_shard(db, period, index, now, batch, options, progress,
+                         stop_after_batches and stop_after_batches - stats["batches"], attempts)
+        for name, value in got.items():
+            stats[name] += value
+        if stop_after_batches and stats["batches"] >= stop_after_batches:
+            return stats
+    stats["numbered"] = number(db, period)
+    left = finish(db, period, now, options)
+    assert not left, left
     return stats
