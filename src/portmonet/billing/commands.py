@@ -26,6 +26,13 @@ def _period(value):
         raise click.BadParameter(str(exc))
 
 
+def _conflicted(counter):
+    """' (on charges/OOBucket 12, ...)': where the retries came from."""
+    if not counter:
+        return ""
+    return " (on " + ", ".join(f"{kind}/{cls} {n}" for (kind, cls), n in counter.most_common()) + ")"
+
+
 def register(cli):
     # imported here: config.scan() may import this module before portmonet.cli
     from ..cli import app_root, progress_bar
@@ -71,7 +78,7 @@ def register(cli):
                        f"{stats['fees']} fees, {stats['invoices']} invoices, "
                        f"{stats['blocked']} blocked, conflicts retried: "
                        f"{runmod.RETRIES['charges']} charges, {runmod.RETRIES['debt']} debt "
-                       f"transactions, in {time.monotonic() - started:.1f} s "
+                       f"transactions{_conflicted(runmod.CONFLICTED)}, in {time.monotonic() - started:.1f} s "
                        f"(CPU {usage.ru_utime + usage.ru_stime:.1f} s, "
                        f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB)")
             return

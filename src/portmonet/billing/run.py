@@ -14,6 +14,7 @@ subscriber finished) with each batch, so a restart skips what is done.
 When every shard is done, :func:`number` gives the drawn invoices their
 gap-free numbers and :func:`finish` ends the run.
 """
+import collections
 import datetime
 import itertools
 import logging
@@ -313,6 +314,13 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
 
 # transactions retried after a conflict in this process, by kind (figures)
 RETRIES = {"charges": 0, "debt": 0, "other": 0}
+# ... and the classes of the objects they conflicted on (what to fix next)
+CONFLICTED = collections.Counter()
+
+
+def _class_of(exc):
+    name = getattr(exc, "class_name", None) or "?"
+    return name.rsplit(".", 1)[-1]
 
 
 def _retried(tm, attempts, work, note, kind="other"):
@@ -323,10 +331,11 @@ def _retried(tm, attempts, work, note, kind="other"):
             result = work()
             dbmod.commit(tm, USER, note)
             return result
-        except ConflictError:
+        except ConflictError as exc:
             RETRIES[kind] += 1
+            CONFLICTED[(kind, _class_of(exc))] += 1
             tm.abort()
-            log.info("%s: conflict, retried", note)
+            log.info("%s: conflict, retried: %s", note, exc)
             time.sleep(0.05 * (attempt + 1))
     raise ConflictError(f"{note}: kept conflicting")
 
