@@ -114,3 +114,24 @@ def test_service_and_contract_suspended_overlapping(line):
     # the service until the 24th, the contract from the 20th on)
     # 290.00*9/31 = 84.193.. -> 84.19; 29.00*22/31 = 20.580.. -> 20.58
     assert fee(line, "2025-01") == 8419 + 2058
+
+
+def test_a_suspension_that_comes_due_ends_the_sessions_once(root, line):
+    """Dated ahead, it takes effect in the billing run of its day, which
+    queues the RADIUS disconnect a suspension for today queues on the page;
+    a batch gone over again (a resumed run) queues nothing more."""
+    from portmonet.billing.run import apply_due_changes
+    line.set_suspended(True, D(2030, 3, 10))
+    contract = line.__parent__
+
+    def disconnects():
+        return [(m.payload["action"], m.payload["login"], m.payload["reason"])
+                for m in root.outbox.due("radius")]
+
+    apply_due_changes(contract, D(2030, 3, 9), root)
+    assert not line.suspended and disconnects() == []
+    apply_due_changes(contract, D(2030, 3, 10), root)
+    assert line.suspended and disconnects() == [("disconnect", "p1", "suspended")]
+    line.suspended = False          # as if the batch's first try was rolled back
+    apply_due_changes(contract, D(2030, 3, 10), root)
+    assert disconnects() == [("disconnect", "p1", "suspended")]

@@ -164,8 +164,9 @@ def test_block_and_unblock_queue_disconnect(site):
     page = form.submit(status=302).follow()
     assert page.html.find(id="status").text == "blocked"
     assert "debt" in page.html.find(id="status-history").text
-    due = site.read(lambda r: [m.payload for m in r.outbox.due("radius")])
-    assert {"action": "disconnect", "login": "ivanov"} in due
+    due = site.read(lambda r: [(m.payload["action"], m.payload["login"])
+                               for m in r.outbox.due("radius")])
+    assert ("disconnect", "ivanov") in due
     form = client.get(f"{C}/@@status").forms["form"]
     form["status"] = "draft"                 # not allowed from blocked
     form["reason"] = "oops"
@@ -259,7 +260,7 @@ def test_kick_session_and_change_tariff(site):
     kick = [f for f in page.forms.values() if f.action.endswith("@@kick")][0]
     kick.submit(status=302)
     due = site.read(lambda r: [m.payload for m in r.outbox.due("radius")])
-    assert due == [{"action": "disconnect", "login": "ivanov"}]
+    assert [(p["action"], p["login"], p["user"]) for p in due] == [("disconnect", "ivanov", "manager")]
     form = client.get(f"{C}/internet-1/@@tariff").forms["form"]
     assert [o[0] for o in form["tariff"].options] == ["home-100", "home-50"]   # no TV tariff
     form["tariff"] = "home-100"

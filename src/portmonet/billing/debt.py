@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ..ledger.account import now_us
 from ..money import format_amount
+from ..radius.coa import request_disconnect
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import days_in_month
@@ -35,8 +36,8 @@ def block(root, billing, contract, reason, when_us):
     contract.set_status("blocked", reason, USER)
     billing.blocked[contract.number] = when_us
     for service in contract.services("internet"):
-        root.outbox.queue("radius", f"debt-block:{contract.number}:{when_us}:{service.login}",
-                          {"action": "disconnect", "login": service.login, "reason": "debt"})
+        request_disconnect(root, service.login, "debt", USER,
+                           key=f"debt-block:{contract.number}:{when_us}:{service.login}")
     _notify(root, contract, f"debt-block:{contract.number}:{when_us}", "blocked",
             balance=contract.account.balance, credit_limit=contract.account.credit_limit)
 

@@ -30,6 +30,7 @@ from ..ops.bulk import prefetch
 from . import debt, invoices
 from ..rating.pricing import active_kinds
 from ..tariffs.assign import apply_due
+from ..radius.coa import request_disconnect
 from .fees import FeeMemo
 from .model import FeeRecord, day_us, leaf_buckets, parse_period
 
@@ -176,7 +177,7 @@ def bill_charges(contract, batch, stats):
         return False
     root, billing, options, now = batch.root, batch.billing, batch.options, batch.now
     kind, start, end, period = batch.kind, batch.start, batch.end, batch.period
-    apply_due_changes(contract, batch.run_day)
+    apply_due_changes(contract, batch.run_day, root)
     stats["fees"] += charge_fees(billing, contract, kind, period, start, end, now, batch.memo)
     if options.autopay and contract.autopay_enabled and (
             kind == "month" or start.day == contract.autopay_day):
@@ -201,12 +202,13 @@ def control_debt(contract, batch, stats):
         stats["warned"] += 1
 
 
-def apply_due_changes(contract, day):
+def apply_due_changes(contract, day, root=None):
     """Changes dated ahead come due: a tariff change (``change_tariff`` with
     ``next_period``) becomes the service's current tariff, a suspension or
     resumption its current state.  (Fees read the histories themselves;
     this keeps ``service.tariff`` and ``service.suspended`` right for RADIUS
-    and the screens.)"""
+    and the screens.)  A suspension that comes due ends the service's
+    sessions, as one made for today does on the page."""
     for service in contract.values():
         if getattr(service, "tariff_history", None):
             apply_due(service, day)
@@ -214,6 +216,12 @@ def apply_due_changes(contract, day):
             suspended = service.suspended_on(day)
             if suspended != service.suspended:
                 service.suspended = suspended
+                login = getattr(service, "login", None)
+                if suspended and login and root is not None \
+                        and getattr(root, "outbox", None) is not None:
+                    # keyed by the day: a batch gone over again queues it once
+                    request_disconnect(root, login, "suspended", USER,
+                                       key=f"suspend:{login}:{day.isoformat()}")
 
 
 class Walker:

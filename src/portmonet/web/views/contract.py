@@ -12,6 +12,7 @@ from ...interfaces import IAccount, IContract, IInternetService, IService
 from ...model.contract import StatusError
 from ...model.services import InternetService
 from ...billing.groups import known_discount_groups
+from ...radius.coa import request_disconnect
 from ..forms import (ContractEditForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
                      StatusForm, TariffForm, choices)
 from ..figures import record
@@ -79,12 +80,12 @@ def change_status(context, request):
 def _disconnect(request, contract):
     """Ask the RADIUS process (after this transaction commits) to end the
     sessions of a contract that lost its access."""
-    outbox = getattr(request.root, "outbox", None)
-    if outbox is None:
+    if getattr(request.root, "outbox", None) is None:
         return
     for service in contract.services("internet"):
-        outbox.queue("radius", f"disconnect:{service.login}:{uuid.uuid4().hex}",
-                     {"action": "disconnect", "login": service.login})
+        request_disconnect(request.root, service.login, "access withdrawn",
+                           request.authenticated_userid or "",
+                           key=f"disconnect:{service.login}:{uuid.uuid4().hex}")
 
 
 @view_config(context=IContract, name="pay", renderer="portmonet:web/templates/form.pt",
@@ -230,8 +231,9 @@ def kick_session(context, request):
     if outbox is None:
         flash(request, _("No outbox in this database: run 'portmonet evolve'"))
     else:
-        outbox.queue("radius", f"kick:{context.login}:{uuid.uuid4().hex}",
-                     {"action": "disconnect", "login": context.login})
+        request_disconnect(request.root, context.login, "kicked by staff",
+                           request.authenticated_userid or "",
+                           key=f"kick:{context.login}:{uuid.uuid4().hex}")
         audit(request, f"kick sessions of {context.login}")
         flash(request, _("Disconnect of ${login} queued"), login=context.login)
     return HTTPFound(request.resource_url(context.__parent__))

@@ -16,6 +16,7 @@ from pyramid.view import view_config
 from wtforms import SelectField, StringField
 
 from ...interfaces import IService
+from ...radius.coa import request_disconnect
 from ..forms import BaseForm, V, choices
 from ..helpers import audit, flash
 from ..i18n import _
@@ -93,11 +94,10 @@ def check(form, service, today):
 
 
 def _disconnect(request, service):
-    outbox = getattr(request.root, "outbox", None)
     login = getattr(service, "login", None)
-    if outbox is not None and login:
-        outbox.queue("radius", f"suspend:{login}:{uuid.uuid4().hex}",
-                     {"action": "disconnect", "login": login})
+    if getattr(request.root, "outbox", None) is not None and login:
+        request_disconnect(request.root, login, "suspended", request.authenticated_userid or "",
+                           key=f"suspend:{login}:{uuid.uuid4().hex}")
 
 
 def history_rows(service):
