@@ -14,14 +14,20 @@ from .test_e2e_browser import browser, web_server  # noqa: F401  (fixtures)
 pytestmark = pytest.mark.integration
 
 
-def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server):  # noqa: F811
+def _manager_page(browser, web_server):  # noqa: F811
+    """A page of a manager logged in through the login form."""
     page = browser.new_context(locale="en-US").new_page()
     page.set_default_timeout(15_000)
-    page.goto(web_server + "/")
+    page.goto(web_server + "/@@login")
     page.fill("#login", "manager")
     page.fill("#password", PASSWORD)
     page.click("#submit")
     page.wait_for_selector("#who")
+    return page
+
+
+def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server):  # noqa: F811
+    page = _manager_page(browser, web_server)
     page.goto(web_server + "/subscribers/1001/1001-1/")
     assert page.inner_text("td.service-state") == "active"
     page.click("a.suspension")
@@ -55,13 +61,7 @@ def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server)
 def test_manager_makes_a_tariff_with_rows_in_the_browser(web_server, browser, zeo_server):  # noqa: F811
     """The version form's rows in a real browser: more rows, a promotion
     with a bundle's checkboxes, a content price; the tariff page shows them."""
-    page = browser.new_context(locale="en-US").new_page()
-    page.set_default_timeout(15_000)
-    page.goto(web_server + "/@@login")
-    page.fill("#login", "manager")
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_selector("#who")
+    page = _manager_page(browser, web_server)
     page.goto(web_server + "/tariffs/@@add")
     page.fill("#name", "tv-max")
     page.select_option("#kind", "tv")
