@@ -85,8 +85,18 @@ def main():
                     help="Stop the rater after this long and report what it rated by then.")
     ap.add_argument("--template-db", default=None,
                     help="Start from a copy of this Data.fs (e.g. /work/seed-1m/Data.fs).")
+    ap.add_argument("--save-setup", default=None, metavar="PATH",
+                    help="After the set-up, keep a copy of the storage at PATH (a Data.fs) "
+                         "for later runs with --filled.")
+    ap.add_argument("--filled", action="store_true",
+                    help="--template-db already holds this bench's accounts and queued "
+                         "records (made with --save-setup): skip the set-up.")
     ap.add_argument("--profile", default=None, metavar="FILE",
                     help="Run the rater under cProfile, write the stats to FILE and print the top.")
+    ap.add_argument("--py-spy", default=None, metavar="FILE",
+                    help="Sample the rater(s) with py-spy (collapsed stacks to FILE) and "
+                         "print where the time goes; unlike --profile it does not slow "
+                         "Python calls more than C code.")
     args = ap.parse_args()
     first_id = 2_000_001 if args.template_db else 1
     t = time.monotonic()
@@ -95,11 +105,15 @@ def main():
         db = zeo.db()
         print(f"server up in {time.monotonic() - t:.0f} s", flush=True)
         t = time.monotonic()
-        build(db, args.accounts, first_id=first_id)
-        fill(db, args.accounts, args.calls, args.traffic, first_id=first_id)
+        if not args.filled:
+            build(db, args.accounts, first_id=first_id)
+            fill(db, args.accounts, args.calls, args.traffic, first_id=first_id)
         db.close()
         print(f"setup: {args.accounts} accounts, {args.calls} calls, {args.traffic} traffic "
               f"records in {time.monotonic() - t:.0f} s", flush=True)
+        if args.save_setup:
+            zeo = zeo.saved_as(args.save_setup)
+            print(f"set-up kept in {args.save_setup}", flush=True)
         total = args.calls + args.traffic
         load_before = os.getloadavg()
         server_cpu = zeo.cpu_seconds()
@@ -111,6 +125,9 @@ def main():
             # timed by CPU time (of all the process's threads), not by the
             # clock, so a busy machine does not inflate the figures
             command = [sys.executable, "-c", PROFILED, args.profile] + command[1:]
+        if args.py_spy:
+            command = [os.path.join(BIN, "py-spy"), "record", "--format", "raw", "--rate", "250",
+                       "--subprocesses", "--nonblocking", "-o", args.py_spy, "--"] + command
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.monotonic() - t
@@ -129,6 +146,9 @@ def main():
             stats = pstats.Stats(args.profile)
             stats.sort_stats("tottime").print_stats(25)
             stats.sort_stats("cumulative").print_stats(40)
+        if args.py_spy:
+            from spy_summary import summarize
+            summarize(args.py_spy)
         zeo_cpu = zeo.cpu_seconds() - server_cpu
         print(f"ZEO server CPU during the run {zeo_cpu:.1f} s ({zeo_cpu / total * 1e6:.0f} µs "
               f"per record)")

@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 from ZODB.POSException import ConflictError
 
 from portmonet.ledger import InsufficientFunds, PostingError
-from portmonet.ledger.account import Account, _merge_inline
+from portmonet.ledger.account import Account, _merge_inline, _unpack
 from portmonet.ledger.posting import Posting
 
 from helpers import make_subscriber
@@ -57,7 +57,11 @@ def test_ledger_grows_from_inline_into_tree(root, tm):
     for i in range(n):
         account.post(-10 - i, "charge", f"usage:{i}", when=1_700_000_000_000_000 + i)
     tm.commit()
-    assert account._tree is not None and account._inline == ()
+    # the newest postings stay inline; each time the inline part overflows it
+    # moves into the tree at once
+    assert account._tree is not None
+    assert len(account._inline) == n % (Account.INLINE_MAX + 1)
+    assert len(account._tree) == n - len(account._inline)
     assert len(account) == n
     assert account.balance == account.ledger_sum() == -sum(10 + i for i in range(n))
     times = [p.time for p in account.postings()]
@@ -91,7 +95,7 @@ def test_conflict_resolution_merges_balance_and_inline_postings():
     old = {"number": "1234567", "_balance": 100, "_inline": (_p(1, 100),)}
     theirs = dict(old, _balance=150, _inline=(_p(1, 100), _p(2, 50)))
     ours = dict(old, _balance=130, _inline=(_p(1, 100), _p(3, 30)))
-    merged = acc._p_resolveConflict(old, theirs, ours)
+    merged = _unpack(acc._p_resolveConflict(old, theirs, ours))
     assert merged["_balance"] == 180
     assert [p.key for p in merged["_inline"]] == [1, 2, 3]
 
@@ -141,7 +145,60 @@ def test_ledger_view_reads_inline_and_tree_alike(root):
     first, _ = account.post(100, "payment", "v:0")
     view = account.ledger
     assert list(view.values()) == [first] and view[first.key] == first
-    for i in range(1, Account.INLINE_MAX + 2):
+    for i in range(1, Account.INLINE_MAX):
         account.post(100, "payment", f"v:{i}")
-    assert account.ledger is account._tree
+    assert account._tree is None and len(account.ledger) == Account.INLINE_MAX
+    account.post(100, "payment", "v:last")       # the inline part overflows
+    assert account.ledger is account._tree and not account._inline
     assert account.ledger.maxKey() == max(p.key for p in account.postings())
+
+
+def test_account_state_is_packed_and_old_states_still_load(root, tm):
+    _, _, account = make_subscriber(root)
+    for i in range(3):
+        account.post(-10, "charge", f"usage:{i}")
+    state = account.__getstate__()
+    assert "_inline" not in state and "_balance" not in state and "_packed" in state
+    copy = Account.__new__(Account)
+    copy.__setstate__(state)
+    assert copy.balance == -30 and list(copy.postings()) == list(account.postings())
+    old_style = _unpack(state)           # how accounts were stored before packing
+    assert isinstance(old_style["_inline"][0], Posting)
+    again = Account.__new__(Account)
+    again.__setstate__(old_style)
+    assert again.balance == -30 and again.number == account.number
+    # conflict resolution merges packed states (as the ZEO server gets them)
+    mine, theirs = Account.__new__(Account), Account.__new__(Account)
+    mine.__setstate__(state)
+    theirs.__setstate__(state)
+    mine._store(Posting(1, 1, -5, "charge", "usage:x"))
+    mine._balance -= 5
+    theirs._store(Posting(2, 2, 7, "payment", "cash:y"))
+    theirs._balance += 7
+    merged = _unpack(account._p_resolveConflict(state, theirs.__getstate__(),
+                                                  mine.__getstate__()))
+    assert merged["_balance"] == -28
+    assert {p.cause for p in merged["_inline"]} >= {"usage:x", "cash:y"}
+
+
+def test_ledger_view_merges_tree_and_newest_inline_postings(root):
+    _, _, account = make_subscriber(root)
+    base = 1_700_000_000_000_000
+    n = Account.INLINE_MAX + 4                  # 9 in the tree, 3 inline
+    for i in range(n):
+        account.post(-1 - i, "charge", f"usage:{i}", when=base + i * 10)
+    # a posting dated back (a fee of the period's first day) lands inline
+    # but reads in time order
+    back, _ = account.post(-100, "charge", "fee:x", when=base + 5)
+    assert account._tree is not None and len(account._inline) == 4
+    view = account.ledger
+    keys = [p.key for p in account.postings()]
+    assert keys == sorted(keys) and len(keys) == n + 1 == len(view)
+    assert list(view.keys()) == keys and view[back.key] == back and back.key in view
+    assert view.maxKey() == keys[-1] and view.minKey() == keys[0]
+    assert view.maxKey(keys[-1] - 1) == keys[-2]
+    assert view.get(12345) is None
+    window = [p.cause for p in account.postings(base + 5, base + 21)]
+    assert window == ["fee:x", "usage:1", "usage:2"]
+    assert [p.key for p in view.values(keys[2], keys[5])] == keys[2:6]
+    assert account.find_cause("fee:x") == back

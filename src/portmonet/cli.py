@@ -31,10 +31,12 @@ class Env:
             dbmod.configure(self._settings)
         return self._settings
 
+    client_cache = True    # a worker sets False before it opens the database
+
     @property
     def db(self):
         if self._db is None:
-            self._db = dbmod.open_database(self.settings)
+            self._db = dbmod.open_database(self.settings, client_cache=self.client_cache)
         return self._db
 
     def close(self):

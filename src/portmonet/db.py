@@ -14,6 +14,7 @@ import zodburi
 from ZODB.POSException import ConflictError
 
 from . import crypto
+from .clientcache import zeo_with_memory_cache
 from .model.root import get_root
 from .txn import describe
 
@@ -56,10 +57,17 @@ def configure(settings):
     crypto.configure(secret_keys(settings))
 
 
-def open_database(settings, uri=None):
+def open_database(settings, uri=None, client_cache=True):
+    """The database of *settings* (or *uri*); ``client_cache=False`` for a
+    worker that keeps its objects in its connection cache: a ZEO client
+    then has a small in-memory cache instead of ZEO's cache file
+    (``portmonet.clientcache``)."""
     uri = uri or settings["zodbconn.uri"]
     storage_factory, dbkw = zodburi.resolve_uri(uri)
-    return ZODB.DB(storage_factory(), **dbkw)
+    if client_cache or not uri.startswith("zeo://"):
+        return ZODB.DB(storage_factory(), **dbkw)
+    with zeo_with_memory_cache():
+        return ZODB.DB(storage_factory(), **dbkw)
 
 
 def transact(db, func, user, note, attempts=5):

@@ -35,7 +35,7 @@ def charges(root, conn, start_us, end_us):
     billing = root["billing"]
     groups = {}
     paid = refunded = 0
-    for account in walk(conn, root.catalog.accounts.tree.values(), then=lambda a: (a.ledger,)):
+    for account in walk(conn, root.catalog.accounts.tree.values(), then=lambda a: (a.ledger_tree,)):
         for p in account.postings(start_us, end_us):
             if p.kind == "payment":
                 paid += p.amount

@@ -3,13 +3,25 @@
 Concurrency: the rater charging and a cashier crediting the same account at
 once must both land.  The balance lives on the account and
 ``_p_resolveConflict`` merges concurrent changes to it (as
-``BTrees.Length`` does).  The first few postings live inline in the account
-(most accounts of a fresh base have one or two), merged the same way; past
-``INLINE_MAX`` they move into a ``LOBTree`` whose buckets merge inserts of
-different keys.  Keys are time-based with random low bits, so two writers
-never pick the same key.  A movement that must not overdraw asks for
-``readCurrent`` so ZODB refuses a stale decision.
+``BTrees.Length`` does).
+
+The ledger is kept in two parts: the newest postings inline in the account
+(at most ``INLINE_MAX``), the rest in a ``LOBTree`` whose buckets merge
+inserts of different keys.  A new posting goes inline; when the inline part
+is full, it moves into the tree at once.  So a posting rewrites the account
+(which its balance changes anyway) and only every ``INLINE_MAX + 1``-th one
+rewrites a bucket of the tree: the rater's charges, one per record, cost
+one object written instead of two.  Inline postings of concurrent writers
+are merged like the balance.  Keys are time-based with random low bits, so
+two writers never pick the same key.  A movement that must not overdraw
+asks for ``readCurrent`` so ZODB refuses a stale decision.
+
+The account's plain values and inline postings are pickled as one bytes
+value (``_packed``): ZODB's pickler calls back into Python for every object
+it writes, and the account is written with every posting.
 """
+import heapq
+import pickle
 import random
 import time as _time
 
@@ -23,6 +35,7 @@ from ..money import check_currency, DEFAULT_CURRENCY
 from ..model.indexing import Indexed
 from ..model.lineage import find_catalog
 from .posting import Posting, validate
+from .view import LedgerView
 
 _random = random.SystemRandom()
 
@@ -64,8 +77,8 @@ class Account(Indexed, Persistent):
     __name__ = "account"
     __parent__ = None
     _guard = 0
-    _inline = ()           # postings while the ledger is small, by key
-    _tree = None           # LOBTree(key -> Posting) once it is not
+    _inline = ()           # the newest postings, by key
+    _tree = None           # LOBTree(key -> Posting): the older ones
     INLINE_MAX = 8
     title = "Personal account"
 
@@ -180,50 +193,54 @@ class Account(Indexed, Persistent):
                 return key
 
     def _has_key(self, key):
-        if self._tree is not None:
-            return key in self._tree
-        return any(p.key == key for p in self._inline)
+        return any(p.key == key for p in self._inline) or (
+            self._tree is not None and key in self._tree)
 
     def _store(self, posting):
-        if self._tree is None and len(self._inline) >= self.INLINE_MAX:
-            self._tree = LedgerTree()
-            self._tree.update([(p.key, p) for p in self._inline])
-            self._inline = ()
-        if self._tree is not None:
-            self._tree[posting.key] = posting
-        else:
-            self._inline = tuple(sorted(self._inline + (posting,), key=_by_key))
+        inline = tuple(sorted(self._inline + (posting,), key=_by_key))
+        if len(inline) > self.INLINE_MAX:
+            if self._tree is None:
+                self._tree = LedgerTree()
+            self._tree.update([(p.key, p) for p in inline])
+            inline = ()
+        self._inline = inline
 
     def posting(self, key):
-        if self._tree is not None:
-            return self._tree[key]
         for p in self._inline:
             if p.key == key:
                 return p
+        if self._tree is not None:
+            return self._tree[key]
         raise KeyError(key)
 
     @property
     def ledger(self):
-        """The postings as a LOBTree (key -> Posting), for reading: ranges,
-        ``maxKey`` for newest-first pages.  While the ledger is inline this is
-        a transient copy: post only with :meth:`post`."""
-        if self._tree is not None:
+        """The postings (key -> Posting) for reading, with the LOBTree calls
+        readers use: ranges, ``maxKey`` for newest-first pages.  Post only
+        with :meth:`post`."""
+        if self._tree is not None and not self._inline:
             return self._tree
-        tree = LOBTree()
-        tree.update([(p.key, p) for p in self._inline])
-        return tree
+        return LedgerView(self._tree, self._inline)
+
+    @property
+    def ledger_tree(self):
+        """The persistent part of the ledger (None while all is inline),
+        for loaders that prefetch it."""
+        return self._tree
 
     def postings(self, start_us=None, end_us=None):
         """Postings in time order, optionally within [start, end) in epoch µs."""
         lo = None if start_us is None else start_us << 8
         hi = None if end_us is None else (end_us << 8) - 1
-        if self._tree is not None:
-            return self._tree.values(lo, hi)
-        return [p for p in self._inline
-                if (lo is None or p.key >= lo) and (hi is None or p.key <= hi)]
+        inline = [p for p in self._inline
+                  if (lo is None or p.key >= lo) and (hi is None or p.key <= hi)]
+        if self._tree is None:
+            return inline
+        older = self._tree.values(lo, hi)
+        return heapq.merge(older, inline, key=_by_key) if inline else older
 
     def __len__(self):
-        return len(self._tree) if self._tree is not None else len(self._inline)
+        return len(self._inline) + (len(self._tree) if self._tree is not None else 0)
 
     def __bool__(self):
         return True
@@ -231,10 +248,18 @@ class Account(Indexed, Persistent):
     def ledger_sum(self):
         return sum(p.amount for p in self.postings())
 
+    # -- pickling ----------------------------------------------------------
+    def __getstate__(self):
+        return _pack(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(_unpack(state))
+
     # -- conflict resolution ---------------------------------------------
     def _p_resolveConflict(self, old, committed, new):
         """Merge concurrent postings: balance deltas add up; any other
         attribute changed on both sides differently is a real conflict."""
+        old, committed, new = _unpack(old), _unpack(committed), _unpack(new)
         names = set(old) | set(committed) | set(new)
         merged = {}
         for name in names:
@@ -249,7 +274,33 @@ class Account(Indexed, Persistent):
                 merged[name] = ours
             else:
                 raise ConflictError
-        return {k: v for k, v in merged.items() if v is not _MISSING}
+        return _pack({k: v for k, v in merged.items() if v is not _MISSING})
+
+
+# Plain values packed into one bytes value (persistent references, and any
+# attribute a subclass adds, stay as they are).
+PACKED = ("number", "currency", "credit_limit", "_balance", "_guard", "_inline")
+
+
+def _pack(state):
+    state = dict(state)
+    plain = {name: state.pop(name) for name in PACKED if name in state}
+    if "_inline" in plain:
+        plain["_inline"] = tuple(p._values() for p in plain["_inline"])
+    state["_packed"] = pickle.dumps(plain, 5)
+    return state
+
+
+def _unpack(state):
+    """The attributes of a state, packed (as written now) or not (before)."""
+    if "_packed" not in state:
+        return state
+    state = dict(state)
+    plain = pickle.loads(state.pop("_packed"))
+    if "_inline" in plain:
+        plain["_inline"] = tuple(Posting(*values) for values in plain["_inline"])
+    state.update(plain)
+    return state
 
 
 _MISSING = object()

@@ -46,6 +46,7 @@ def register(cli):
                 raise click.UsageError("give --shard or --workers, not both")
             sys.exit(_workers(env, workers, batch, once, max_seconds, verbose))
         shard = _parse_shard(shard)
+        env.client_cache = False          # its objects stay in its connection cache
         rater.batch_stores(env.db)        # before any connection is opened
         echo = (lambda s: click.echo(f"batch: {s}", err=True)) if verbose else None
         with dbmod.connection(env.db) as (conn, tm):

@@ -7,6 +7,11 @@ about an eighth of the process's time.  Here the stores of a transaction
 are kept and handed over in chunks with one wake-up each
 (``async_iter``, as ZEO sends blobs), the rest before the vote, in the
 same order -- the server sees the same messages.
+
+The transaction buffer keeps only the oids, not the data: after the commit
+ZEO would copy the data into the client cache, and the rater's objects are
+in its connection cache already (its ZEO cache is the small in-memory one
+of ``portmonet.clientcache``, for prefetched loads).
 """
 import logging
 
@@ -47,7 +52,7 @@ def batch_stores(db, chunk=CHUNK):
         tbuf = storage._check_trans(txn, "store")
         messages = waiting.setdefault(id(txn), [])
         messages.append(("storea", (oid, serial, data, id(txn))))
-        tbuf.store(oid, data)
+        tbuf.store(oid, None)       # the cache is only invalidated (see above)
         if len(messages) >= chunk:
             flush(txn)
 

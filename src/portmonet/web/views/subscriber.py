@@ -110,7 +110,7 @@ def subscriber_sections(request, subscriber, contracts, office=False):
     root = request.root
     prefetch(contracts)
     prefetch([c.account for c in contracts] + [sv for c in contracts for sv in c.values()])
-    prefetch([c.account.ledger for c in contracts if c.account is not None])
+    prefetch([c.account.ledger_tree for c in contracts if c.account is not None])
     online, recent, more_sessions = sections.subscriber_sessions(root, subscriber, limit=CARD_ROWS)
     per_contract = []
     for contract in contracts:
