@@ -1,4 +1,5 @@
-"""Sending a transaction's stores to the ZEO server in a few messages.
+"""The rater's ZEO client: stores sent in a few messages, prefetches
+waited for.
 
 ZEO's ``ClientStorage.store`` hands every object to its I/O thread with
 ``loop.call_soon_threadsafe``, which wakes the loop through a socket write:
@@ -12,6 +13,11 @@ The transaction buffer keeps only the oids, not the data: after the commit
 ZEO would copy the data into the client cache, and the rater's objects are
 in its connection cache already (its ZEO cache is the small in-memory one
 of ``portmonet.clientcache``, for prefetched loads).
+
+``prefetch`` waits until the objects have arrived.  ZEO's returns at once,
+and the rater reads the objects right after asking: each one not arrived
+yet was asked for again through the I/O thread (the request is merged with
+the pending one, but the thread hand-over costs as much as a load).
 """
 import logging
 
@@ -35,7 +41,7 @@ def batch_stores(db, chunk=CHUNK):
     storage = _client_storage(db)
     if storage is None or getattr(storage, "_portmonet_batched", False):
         return False
-    begin, vote = storage.tpc_begin, storage.tpc_vote
+    begin, vote, runner = storage.tpc_begin, storage.tpc_vote, storage._server
     waiting = {}                    # id(txn) -> [(method, args), ...]
 
     def flush(txn):
@@ -60,7 +66,11 @@ def batch_stores(db, chunk=CHUNK):
         flush(txn)
         return vote(txn)
 
+    def prefetch_and_wait(oids, tid):
+        runner.io_call(runner.client.prefetch_co(tuple(oids), tid))
+
     storage.tpc_begin = batched_begin
+    storage.prefetch = prefetch_and_wait
     storage.store = batched_store
     storage.tpc_vote = batched_vote
     storage._portmonet_batched = True
