@@ -24,7 +24,7 @@ def summarize(root, billing, account, start_us, end_us):
     for p in account.postings(start_us, end_us):
         label = None
         if p.cause.startswith("fee:"):
-            record = billing.fees.get(p.cause)
+            record = billing.find_fee(p.cause, account.__parent__)
             if record is not None:
                 label = f"{record.service} ({record.service_kind}): {record.tariff} fee"
                 tax += record.tax

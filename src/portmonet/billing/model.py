@@ -18,6 +18,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from ..ledger.account import CAUSE_OWNERS
 from .interfaces import IBilling
 
 
@@ -54,15 +55,50 @@ def _rebuild(cls, values):        # records written before they were packed
     obj = cls.__new__(cls)
     for name, value in zip(cls.__slots__, values):
         object.__setattr__(obj, name, value)
+    for name in cls.__slots__[len(values):]:
+        object.__setattr__(obj, name, None)    # a slot added since it was written
     return obj
 
 
 class FeeRecord(Frozen):
     """How a periodic fee was computed: ``lines`` are (tariff, version,
-    state, days, base) per stretch of the period."""
+    state, days, base) per stretch of the period.  ``posting``: the key of
+    its charge on the account's ledger (None for fees posted before billing
+    owned its causes: those are in the cause index)."""
     __slots__ = ("cause", "contract", "account", "service", "service_kind", "period",
                  "tariff", "version", "days", "period_days", "lines", "base", "discount",
-                 "tax", "amount")
+                 "tax", "amount", "posting")
+
+
+class FeeTree(OOBTree):
+    """The fee records of one period, keyed in subscriber order
+    (:func:`fee_key`): each worker of a run bills its own range of
+    subscribers, so it appends to its own buckets and never splits a node
+    the other is splitting."""
+
+
+def fee_key(subscriber_id, contract_number, service_name):
+    """Sorts like (subscriber id, contract, service); the id's length comes
+    first so that ids of any size sort as numbers."""
+    sid = str(subscriber_id)
+    return f"{len(sid):02d}{sid}:{contract_number}:{service_name}"
+
+
+def contract_fee_key(contract, service_name):
+    subscriber = contract.__parent__
+    sid = getattr(subscriber, "id", None)
+    return fee_key(subscriber.__name__ if sid is None else sid, contract.number, service_name)
+
+
+def parse_fee_cause(cause):
+    """'fee:<contract>:<service>:<period>' -> (contract, service, period), or None."""
+    if not cause.startswith("fee:"):
+        return None
+    rest, sep, period = cause[4:].rpartition(":")
+    contract, sep2, service = rest.partition(":")
+    if not sep or not sep2 or not contract or not service or not period:
+        return None
+    return contract, service, period
 
 
 class Invoice(Frozen):
@@ -178,10 +214,13 @@ class Billing(Persistent):
     __parent__ = None
     title = "Billing"
     next_invoice = 1
+    fee_periods = None         # period -> FeeTree (made by evolve or a run's start)
+    legacy_fee_periods = ()    # periods whose fee records are in ``fees`` (old runs)
 
     def __init__(self):
         self.runs = OOBTree()          # period -> RunState
-        self.fees = OOBTree()          # fee cause -> FeeRecord
+        self.fees = OOBTree()          # fee cause -> FeeRecord (before fee_periods; read only)
+        self.fee_periods = OOBTree()   # period -> FeeTree
         self.invoices = OOBTree()      # (period, account number) -> Invoice
         self.invoice_numbers = LOBTree()   # number -> (period, account number)
         self.debt = OOBTree()          # contract number -> date ordinal it fell below
@@ -193,6 +232,62 @@ class Billing(Persistent):
         if state is None:
             state = self.runs[period] = RunState(period, now_us)
         return state
+
+    # -- fee records ------------------------------------------------------
+    def fee_tree(self, period, create=False):
+        """The FeeTree of *period* (made with *create*: by a run's start, so
+        workers never race to make it)."""
+        if self.fee_periods is None:
+            if not create:
+                return None
+            self.fee_periods = OOBTree()
+        tree = self.fee_periods.get(period)
+        if tree is None and create:
+            tree = self.fee_periods[period] = FeeTree()
+        return tree
+
+    def fee(self, contract, service_name, period):
+        """The fee record of a service of *contract* (the object) for *period*."""
+        tree = self.fee_tree(period)
+        if tree is not None:
+            record = tree.get(contract_fee_key(contract, service_name))
+            if record is not None:
+                return record
+        if period in self.legacy_fee_periods:
+            return self.fees.get(f"fee:{contract.number}:{service_name}:{period}")
+        return None
+
+    def add_fee(self, contract, record):
+        tree = self.fee_tree(record.period, create=True)
+        tree[contract_fee_key(contract, record.service)] = record
+
+    def find_fee(self, cause, contract=None):
+        """The fee record of a ``fee:`` cause, or None; *contract*: the
+        contract it names, if at hand (else found in the catalog)."""
+        parsed = parse_fee_cause(cause)
+        if parsed is None:
+            return None
+        number, service, period = parsed
+        if contract is None or contract.number != number:
+            from ..model.lineage import find_catalog
+            catalog = find_catalog(self)
+            contract = catalog.contracts.get(number) if catalog is not None else None
+        if contract is None or getattr(contract, "__parent__", None) is None:
+            return self.fees.get(cause)
+        return self.fee(contract, service, period)
+
+    def fee_records(self, period=None):
+        """Every fee record (of *period*): old ones first, then by period."""
+        if period is None or period in self.legacy_fee_periods:
+            for cause, record in self.fees.items():
+                if period is None or record.period == period:
+                    yield record
+        if self.fee_periods is None:
+            return
+        trees = ([self.fee_periods[period]] if period in self.fee_periods else []) \
+            if period is not None else self.fee_periods.values()
+        for tree in trees:
+            yield from tree.values()
 
     def draw_invoice(self, **values):
         """Store an invoice, not numbered yet (once per period and account)."""
@@ -272,3 +367,33 @@ def leaf_buckets(tree, lo, hi):
         if not children or not isinstance(children[0], kind):
             return children
         level = children
+
+
+class FeeCauses:
+    """The ledger's way to a periodic fee's charge, which is not in the
+    cause index: ``fee:<contract>:<service>:<period>`` -> the fee record
+    (in the period's FeeTree, in subscriber order) -> (account, posting
+    key).  Fees posted before (records without ``posting``) are in the
+    cause index, which the ledger asks first."""
+
+    prefix = "fee:"
+    name = "fee"          # ``portmonet check`` sums its postings apart
+
+    def owns(self, cause):
+        return cause.startswith(self.prefix)
+
+    def where(self, account, cause):
+        from ..model.lineage import find_root
+        root = find_root(account)
+        billing = root.get("billing") if root is not None else None
+        if billing is None:
+            return None
+        contract = getattr(account, "__parent__", None)
+        record = billing.find_fee(cause, contract if hasattr(contract, "number") else None)
+        if record is None or record.posting is None:
+            return None
+        return record.account, record.posting
+
+
+if not any(isinstance(o, FeeCauses) for o in CAUSE_OWNERS):
+    CAUSE_OWNERS.append(FeeCauses())

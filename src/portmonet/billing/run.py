@@ -53,21 +53,25 @@ def fee_cause(contract, service, period):
 
 
 def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
-    """Post each service's fee of the period once; returns the number posted."""
+    """Post each service's fee of the period once; returns the number posted.
+
+    Billing owns fee causes (``FeeCauses``): the fee record, kept in the
+    same transaction as the charge and naming its posting, is what makes a
+    fee once; the charge is not entered in the cause index."""
     memo = memo or FeeMemo(kind, start, end)
     posted = 0
     group = contract.discount_group
     kinds = active_kinds(contract)
     account = contract.account
-    fees = billing.fees
     end_us = day_us(end)
     for service in contract.values():
         if service.kind == "once":
             posted += _one_time_service(contract, service, end, now)
             continue
+        name = service.__name__
+        if billing.fee(contract, name, period) is not None:
+            continue                  # (an old run's record, in ``fees``, counts too)
         cause = fee_cause(contract, service, period)
-        if cause in fees:
-            continue
         lines, period_days, (base, discount, tax, total), kept = memo.fee(
             service, contract, group, kinds)
         if not total:
@@ -77,15 +81,16 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
             continue                  # charged in arrears, not due yet
         when = day_us(start) if advance else end_us - 1
         tariff, version = lines[0][0], lines[0][1]
-        account.post(-total, "charge", cause, text=f"{tariff.title or tariff.name} fee {period}",
-                     user=USER, when=when)
-        fees[cause] = FeeRecord(
+        posting = account.post_owned(-total, "charge", cause,
+                                     text=f"{tariff.title or tariff.name} fee {period}",
+                                     user=USER, when=when)
+        billing.add_fee(contract, FeeRecord(
             cause=cause, contract=contract.number, account=account.number,
-            service=sys.intern(service.__name__), service_kind=service.kind, period=period,
+            service=sys.intern(name), service_kind=service.kind, period=period,
             tariff=tariff.name, version=version.number, days=sum(l[3] for l in lines),
             period_days=period_days,
             lines=kept,
-            base=base, discount=discount, tax=tax, amount=total)
+            base=base, discount=discount, tax=tax, amount=total, posting=posting.key))
         posted += 1
     return posted
 
@@ -308,6 +313,7 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
     def work(root):
         billing = root["billing"]
         state = billing.run_state(period, run_now)
+        billing.fee_tree(period, create=True)     # here, not by racing workers
         wanted = count or len(state.shards) or 1
         started = any(s.done_through is not None or s.finished for s in state.shards)
         if restart or state.finished_us or not state.shards or (
