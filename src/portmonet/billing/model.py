@@ -215,12 +215,15 @@ class Billing(Persistent):
     title = "Billing"
     next_invoice = 1
     fee_periods = None         # period -> FeeTree (made by evolve or a run's start)
-    legacy_fee_periods = ()    # periods whose fee records are in ``fees`` (old runs)
+    # periods whose fee records are in ``fees`` (runs before fee_periods);
+    # None: not evolved yet, so any period may be there
+    legacy_fee_periods = None
 
     def __init__(self):
         self.runs = OOBTree()          # period -> RunState
         self.fees = OOBTree()          # fee cause -> FeeRecord (before fee_periods; read only)
         self.fee_periods = OOBTree()   # period -> FeeTree
+        self.legacy_fee_periods = ()
         self.invoices = OOBTree()      # (period, account number) -> Invoice
         self.invoice_numbers = LOBTree()   # number -> (period, account number)
         self.debt = OOBTree()          # contract number -> date ordinal it fell below
@@ -253,9 +256,13 @@ class Billing(Persistent):
             record = tree.get(contract_fee_key(contract, service_name))
             if record is not None:
                 return record
-        if period in self.legacy_fee_periods:
+        if self._legacy(period):
             return self.fees.get(f"fee:{contract.number}:{service_name}:{period}")
         return None
+
+    def _legacy(self, period):
+        legacy = self.legacy_fee_periods
+        return period in legacy if legacy is not None else bool(self.fees)
 
     def add_fee(self, contract, record):
         tree = self.fee_tree(record.period, create=True)
@@ -278,7 +285,7 @@ class Billing(Persistent):
 
     def fee_records(self, period=None):
         """Every fee record (of *period*): old ones first, then by period."""
-        if period is None or period in self.legacy_fee_periods:
+        if period is None or self._legacy(period):
             for cause, record in self.fees.items():
                 if period is None or record.period == period:
                     yield record
