@@ -10,6 +10,7 @@ from portmonet import db as dbmod
 from portmonet import evolve
 from portmonet.billing import reports
 from portmonet.billing.model import FeeRecord, FeeTree, day_us, fee_key
+from portmonet.billing import run as runmod
 from portmonet.billing.run import run
 from portmonet.model.root import get_root
 from portmonet.ops.check import check_books
@@ -39,8 +40,9 @@ def test_fee_charges_are_owned_and_found_through_their_records(db, conn):
     def look(root):
         billing = root["billing"]
         assert not list(root.catalog.causes.keys("fee:", "fee;", excludemax=True))
-        tree = billing.fee_periods["2024-03"]
+        tree = billing.fee_tree("2024-03", 1)
         assert isinstance(tree, FeeTree) and len(tree) == 6
+        assert list(billing.fee_periods.keys()) == [("2024-03", -2 ** 63)]
         # keyed in subscriber order (10 sorts after 9)
         assert fee_key(9, "9-1", "a") < fee_key(10, "10-1", "a") < fee_key(100, "100-1", "a")
         for number in numbers:
@@ -59,6 +61,38 @@ def test_fee_charges_are_owned_and_found_through_their_records(db, conn):
         assert report.counts["fees"] == 6
         assert report.owned_by["fee"]["postings"].count == 6
     tx(db, look)
+
+
+def test_each_shard_appends_to_its_own_fee_tree_and_a_new_plan_keeps_them(db, conn):
+    build(db, 6)
+    assert runmod.start(db, "2024-03", APRIL_1, count=2) == 2
+    runmod.bill_shard(db, "2024-03", 1, now=APRIL_1, batch=2)
+
+    def two_trees(root):
+        billing = root["billing"]
+        lows = [s.lo for s in billing.runs["2024-03"].shards]
+        assert lows[0] is None and lows[1] > 1
+        keys = list(billing.fee_periods.keys())
+        assert keys == [("2024-03", -2 ** 63), ("2024-03", lows[1])]
+        low, high = (billing.fee_periods[k] for k in keys)
+        above = len(list(root["subscribers"].data.keys(lows[1])))
+        assert 0 < above < 6
+        assert len(low) == 0 and len(high) == 2 * above
+        return above
+    above = tx(db, two_trees)
+    # planned again in 3 shards: the trees stay, each fee is still found once
+    assert runmod.start(db, "2024-03", APRIL_1, count=3, restart=True) == 3
+    got = sum(runmod.bill_shard(db, "2024-03", i, now=APRIL_1)["fees"] for i in range(3))
+    assert got == 2 * (6 - above)
+
+    def after(root):
+        billing = root["billing"]
+        assert len(billing.fee_periods) == 2
+        assert len(list(billing.fee_records("2024-03"))) == 12
+        assert len(billing.fee_periods[("2024-03", -2 ** 63)]) == 2 * (6 - above)
+        report = check_books(root, root._p_jar)
+        assert report.ok, report.problems
+    tx(db, after)
 
 
 def test_check_finds_a_fee_charged_twice_or_without_its_record(db, conn):

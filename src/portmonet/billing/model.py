@@ -84,10 +84,13 @@ def fee_key(subscriber_id, contract_number, service_name):
     return f"{len(sid):02d}{sid}:{contract_number}:{service_name}"
 
 
-def contract_fee_key(contract, service_name):
+def subscriber_id(contract):
     subscriber = contract.__parent__
     sid = getattr(subscriber, "id", None)
-    return fee_key(subscriber.__name__ if sid is None else sid, contract.number, service_name)
+    return subscriber.__name__ if sid is None else sid
+
+
+_LOWEST, _HIGHEST = -2 ** 63, 2 ** 63 - 1      # bounds of subscriber ids
 
 
 def parse_fee_cause(cause):
@@ -214,7 +217,7 @@ class Billing(Persistent):
     __parent__ = None
     title = "Billing"
     next_invoice = 1
-    fee_periods = None         # period -> FeeTree (made by evolve or a run's start)
+    fee_periods = None         # (period, subscriber id) -> FeeTree (evolve or a run's start)
     # periods whose fee records are in ``fees`` (runs before fee_periods);
     # None: not evolved yet, so any period may be there
     legacy_fee_periods = None
@@ -222,7 +225,7 @@ class Billing(Persistent):
     def __init__(self):
         self.runs = OOBTree()          # period -> RunState
         self.fees = OOBTree()          # fee cause -> FeeRecord (before fee_periods; read only)
-        self.fee_periods = OOBTree()   # period -> FeeTree
+        self.fee_periods = OOBTree()   # (period, lowest subscriber id) -> FeeTree
         self.legacy_fee_periods = ()
         self.invoices = OOBTree()      # (period, account number) -> Invoice
         self.invoice_numbers = LOBTree()   # number -> (period, account number)
@@ -237,23 +240,49 @@ class Billing(Persistent):
         return state
 
     # -- fee records ------------------------------------------------------
-    def fee_tree(self, period, create=False):
-        """The FeeTree of *period* (made with *create*: by a run's start, so
-        workers never race to make it)."""
+    # ``fee_periods`` holds the FeeTrees of each period, one per shard of the
+    # run that made them, keyed (period, lowest subscriber id): a worker
+    # appends to its own tree, so two workers never split one node (splits
+    # rewrite the parent node, which ZODB cannot merge).  A period's trees
+    # are made once (by the first plan); a later plan with other shards
+    # writes into them too: the tree of a subscriber never changes.
+
+    def plan_fee_trees(self, period, lows):
+        """Make *period*'s trees, one from each subscriber id in *lows* (None:
+        the lowest), unless it has some already."""
         if self.fee_periods is None:
-            if not create:
-                return None
             self.fee_periods = OOBTree()
-        tree = self.fee_periods.get(period)
-        if tree is None and create:
-            tree = self.fee_periods[period] = FeeTree()
-        return tree
+        if self._fee_tree_keys(period):
+            return
+        for lo in lows:
+            self.fee_periods[(period, _LOWEST if lo is None else lo)] = FeeTree()
+
+    def _fee_tree_keys(self, period):
+        if self.fee_periods is None:
+            return []
+        return list(self.fee_periods.keys((period, _LOWEST), (period, _HIGHEST)))
+
+    def fee_tree(self, period, sid, create=False):
+        """The FeeTree holding the fees of subscriber *sid* in *period*."""
+        periods = self.fee_periods
+        if periods is not None:
+            try:
+                key = periods.maxKey((period, sid))
+            except ValueError:
+                key = None
+            if key is not None and key[0] == period:
+                return periods[key]
+        if not create:
+            return None
+        self.plan_fee_trees(period, [None])
+        return self.fee_tree(period, sid)
 
     def fee(self, contract, service_name, period):
         """The fee record of a service of *contract* (the object) for *period*."""
-        tree = self.fee_tree(period)
+        sid = subscriber_id(contract)
+        tree = self.fee_tree(period, sid)
         if tree is not None:
-            record = tree.get(contract_fee_key(contract, service_name))
+            record = tree.get(fee_key(sid, contract.number, service_name))
             if record is not None:
                 return record
         if self._legacy(period):
@@ -265,8 +294,9 @@ class Billing(Persistent):
         return period in legacy if legacy is not None else bool(self.fees)
 
     def add_fee(self, contract, record):
-        tree = self.fee_tree(record.period, create=True)
-        tree[contract_fee_key(contract, record.service)] = record
+        sid = subscriber_id(contract)
+        tree = self.fee_tree(record.period, sid, create=True)
+        tree[fee_key(sid, contract.number, record.service)] = record
 
     def find_fee(self, cause, contract=None):
         """The fee record of a ``fee:`` cause, or None; *contract*: the
@@ -291,8 +321,10 @@ class Billing(Persistent):
                     yield record
         if self.fee_periods is None:
             return
-        trees = ([self.fee_periods[period]] if period in self.fee_periods else []) \
-            if period is not None else self.fee_periods.values()
+        if period is None:
+            trees = self.fee_periods.values()
+        else:
+            trees = self.fee_periods.values((period, _LOWEST), (period, _HIGHEST))
         for tree in trees:
             yield from tree.values()
 

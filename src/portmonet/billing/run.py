@@ -313,7 +313,6 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
     def work(root):
         billing = root["billing"]
         state = billing.run_state(period, run_now)
-        billing.fee_tree(period, create=True)     # here, not by racing workers
         wanted = count or len(state.shards) or 1
         started = any(s.done_through is not None or s.finished for s in state.shards)
         if restart or state.finished_us or not state.shards or (
@@ -322,6 +321,8 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
         elif wanted != len(state.shards) and strict:
             raise RunPlanned(f"the run of {period} is under way in {len(state.shards)} shards: "
                              f"resume it with --workers {len(state.shards)}")
+        # a fee tree per shard, made here, not by racing workers
+        billing.plan_fee_trees(period, [s.lo for s in state.shards])
         return len(state.shards)
     return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
 
@@ -332,12 +333,18 @@ RETRIES = {"charges": 0, "debt": 0, "other": 0}
 CONFLICTED = collections.Counter()
 
 
-def _class_of(exc):
-    name = getattr(exc, "class_name", None) or "?"
-    return name.rsplit(".", 1)[-1]
+def _class_of(exc, conn=None):
+    name = getattr(exc, "class_name", None)
+    oid = getattr(exc, "oid", None)
+    if not name and conn is not None and oid is not None:
+        try:                     # (the server's refusal names no class)
+            name = type(conn.get(oid)).__name__
+        except Exception:        # noqa: BLE001 (a figure, never a failure)
+            name = None
+    return (name or "?").rsplit(".", 1)[-1]
 
 
-def _retried(tm, attempts, work, note, kind="other"):
+def _retried(tm, attempts, work, note, kind="other", conn=None):
     """Run *work()* in a transaction, retried on ConflictError."""
     for attempt in range(attempts):
         tm.begin()
@@ -347,8 +354,8 @@ def _retried(tm, attempts, work, note, kind="other"):
             return result
         except ConflictError as exc:
             RETRIES[kind] += 1
-            CONFLICTED[(kind, _class_of(exc))] += 1
             tm.abort()
+            CONFLICTED[(kind, _class_of(exc, conn))] += 1
             log.info("%s: conflict, retried: %s", note, exc)
             time.sleep(0.05 * (attempt + 1))
     raise ConflictError(f"{note}: kept conflicting")
@@ -416,10 +423,10 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
                 shard.done_through = chunk[-1]
                 return counts
 
-            counts = _retried(tm, attempts, charges, where, "charges")
+            counts = _retried(tm, attempts, charges, where, "charges", conn)
             if options.debt_control:
                 for name, value in _retried(tm, attempts, debts, where + " (debt)",
-                                            "debt").items():
+                                            "debt", conn).items():
                     counts[name] += value
             for name, value in counts.items():
                 stats[name] += value
