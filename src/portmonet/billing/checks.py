@@ -58,6 +58,13 @@ def check_billing(root, conn, report):
             numbered += 1
             if numbers.get(invoice.number) != key:
                 report.problem(f"invoice {key!r}: number {invoice.number} names another")
+    for (period, _lo), tree in (billing.drawn.items() if billing.drawn is not None else ()):
+        run = runs.get(period)
+        for account in tree.keys():
+            unnumbered += 1
+            if run is None or run.finished_us:
+                report.problem(f"invoice {(period, account)!r} drawn by a finished run "
+                               f"but not numbered")
     if numbered != len(numbers):
         report.problem("invoices and invoice numbers differ")
     report.count("invoices", len(numbers))

@@ -10,6 +10,7 @@ so the numbers have no gaps and two passes never hand out one number twice
 (they conflict on the counter).
 """
 import datetime
+import heapq
 import itertools
 import pickle
 
@@ -77,11 +78,35 @@ class FeeTree(OOBTree):
     the other is splitting."""
 
 
+class DrawnTree(OOBTree):
+    """The invoices one shard of a run drew (account number -> Invoice, not
+    numbered yet), until the numbering pass moves them, numbered, into
+    ``Billing.invoices``: the workers never write one tree (the same reason
+    as FeeTree), and the pass writes each invoice once."""
+
+
 def fee_key(subscriber_id, contract_number, service_name):
     """Sorts like (subscriber id, contract, service); the id's length comes
     first so that ids of any size sort as numbers."""
     sid = str(subscriber_id)
     return f"{len(sid):02d}{sid}:{contract_number}:{service_name}"
+
+
+def _tree_keys(container, period):
+    if container is None:
+        return []
+    return list(container.keys((period, _LOWEST), (period, _HIGHEST)))
+
+
+def _tree_for(container, period, sid):
+    """The tree of *container* ((period, lowest id) -> tree) holding *sid*."""
+    if container is None:
+        return None
+    try:
+        key = container.maxKey((period, sid))
+    except ValueError:
+        return None
+    return container[key] if key[0] == period else None
 
 
 def subscriber_id(contract):
@@ -221,6 +246,7 @@ class Billing(Persistent):
     # periods whose fee records are in ``fees`` (runs before fee_periods);
     # None: not evolved yet, so any period may be there
     legacy_fee_periods = None
+    drawn = None               # (period, lowest subscriber id) -> DrawnTree, while a run is on
 
     def __init__(self):
         self.runs = OOBTree()          # period -> RunState
@@ -247,35 +273,26 @@ class Billing(Persistent):
     # are made once (by the first plan); a later plan with other shards
     # writes into them too: the tree of a subscriber never changes.
 
-    def plan_fee_trees(self, period, lows):
-        """Make *period*'s trees, one from each subscriber id in *lows* (None:
-        the lowest), unless it has some already."""
-        if self.fee_periods is None:
-            self.fee_periods = OOBTree()
-        if self._fee_tree_keys(period):
-            return
-        for lo in lows:
-            self.fee_periods[(period, _LOWEST if lo is None else lo)] = FeeTree()
-
-    def _fee_tree_keys(self, period):
-        if self.fee_periods is None:
-            return []
-        return list(self.fee_periods.keys((period, _LOWEST), (period, _HIGHEST)))
+    def plan_trees(self, period, lows):
+        """Make *period*'s fee trees and trees of drawn invoices, one from
+        each subscriber id in *lows* (None: the lowest), unless it has some."""
+        for name in ("fee_periods", "drawn"):
+            if getattr(self, name) is None:
+                setattr(self, name, OOBTree())
+            container = getattr(self, name)
+            if _tree_keys(container, period):
+                continue
+            kind = FeeTree if name == "fee_periods" else DrawnTree
+            for lo in lows:
+                container[(period, _LOWEST if lo is None else lo)] = kind()
 
     def fee_tree(self, period, sid, create=False):
         """The FeeTree holding the fees of subscriber *sid* in *period*."""
-        periods = self.fee_periods
-        if periods is not None:
-            try:
-                key = periods.maxKey((period, sid))
-            except ValueError:
-                key = None
-            if key is not None and key[0] == period:
-                return periods[key]
-        if not create:
-            return None
-        self.plan_fee_trees(period, [None])
-        return self.fee_tree(period, sid)
+        tree = _tree_for(self.fee_periods, period, sid)
+        if tree is None and create:
+            self.plan_trees(period, [None])
+            tree = _tree_for(self.fee_periods, period, sid)
+        return tree
 
     def fee(self, contract, service_name, period):
         """The fee record of a service of *contract* (the object) for *period*."""
@@ -329,36 +346,76 @@ class Billing(Persistent):
             yield from tree.values()
 
     def draw_invoice(self, **values):
-        """Store an invoice, not numbered yet (once per period and account)."""
-        key = (values["period"], values["account"])
-        held = self.invoices.get(key)
+        """Store an invoice, not numbered yet (once per period and account),
+        in the tree of drawn invoices of its subscriber's shard."""
+        period, account = values["period"], values["account"]
+        held = self.find_invoice(period, account, values["subscriber"])
         if held is not None:
             return held, False
-        invoice = self.invoices[key] = Invoice(number=None, **values)
+        invoice = Invoice(number=None, **values)
+        self._drawn_tree(period, values["subscriber"])[account] = invoice
         return invoice, True
+
+    def find_invoice(self, period, account, sid):
+        """The invoice of *account* (of subscriber *sid*) for *period*,
+        numbered or drawn, or None."""
+        held = self.invoices.get((period, account))
+        if held is None:
+            tree = _tree_for(self.drawn, period, sid)
+            held = tree.get(account) if tree is not None else None
+        return held
+
+    def _drawn_tree(self, period, sid):
+        tree = _tree_for(self.drawn, period, sid)
+        if tree is None:
+            self.plan_trees(period, [None])
+            tree = _tree_for(self.drawn, period, sid)
+        return tree
+
+    def drawn_trees(self, period):
+        return [self.drawn[k] for k in _tree_keys(self.drawn, period)]
+
+    def drawn_items(self, period, after=None):
+        """((period, account), invoice) not numbered yet of *period*, in
+        account order, past the key *after*: those drawn by workers, and
+        any an older release left unnumbered in ``invoices``."""
+        lo = after if after is not None else (period, "")
+        excl = after is not None
+        streams = [((k, inv) for k, inv in self.invoices.items(lo, (period, "\uffff"),
+                                                               excludemin=excl)
+                    if inv.number is None)]
+        for tree in self.drawn_trees(period):
+            streams.append((((period, account), inv) for account, inv
+                            in tree.items(lo[1], "\uffff", excludemin=excl)))
+        return heapq.merge(*streams, key=_first)
 
     def number_invoices(self, period, after=None, limit=5000):
         """Number the invoices of *period* without a number among the next
-        *limit* past the key *after*, in account order; returns (numbered,
-        the last key gone past, or None when the period is done)."""
-        lo = after if after is not None else (period, "")
-        items = self.invoices.items(lo, (period, "\uffff"), excludemin=after is not None)
-        chunk = list(itertools.islice(items, limit + 1))
+        *limit* past the key *after*, in account order, and keep them in
+        ``invoices``; returns (numbered, the last key gone past, or None
+        when the period is done: its trees of drawn invoices are dropped)."""
+        chunk = list(itertools.islice(self.drawn_items(period, after), limit + 1))
         more = len(chunk) > limit
         chunk = chunk[:limit]
         number = self.next_invoice
         for key, invoice in chunk:
-            if invoice.number is None:
-                self.invoices[key] = invoice.replace(number=number)
-                self.invoice_numbers[number] = key
-                number += 1
+            self.invoices[key] = invoice.replace(number=number)
+            self.invoice_numbers[number] = key
+            number += 1
         numbered = number - self.next_invoice
         self.next_invoice = number
+        if not more:
+            for key in _tree_keys(self.drawn, period):
+                del self.drawn[key]
         return numbered, (chunk[-1][0] if more else None)
 
     def invoice(self, number):
         key = self.invoice_numbers.get(number)
         return self.invoices[key] if key is not None else None
+
+
+def _first(item):
+    return item[0]
 
 
 def parse_period(text):

@@ -321,8 +321,9 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
         elif wanted != len(state.shards) and strict:
             raise RunPlanned(f"the run of {period} is under way in {len(state.shards)} shards: "
                              f"resume it with --workers {len(state.shards)}")
-        # a fee tree per shard, made here, not by racing workers
-        billing.plan_fee_trees(period, [s.lo for s in state.shards])
+        # a fee tree and a tree of drawn invoices per shard, made here, not
+        # by racing workers
+        billing.plan_trees(period, [s.lo for s in state.shards])
         return len(state.shards)
     return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
 
@@ -463,8 +464,10 @@ def number(db, period, batch=5000, attempts=10):
         root = get_root(conn.root())
         billing = root["billing"]
         state = billing.runs[period]
-        lo = state.numbered_through or (period, "")
-        buckets = leaf_buckets(billing.invoices, lo, (period, "\uffff"))
+        after = state.numbered_through
+        start = after[1] if after is not None else ""
+        buckets = [b for tree in billing.drawn_trees(period)
+                   for b in leaf_buckets(tree, start, "\uffff")]
         ahead = max(1, batch // 10)            # sequential inserts leave buckets half full
         at = 0                                 # the first bucket not gone past
         prefetch(conn, buckets[:ahead])
@@ -482,7 +485,7 @@ def number(db, period, batch=5000, attempts=10):
                 return total
             # drop the buckets gone past (loaded, so their keys are at hand)
             while at < len(buckets) and (buckets[at]._p_changed is False
-                                         and len(buckets[at]) and buckets[at].maxKey() <= last):
+                                         and len(buckets[at]) and buckets[at].maxKey() <= last[1]):
                 buckets[at]._p_deactivate()    # committed and gone past: memory stays flat
                 at += 1
             conn.cacheGC()
