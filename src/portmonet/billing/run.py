@@ -477,6 +477,8 @@ def number(db, period, batch=5000, attempts=10):
         while True:
             prefetch(conn, buckets[at + ahead:at + 2 * ahead])
 
+            written_from = state.numbered_through or (period, "")
+
             def work():
                 numbered, last = billing.number_invoices(period, state.numbered_through, batch)
                 state.numbered_through = last if last is not None else (period, "\uffff")
@@ -491,6 +493,11 @@ def number(db, period, batch=5000, attempts=10):
                                          and len(buckets[at]) and buckets[at].maxKey() <= last[1]):
                 buckets[at]._p_deactivate()    # committed and gone past: memory stays flat
                 at += 1
+            # the buckets of ``invoices`` just written are big (tens of
+            # invoices each) and never read again here: ghost them
+            for bucket in leaf_buckets(billing.invoices, written_from, last):
+                if bucket._p_changed is False:
+                    bucket._p_deactivate()
             conn.cacheGC()
 
 
