@@ -35,8 +35,12 @@ def test_shards_draw_then_one_pass_numbers_in_account_order(db, conn):
 
     def drawn(root):
         billing = root["billing"]
-        assert len(billing.invoices) == 5 and len(billing.invoice_numbers) == 0
-        assert all(inv.number is None for inv in billing.invoices.values())
+        # each shard's invoices in its own tree, none numbered nor in ``invoices`` yet
+        trees = billing.drawn_trees(P)
+        assert len(trees) == 2 and all(len(t) for t in trees)
+        drawn = [inv for t in trees for inv in t.values()]
+        assert len(drawn) == 5 and len(billing.invoice_numbers) == 0
+        assert len(billing.invoices) == 0 and all(inv.number is None for inv in drawn)
         report = check_books(root, root._p_jar)
         assert report.ok and report.counts["invoices_not_numbered_yet"] == 5
         assert [s.finished for s in billing.runs[P].shards] == [True, True]
@@ -99,3 +103,30 @@ def test_a_shard_of_another_plan_is_refused_while_a_run_is_under_way(db, conn):
     # the in-process run goes on with the plan under way, every shard
     stats = runmod.run(db, P, now=APRIL_1)
     assert stats["numbered"] == 3
+
+
+def test_invoices_an_older_release_left_unnumbered_are_numbered_in_order_with_the_drawn(db, conn):
+    build(db, 4)
+    assert runmod.start(db, P, APRIL_1, count=2) == 2
+    runmod.bill_shard(db, P, 0, now=APRIL_1)
+    runmod.bill_shard(db, P, 1, now=APRIL_1)
+
+    def move_one(root):
+        """As an older release drew: unnumbered, straight in ``invoices``."""
+        billing = root["billing"]
+        tree = billing.drawn_trees(P)[1]
+        account, invoice = next(iter(tree.items()))
+        del tree[account]
+        billing.invoices[(P, account)] = invoice
+        return account
+    moved = tx(db, move_one)
+    assert runmod.number(db, P, batch=1) == 4
+
+    def look(root):
+        billing = root["billing"]
+        keys = list(billing.invoices.keys())
+        assert (P, moved) in keys and len(keys) == 4
+        assert [billing.invoices[k].number for k in keys] == [1, 2, 3, 4]
+        assert billing.drawn_trees(P) == []
+        assert check_books(root, root._p_jar).ok
+    tx(db, look)

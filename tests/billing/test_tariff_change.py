@@ -72,7 +72,7 @@ def test_change_from_the_next_period_comes_due_at_the_boundary(db, conn):
     assert charged(db, number, "2096-02") == (-93000, "big", False)
 
     def record(root):
-        return root["billing"].fees[f"fee:{number}:internet-1:2096-02"]
+        return root["billing"].find_fee(f"fee:{number}:internet-1:2096-02")
     rec = tx(db, record)
     assert (rec.tariff, rec.days, rec.period_days) == ("big", 29, 29)
 
@@ -104,7 +104,7 @@ def test_change_mid_month_prorates_at_the_change(db, conn):
     assert tariff == "big"
 
     def record(root):
-        return root["billing"].fees[f"fee:{number}:internet-1:2023-02"].lines
+        return root["billing"].find_fee(f"fee:{number}:internet-1:2023-02").lines
     lines = tx(db, record)
     assert sorted((l[0], l[3], l[4]) for l in lines) == [("big", 14, 46500), ("small", 14, 15500)]
 

@@ -1,9 +1,11 @@
 """The billing part of ``portmonet check``: every fee record's charge is
-on the ledger with its amount, invoice numbers run without gaps, each
+on the ledger with its amount, the fee charges on the ledgers are exactly
+the records' ones (fee causes are owned by billing, not in the cause index:
+proven by sums, as rating does for usage), invoice numbers run without gaps, each
 numbered invoice is the one its number names, and no finished run left an
 invoice without a number (a run under way may: its numbering pass comes
 after its workers)."""
-from ..ops.check import EXTRA_CHECKS
+from ..ops.check import EXTRA_CHECKS, _Multiset
 
 
 def check_billing(root, conn, report):
@@ -12,15 +14,33 @@ def check_billing(root, conn, report):
         return
     causes = root.catalog.causes
     accounts = root.catalog.accounts
-    for cause, record in billing.fees.items():
+    vouched = _Multiset()            # the owned fee charges the records name
+    for record in billing.fee_records():
         report.count("fees")
-        where = causes.get(cause)
+        cause = record.cause
+        if record.posting is not None:
+            vouched.add(cause, record.account, record.posting)
+            where = (record.account, record.posting)
+        else:
+            where = causes.get(cause)    # posted before billing owned its causes
         if where is None:
             report.problem(f"fee {cause!r} recorded but not on the ledger")
-        elif accounts.get(where[0]).ledger[where[1]].amount != -record.amount:
-            report.problem(f"fee {cause!r}: recorded {record.amount}, posted otherwise")
+            continue
+        try:
+            posting = accounts.get(where[0]).posting(where[1])
+        except (AttributeError, KeyError):
+            report.problem(f"fee {cause!r}: no posting {where[1]} on account {where[0]}")
+            continue
+        if posting.amount != -record.amount or posting.cause != cause:
+            report.problem(f"fee {cause!r}: recorded {record.amount}, posted "
+                           f"{-posting.amount} as {posting.cause!r}")
+    owned = report.owned_by.get("fee")
+    if owned is not None and owned["postings"] != owned["indexed"].plus(vouched):
+        report.problem(f"fee charges on the ledgers ({owned['postings'].count}) are not the "
+                       f"fee records' charges ({vouched.count}) and the indexed ones "
+                       f"({owned['indexed'].count}): a fee charged twice or without its record")
     for cause in causes.keys("fee:", "fee;", excludemax=True):
-        if cause not in billing.fees:
+        if billing.find_fee(cause) is None:
             report.problem(f"fee {cause!r} posted without its fee record")
     numbers = billing.invoice_numbers
     expected = billing.next_invoice - 1
@@ -38,6 +58,13 @@ def check_billing(root, conn, report):
             numbered += 1
             if numbers.get(invoice.number) != key:
                 report.problem(f"invoice {key!r}: number {invoice.number} names another")
+    for (period, _lo), tree in (billing.drawn.items() if billing.drawn is not None else ()):
+        run = runs.get(period)
+        for account in tree.keys():
+            unnumbered += 1
+            if run is None or run.finished_us:
+                report.problem(f"invoice {(period, account)!r} drawn by a finished run "
+                               f"but not numbered")
     if numbered != len(numbers):
         report.problem("invoices and invoice numbers differ")
     report.count("invoices", len(numbers))

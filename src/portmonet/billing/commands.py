@@ -108,7 +108,14 @@ def register(cli):
         click.echo(f"billed {period}: {stats['contracts']} contracts, {stats['fees']} fees, "
                    f"{stats['invoices']} invoices, {stats['blocked']} blocked, "
                    f"{stats['warned']} warned, autopaid {stats['autopaid']}, "
-                   f"{numbered} invoices numbered in {seconds:.1f} s")
+                   f"{numbered} invoices numbered in {seconds:.1f} s{_own_usage()}")
+
+    def _own_usage():
+        """This process's own CPU and peak RSS (the workers report theirs)."""
+        import resource
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return (f" (this process: CPU {usage.ru_utime + usage.ru_stime:.1f} s, "
+                f"peak RSS {usage.ru_maxrss / 1024:.0f} MiB)")
 
     def _shard(text):
         try:

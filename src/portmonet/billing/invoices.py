@@ -24,7 +24,7 @@ def summarize(root, billing, account, start_us, end_us):
     for p in account.postings(start_us, end_us):
         label = None
         if p.cause.startswith("fee:"):
-            record = billing.fees.get(p.cause)
+            record = billing.find_fee(p.cause, account.__parent__)
             if record is not None:
                 label = f"{record.service} ({record.service_kind}): {record.tariff} fee"
                 tax += record.tax
@@ -58,15 +58,14 @@ def summarize(root, billing, account, start_us, end_us):
 def draw(root, billing, contract, period, start_us, end_us):
     """The invoice of *contract*'s account for *period* (drawn once)."""
     account = contract.account
-    key = (period, account.number)
-    held = billing.invoices.get(key)
+    subscriber = contract.__parent__
+    held = billing.find_invoice(period, account.number, subscriber.id)
     if held is not None:
         return held, False
     values = summarize(root, billing, account, start_us, end_us)
     if not values["lines"] and not values["payments"] and not values["other"] \
             and not values["opening"]:
         return None, False        # nothing happened and nothing is owed
-    subscriber = contract.__parent__
     return billing.draw_invoice(
         period=period, account=account.number, contract=contract.number,
         subscriber=subscriber.id, name=subscriber.name,

@@ -11,11 +11,11 @@ from ..money import format_amount
 from ..ops.bulk import walk
 
 
-def _explain(root, billing, posting):
-    """(service kind, tariff) a charge belongs to."""
+def _explain(root, billing, posting, account=None):
+    """(service kind, tariff) a charge belongs to (*account*: the one it is on)."""
     cause = posting.cause
     if cause.startswith("fee:"):
-        record = billing.fees.get(cause)
+        record = billing.find_fee(cause, getattr(account, "__parent__", None))
         if record is not None:
             return record.service_kind, record.tariff
         return "fee", "?"
@@ -42,7 +42,7 @@ def charges(root, conn, start_us, end_us):
             elif p.kind == "refund":
                 refunded -= p.amount
             elif p.kind == "charge" or p.cause.startswith("usage:"):
-                key = _explain(root, billing, p)
+                key = _explain(root, billing, p, account)
                 n, total = groups.get(key, (0, 0))
                 groups[key] = (n + 1, total - p.amount)
     rows = [(kind, tariff, n, total) for (kind, tariff), (n, total) in sorted(groups.items())]

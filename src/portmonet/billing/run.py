@@ -33,6 +33,7 @@ from ..tariffs.assign import apply_due
 from ..radius.coa import request_disconnect
 from .fees import FeeMemo
 from .model import FeeRecord, day_us, leaf_buckets, parse_period
+from .stores import batch_stores
 
 log = logging.getLogger(__name__)
 USER = "portmonet bill"
@@ -53,21 +54,25 @@ def fee_cause(contract, service, period):
 
 
 def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
-    """Post each service's fee of the period once; returns the number posted."""
+    """Post each service's fee of the period once; returns the number posted.
+
+    Billing owns fee causes (``FeeCauses``): the fee record, kept in the
+    same transaction as the charge and naming its posting, is what makes a
+    fee once; the charge is not entered in the cause index."""
     memo = memo or FeeMemo(kind, start, end)
     posted = 0
     group = contract.discount_group
     kinds = active_kinds(contract)
     account = contract.account
-    fees = billing.fees
     end_us = day_us(end)
     for service in contract.values():
         if service.kind == "once":
             posted += _one_time_service(contract, service, end, now)
             continue
+        name = service.__name__
+        if billing.fee(contract, name, period) is not None:
+            continue                  # (an old run's record, in ``fees``, counts too)
         cause = fee_cause(contract, service, period)
-        if cause in fees:
-            continue
         lines, period_days, (base, discount, tax, total), kept = memo.fee(
             service, contract, group, kinds)
         if not total:
@@ -77,15 +82,16 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
             continue                  # charged in arrears, not due yet
         when = day_us(start) if advance else end_us - 1
         tariff, version = lines[0][0], lines[0][1]
-        account.post(-total, "charge", cause, text=f"{tariff.title or tariff.name} fee {period}",
-                     user=USER, when=when)
-        fees[cause] = FeeRecord(
+        posting = account.post_owned(-total, "charge", cause,
+                                     text=f"{tariff.title or tariff.name} fee {period}",
+                                     user=USER, when=when)
+        billing.add_fee(contract, FeeRecord(
             cause=cause, contract=contract.number, account=account.number,
-            service=sys.intern(service.__name__), service_kind=service.kind, period=period,
+            service=sys.intern(name), service_kind=service.kind, period=period,
             tariff=tariff.name, version=version.number, days=sum(l[3] for l in lines),
             period_days=period_days,
             lines=kept,
-            base=base, discount=discount, tax=tax, amount=total)
+            base=base, discount=discount, tax=tax, amount=total, posting=posting.key))
         posted += 1
     return posted
 
@@ -316,6 +322,9 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
         elif wanted != len(state.shards) and strict:
             raise RunPlanned(f"the run of {period} is under way in {len(state.shards)} shards: "
                              f"resume it with --workers {len(state.shards)}")
+        # a fee tree and a tree of drawn invoices per shard, made here, not
+        # by racing workers
+        billing.plan_trees(period, [s.lo for s in state.shards])
         return len(state.shards)
     return dbmod.transact(db, work, USER, f"bill {period}: start", attempts=10)
 
@@ -326,12 +335,18 @@ RETRIES = {"charges": 0, "debt": 0, "other": 0}
 CONFLICTED = collections.Counter()
 
 
-def _class_of(exc):
-    name = getattr(exc, "class_name", None) or "?"
-    return name.rsplit(".", 1)[-1]
+def _class_of(exc, conn=None):
+    name = getattr(exc, "class_name", None)
+    oid = getattr(exc, "oid", None)
+    if not name and conn is not None and oid is not None:
+        try:                     # (the server's refusal names no class)
+            name = type(conn.get(oid)).__name__
+        except Exception:        # noqa: BLE001 (a figure, never a failure)
+            name = None
+    return (name or "?").rsplit(".", 1)[-1]
 
 
-def _retried(tm, attempts, work, note, kind="other"):
+def _retried(tm, attempts, work, note, kind="other", conn=None):
     """Run *work()* in a transaction, retried on ConflictError."""
     for attempt in range(attempts):
         tm.begin()
@@ -341,8 +356,8 @@ def _retried(tm, attempts, work, note, kind="other"):
             return result
         except ConflictError as exc:
             RETRIES[kind] += 1
-            CONFLICTED[(kind, _class_of(exc))] += 1
             tm.abort()
+            CONFLICTED[(kind, _class_of(exc, conn))] += 1
             log.info("%s: conflict, retried: %s", note, exc)
             time.sleep(0.05 * (attempt + 1))
     raise ConflictError(f"{note}: kept conflicting")
@@ -362,6 +377,7 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
     kind, start_day, end_day = parse_period(period)
     options = options or Options()
     stats = new_stats()
+    batch_stores(db)
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]
@@ -410,10 +426,10 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
                 shard.done_through = chunk[-1]
                 return counts
 
-            counts = _retried(tm, attempts, charges, where, "charges")
+            counts = _retried(tm, attempts, charges, where, "charges", conn)
             if options.debt_control:
                 for name, value in _retried(tm, attempts, debts, where + " (debt)",
-                                            "debt").items():
+                                            "debt", conn).items():
                     counts[name] += value
             for name, value in counts.items():
                 stats[name] += value
@@ -446,17 +462,22 @@ def number(db, period, batch=5000, attempts=10):
     resumable: the cursor moves with each batch of numbers.  The invoice
     buckets are prefetched a batch ahead."""
     total = 0
+    batch_stores(db)
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]
         state = billing.runs[period]
-        lo = state.numbered_through or (period, "")
-        buckets = leaf_buckets(billing.invoices, lo, (period, "\uffff"))
+        after = state.numbered_through
+        start = after[1] if after is not None else ""
+        buckets = [b for tree in billing.drawn_trees(period)
+                   for b in leaf_buckets(tree, start, "\uffff")]
         ahead = max(1, batch // 10)            # sequential inserts leave buckets half full
         at = 0                                 # the first bucket not gone past
         prefetch(conn, buckets[:ahead])
         while True:
             prefetch(conn, buckets[at + ahead:at + 2 * ahead])
+
+            written_from = state.numbered_through or (period, "")
 
             def work():
                 numbered, last = billing.number_invoices(period, state.numbered_through, batch)
@@ -469,9 +490,14 @@ def number(db, period, batch=5000, attempts=10):
                 return total
             # drop the buckets gone past (loaded, so their keys are at hand)
             while at < len(buckets) and (buckets[at]._p_changed is False
-                                         and len(buckets[at]) and buckets[at].maxKey() <= last):
+                                         and len(buckets[at]) and buckets[at].maxKey() <= last[1]):
                 buckets[at]._p_deactivate()    # committed and gone past: memory stays flat
                 at += 1
+            # the buckets of ``invoices`` just written are big (tens of
+            # invoices each) and never read again here: ghost them
+            for bucket in leaf_buckets(billing.invoices, written_from, last):
+                if bucket._p_changed is False:
+                    bucket._p_deactivate()
             conn.cacheGC()
 
 

@@ -4,7 +4,8 @@
 * every posting's cause is in the cause index and points back at it, and the
   index holds nothing else, so no cause is posted twice; causes that their
   feature keeps once itself (``ledger.account.CAUSE_OWNERS``: usage charges)
-  are summed apart, for that feature's check (``report.owned``);
+  are summed apart, for that feature's check (``report.owned``, or
+  ``report.owned_by[owner.name]`` for an owner with a name);
 * the contracts-per-status counters (``root.contract_counts``) equal a
   count made on the same walk (each contract's account leads to it);
 * checks that later features register (payments received = booked ...).
@@ -24,6 +25,7 @@ class Report:
         self.limit = limit
         self.counts = {}
         self.owned = None        # set by check_ledgers: sums of owned causes
+        self.owned_by = {}       # ... of the owners with a ``name``, each apart
 
     def problem(self, text):
         if len(self.problems) < self.limit:
@@ -75,12 +77,22 @@ def check_ledgers(root, conn, report, progress=None):
     are read in order and compared as multisets.  Only when they differ is
     the index searched posting by posting to name the culprits."""
     from ..interfaces import IContract
-    from ..ledger.account import owner_of
+    from ..ledger.account import CAUSE_OWNERS, owner_of
     causes = root.catalog.causes
     posted = _Multiset()
     # owned causes: postings, and those of them in the index (from before)
     owned_posted, owned_indexed = _Multiset(), _Multiset()
     report.owned = {"postings": owned_posted, "indexed": owned_indexed}
+
+    def owned_sums(owner):
+        name = getattr(owner, "name", None)
+        if name is None:
+            return report.owned
+        if name not in report.owned_by:
+            report.owned_by[name] = {"postings": _Multiset(), "indexed": _Multiset()}
+        return report.owned_by[name]
+    for owner in CAUSE_OWNERS:
+        owned_sums(owner)
     statuses = Counter()
     accounts = root.catalog.accounts.tree.values()
     for account in walk(conn, accounts, then=_ledger_and_holder):
@@ -91,7 +103,9 @@ def check_ledgers(root, conn, report, progress=None):
         for posting in account.postings():
             total += posting.amount
             cause = posting.cause
-            (owned_posted if owner_of(cause) else posted).add(cause, account.number, posting.key)
+            owner = owner_of(cause)
+            (owned_sums(owner)["postings"] if owner else posted).add(
+                cause, account.number, posting.key)
         if total != account.balance:
             report.problem(f"account {account.number}: balance {account.balance} "
                            f"but postings sum to {total}")
@@ -101,7 +115,8 @@ def check_ledgers(root, conn, report, progress=None):
     report.count("postings", posted.count + owned_posted.count)
     indexed = _Multiset()
     for cause, (number, key) in causes.items():
-        (owned_indexed if owner_of(cause) else indexed).add(cause, number, key)
+        owner = owner_of(cause)
+        (owned_sums(owner)["indexed"] if owner else indexed).add(cause, number, key)
     if indexed != posted:
         find_cause_problems(root, conn, report)
     compare_contract_counts(root, statuses, report)
