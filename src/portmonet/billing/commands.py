@@ -59,6 +59,7 @@ def register(cli):
         """Bill a period for every contract: fees, auto-payment, invoices, debt control."""
         from . import run as runmod
         _period(period)
+        env.client_cache = False      # a worker: each object is read once, kept in its cache
         warn_days = int(env.settings.get("portmonet.low_balance_days", 3))
         options = runmod.Options(invoices=invoices, debt_control=debt_control,
                                  warn_days=warn_days)

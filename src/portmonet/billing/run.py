@@ -33,7 +33,7 @@ from ..tariffs.assign import apply_due
 from ..radius.coa import request_disconnect
 from .fees import FeeMemo
 from .model import FeeRecord, day_us, leaf_buckets, parse_period
-from .stores import batch_stores
+from ..workerstorage import tune_worker_storage
 
 log = logging.getLogger(__name__)
 USER = "portmonet bill"
@@ -377,7 +377,7 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
     kind, start_day, end_day = parse_period(period)
     options = options or Options()
     stats = new_stats()
-    batch_stores(db)
+    tune_worker_storage(db)
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]
@@ -462,7 +462,7 @@ def number(db, period, batch=5000, attempts=10):
     resumable: the cursor moves with each batch of numbers.  The invoice
     buckets are prefetched a batch ahead."""
     total = 0
-    batch_stores(db)
+    tune_worker_storage(db)
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]

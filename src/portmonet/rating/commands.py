@@ -47,7 +47,7 @@ def register(cli):
             sys.exit(_workers(env, workers, batch, once, max_seconds, verbose))
         shard = _parse_shard(shard)
         env.client_cache = False          # its objects stay in its connection cache
-        rater.batch_stores(env.db)        # before any connection is opened
+        rater.tune_worker_storage(env.db)   # before any connection is opened
         echo = (lambda s: click.echo(f"batch: {s}", err=True)) if verbose else None
         with dbmod.connection(env.db) as (conn, tm):
             root = app_root(conn)

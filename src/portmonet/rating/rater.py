@@ -30,7 +30,7 @@ from . import warm
 from .model import RatedRecord, cause_of, reversal_cause
 from .pricing import Lookups, RatingError, allowance_prefix, quote
 from .warm import BucketFinder
-from .zeo import batch_stores  # noqa: F401  (commands call it first)
+from ..workerstorage import tune_worker_storage
 
 log = logging.getLogger(__name__)
 USER = "portmonet rate"
@@ -305,7 +305,7 @@ def run(db, batch=2000, once=False, idle=1.0, max_seconds=None, echo=None, attem
     lanes = shard_lanes(*shard)
     totals = {"rated": 0, "parked": 0, "skipped": 0, "batches": 0, "conflicts": 0}
     started = time.monotonic()
-    batch_stores(db)
+    tune_worker_storage(db)
     with dbmod.connection(db) as (conn, tm):
         conflicts = 0
         while max_seconds is None or time.monotonic() - started < max_seconds:

@@ -1,5 +1,5 @@
-"""A billing process's ZEO client sends a transaction's stores at the vote
-in one go (``billing.stores``): on a real ZEO server, what it commits is
+"""A worker's ZEO client sends a transaction's stores in a few messages
+(``portmonet.workerstorage``): on a real ZEO server, what it commits is
 what another client reads, a read check (BTrees' readCurrent) is not
 overtaken, a conflict is still a conflict, an abort leaves nothing."""
 import pytest
@@ -8,7 +8,7 @@ from BTrees.OOBTree import OOBTree
 from persistent.mapping import PersistentMapping
 from ZODB.POSException import ConflictError
 
-from portmonet.billing.stores import batch_stores
+from portmonet.workerstorage import tune_worker_storage
 
 
 def test_batched_stores_commit_and_are_read_by_another_client(zeo_server, zeo_db):
@@ -16,7 +16,7 @@ def test_batched_stores_commit_and_are_read_by_another_client(zeo_server, zeo_db
     sent = []
     send_iter = storage._async_iter
     storage._async_iter = lambda it: send_iter(iter(sent.append(list(it)) or sent[-1]))
-    assert batch_stores(zeo_db) and batch_stores(zeo_db)      # once, idempotent
+    assert tune_worker_storage(zeo_db) and tune_worker_storage(zeo_db)      # once, idempotent
     tm = transaction.TransactionManager()
     conn = zeo_db.open(tm)
     root = conn.root()
@@ -54,4 +54,4 @@ def test_batched_stores_commit_and_are_read_by_another_client(zeo_server, zeo_db
 
 
 def test_other_storages_are_left_alone(db):
-    assert batch_stores(db) is False
+    assert tune_worker_storage(db) is False
