@@ -35,7 +35,7 @@ from ..interfaces import IAccount
 from ..money import check_currency, DEFAULT_CURRENCY
 from ..model.indexing import Indexed
 from ..model.lineage import find_catalog
-from .posting import Posting, unpack_posting, validate
+from .posting import Posting, validate
 from .view import LedgerView
 
 _random = random.SystemRandom()
@@ -292,7 +292,7 @@ def _pack(state):
     state = dict(state)
     plain = {name: state.pop(name) for name in PACKED if name in state}
     if "_inline" in plain:
-        plain["_inline"] = tuple(p.packed() for p in plain["_inline"])
+        plain["_inline"] = tuple(p._values() for p in plain["_inline"])
     state["_packed"] = pickle.dumps(plain, 5)
     return state
 
@@ -304,7 +304,7 @@ def _unpack(state):
     state = dict(state)
     plain = pickle.loads(state.pop("_packed"))
     if "_inline" in plain:
-        plain["_inline"] = tuple(unpack_posting(packed) for packed in plain["_inline"])
+        plain["_inline"] = tuple(Posting(*values) for values in plain["_inline"])
     state.update(plain)
     return state
 

@@ -37,7 +37,7 @@ class Posting:
     is corrected by a new posting.
     """
 
-    __slots__ = ("key", "time", "amount", "kind", "cause", "text", "user", "_packed")
+    __slots__ = ("key", "time", "amount", "kind", "cause", "text", "user")
 
     def __init__(self, key, time, amount, kind, cause, text="", user=""):
         for name, value in zip(self.__slots__, (key, time, amount, kind, cause, text, user)):
@@ -52,17 +52,7 @@ class Posting:
         # or ledger bucket rewritten for one new posting pickles all the
         # others again (this was most of the rater's commit time).
         # Postings stored as (Posting, values) still load.
-        return (_unpack, (self.packed(),))
-
-    def packed(self):
-        """The values pickled, made once: an inline posting is written
-        again with every posting its account gets."""
-        try:
-            return self._packed
-        except AttributeError:
-            packed = pickle.dumps(self._values(), 5)
-            object.__setattr__(self, "_packed", packed)
-            return packed
+        return (_unpack, (pickle.dumps(self._values(), 5),))
 
     # Compared by value: BTrees' C conflict resolution (on the ZEO server)
     # compares the postings of a bucket's three states with < and ==;
@@ -91,10 +81,5 @@ class Posting:
         return f"<Posting {self.kind} {self.amount} cause={self.cause!r}>"
 
 
-def unpack_posting(data):
-    posting = Posting(*pickle.loads(data))
-    object.__setattr__(posting, "_packed", data)
-    return posting
-
-
-_unpack = unpack_posting      # the name postings were pickled with
+def _unpack(data):
+    return Posting(*pickle.loads(data))

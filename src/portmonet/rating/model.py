@@ -44,13 +44,12 @@ def reversal_cause(source_id, generation):
 class RatedRecord:
     """An immutable rated record (stored inline)."""
 
-    FIELDS = ("key", "record", "contract", "account", "service", "tariff", "version", "zone",
-              "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
-              "cause", "generation", "previous_amount", "rated_us", "parts", "posting")
-    __slots__ = FIELDS + ("_packed",)     # the pickled values, once made
+    __slots__ = ("key", "record", "contract", "account", "service", "tariff", "version", "zone",
+                 "rule", "period", "billed", "counted", "base", "discount", "tax", "amount",
+                 "cause", "generation", "previous_amount", "rated_us", "parts", "posting")
 
     def __init__(self, **values):
-        for name in self.FIELDS:
+        for name in self.__slots__:
             object.__setattr__(self, name, values.get(name))
 
     def __setattr__(self, name, value):
@@ -58,16 +57,10 @@ class RatedRecord:
 
     def __reduce__(self):
         # One bytes value instead of ~40 objects that ZODB's pickler would
-        # ask persistent_id about one by one (the commit's main cost), made
-        # once: a bucket is written again with each record added to it.
-        try:
-            packed = self._packed
-        except AttributeError:
-            values = [getattr(self, n) for n in self.FIELDS]
-            values[1] = values[1]._values()
-            packed = pickle.dumps(tuple(values), 5)
-            object.__setattr__(self, "_packed", packed)
-        return (_unpack, (packed,))
+        # ask persistent_id about one by one (the commit's main cost).
+        values = [getattr(self, n) for n in self.__slots__]
+        values[1] = values[1]._values()
+        return (_unpack, (pickle.dumps(tuple(values), 5),))
 
     @property
     def source_id(self):
@@ -97,16 +90,14 @@ def _utc(us):
 def _unpack(data):
     values = list(pickle.loads(data))
     values[1] = UsageRecord(*values[1])
-    rated = _rebuild(values)
-    object.__setattr__(rated, "_packed", data)
-    return rated
+    return _rebuild(values)
 
 
 def _rebuild(values):
     rated = RatedRecord.__new__(RatedRecord)
     # records stored before a slot was added have fewer values
-    values = tuple(values) + (None,) * (len(RatedRecord.FIELDS) - len(values))
-    for name, value in zip(RatedRecord.FIELDS, values):
+    values = tuple(values) + (None,) * (len(RatedRecord.__slots__) - len(values))
+    for name, value in zip(RatedRecord.__slots__, values):
         object.__setattr__(rated, name, value)
     return rated
 
