@@ -232,10 +232,9 @@ def apply_due_changes(contract, day, root=None):
 
 class Walker:
     """Subscribers in key order within [lo, hi), a batch at a time, each
-    batch's objects loaded in bulk: the subscribers of the next batch are
-    asked for while this one is billed, then their contracts, then accounts
-    and services (each wave one pipelined round of ZEO loads, not one per
-    object)."""
+    batch's objects loaded in bulk: the subscribers of the next batch, then
+    their contracts, then accounts and services (each wave one pipelined
+    round of ZEO loads, not one per object)."""
 
     def __init__(self, conn, tree, size, lo=None, hi=None):
         self.conn, self.tree, self.size = conn, tree, size
@@ -251,7 +250,7 @@ class Walker:
         return list(itertools.islice(keys, self.size))
 
     def ask_subscribers(self, ids):
-        """Start loading these subscribers (returns at once)."""
+        """Load these subscribers in one round of loads."""
         tree = self.tree
         prefetch(self.conn, [tree[i] for i in ids])
 
