@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--accounts", type=int, default=10000)
     ap.add_argument("--calls", type=int, default=50000)
     ap.add_argument("--traffic", type=int, default=50000)
-    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=1,
                     help="Rater processes, one per shard (portmonet rate --workers N).")
     ap.add_argument("--max-seconds", type=float, default=None,

@@ -295,7 +295,7 @@ def tune_worker_gc():
     gc.set_threshold(100_000, 50, 100)
 
 
-def run(db, batch=2000, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10,
+def run(db, batch=5000, once=False, idle=1.0, max_seconds=None, echo=None, attempts=10,
         shard=(0, 1), cache_objects=CACHE_OBJECTS, cache_bytes=CACHE_BYTES):
     """The worker loop; returns totals.  ``once`` stops when the queue's
     lanes of *shard* ``(i, n)`` are empty."""
