@@ -69,6 +69,20 @@ def test_evolve_moves_queued_records_into_lanes_and_keeps_old_ones_found(root, t
     assert report.counts["rated"] == 3 and report.counts["postings"] == 3
 
 
+def test_check_finds_a_rated_record_that_is_not_its_charge(root, tm, conn, old_world):
+    evolve.add_lanes(root)
+    rater.rate_batch(root, 10, conn)
+    tm.commit()
+    state = root["rating"]
+    rated = state.find("old:2")
+    wrong = RatedRecord(**dict({n: getattr(rated, n) for n in RatedRecord.__slots__},
+                               amount=rated.amount + 1))
+    state.lane(rated.key).rated[rated.key] = wrong
+    report = check_books(root, conn)
+    assert not report.ok
+    assert any(p.startswith("rated old:2: recorded") for p in report.problems), report.problems
+
+
 def test_check_finds_a_usage_charge_posted_twice(root, tm, conn, old_world):
     evolve.add_lanes(root)
     rater.rate_batch(root, 10, conn)

@@ -5,7 +5,7 @@ proven by sums, as rating does for usage), invoice numbers run without gaps, eac
 numbered invoice is the one its number names, and no finished run left an
 invoice without a number (a run under way may: its numbering pass comes
 after its workers)."""
-from ..ops.check import EXTRA_CHECKS, _Multiset
+from ..ops.check import EXTRA_CHECKS, _Multiset, charge_mismatch
 
 
 def check_billing(root, conn, report):
@@ -26,14 +26,9 @@ def check_billing(root, conn, report):
         if where is None:
             report.problem(f"fee {cause!r} recorded but not on the ledger")
             continue
-        try:
-            posting = accounts.get(where[0]).posting(where[1])
-        except (AttributeError, KeyError):
-            report.problem(f"fee {cause!r}: no posting {where[1]} on account {where[0]}")
-            continue
-        if posting.amount != -record.amount or posting.cause != cause:
-            report.problem(f"fee {cause!r}: recorded {record.amount}, posted "
-                           f"{-posting.amount} as {posting.cause!r}")
+        why = charge_mismatch(accounts, where, record.amount, cause)
+        if why:
+            report.problem(f"fee {cause!r}: {why}")
     owned = report.owned_by.get("fee")
     if owned is not None and owned["postings"] != owned["indexed"].plus(vouched):
         report.problem(f"fee charges on the ledgers ({owned['postings'].count}) are not the "

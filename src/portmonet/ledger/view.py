@@ -68,26 +68,23 @@ class LedgerView:
         return iter(self.keys())
 
     def maxKey(self, max=None):
-        found = [p.key for p in self._inline_in(None, max, False, False)]
-        if self._tree is not None:
-            try:
-                found.append(self._tree.maxKey(max) if max is not None else self._tree.maxKey())
-            except ValueError:
-                pass
-        if not found:
-            raise ValueError("no key satisfies the conditions")
-        return _max(found)
+        return self._edge(_max, self._inline_in(None, max, False, False), "maxKey", max)
 
     def minKey(self, min=None):
-        found = [p.key for p in self._inline_in(min, None, False, False)]
+        return self._edge(_min, self._inline_in(min, None, False, False), "minKey", min)
+
+    def _edge(self, pick, inline, method, bound):
+        """The greatest or least key (*pick*) of the inline postings in
+        range and the tree's own ``maxKey`` / ``minKey`` (*method*)."""
+        found = [p.key for p in inline]
         if self._tree is not None:
             try:
-                found.append(self._tree.minKey(min) if min is not None else self._tree.minKey())
+                found.append(getattr(self._tree, method)(*(() if bound is None else (bound,))))
             except ValueError:
                 pass
         if not found:
             raise ValueError("no key satisfies the conditions")
-        return _min(found)
+        return pick(found)
 
 
 _max, _min = max, min

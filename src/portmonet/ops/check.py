@@ -68,6 +68,20 @@ class _Multiset:
         return both
 
 
+def charge_mismatch(accounts, where, amount, cause):
+    """Why the posting at *where* (account number, posting key) is not a
+    charge of *amount* with *cause*; None when it is (for the features that
+    check their own records against the ledger)."""
+    try:
+        posting = accounts.get(where[0]).posting(where[1])
+    except (AttributeError, KeyError):
+        return f"no posting {where[1]} on account {where[0]}"
+    if posting.amount != -amount or posting.cause != cause:
+        return (f"recorded {amount} as {cause!r}, charged {-posting.amount} "
+                f"as {posting.cause!r}")
+    return None
+
+
 def check_ledgers(root, conn, report, progress=None):
     """Balances against postings per account; postings against the cause
     index as a whole.

@@ -6,7 +6,7 @@ Usage charges (``usage:<source id>``) are not in the cause index (the rated
 record names its posting), so "posted once" is proven by sums: the usage
 postings found on the ledgers equal the rated records' postings plus the
 index entries of charges posted before the lanes (``report.owned``)."""
-from ..ops.check import EXTRA_CHECKS, _Multiset
+from ..ops.check import EXTRA_CHECKS, _Multiset, charge_mismatch
 from .model import cause_of
 
 
@@ -30,14 +30,9 @@ def check_rating(root, conn, report):
         if where is None:
             report.problem(f"rated {rated.source_id}: charge {rated.cause!r} not on the ledger")
             continue
-        try:
-            posting = accounts.get(where[0]).posting(where[1])
-        except (AttributeError, KeyError):
-            report.problem(f"rated {rated.source_id}: no posting {where[1]} on account {where[0]}")
-            continue
-        if posting.amount != -rated.amount or posting.cause != rated.cause:
-            report.problem(f"rated {rated.source_id}: {rated.amount} rated as {rated.cause!r} but "
-                           f"{-posting.amount} charged as {posting.cause!r}")
+        why = charge_mismatch(accounts, where, rated.amount, rated.cause)
+        if why:
+            report.problem(f"rated {rated.source_id}: {why}")
     owned = report.owned
     if owned is not None and owned["postings"] != owned["indexed"].plus(vouched):
         report.problem(f"usage charges on the ledgers ({owned['postings'].count}) are not the "
