@@ -86,6 +86,9 @@ def main():
     ap.add_argument("--evolve", action="store_true",
                     help="run `portmonet evolve` on the copy first, timed (the 1M seed has other "
                          "features' pending steps that walk every subscriber: minutes)")
+    ap.add_argument("--check", action="store_true",
+                    help="run `portmonet check` after the run also on a --template-db copy "
+                         "(the whole books of 1M: minutes)")
     args = ap.parse_args()
     if args.as_of is None:
         import datetime
@@ -147,10 +150,12 @@ def main():
                               capture_output=True, text=True)
         print("render:", proc.stdout.strip() or proc.stderr.strip()[-300:])
         shutil.rmtree(out_dir, ignore_errors=True)
-        if not args.template_db:          # the whole books of 1M take minutes
+        if args.check or not args.template_db:   # the whole books of 1M take minutes
+            t = time.monotonic()
             check = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "check"],
                                    capture_output=True, text=True)
-            print("check:", (check.stdout.strip().splitlines() or ["?"])[-1])
+            print(f"check ({time.monotonic() - t:.0f} s):",
+                  (check.stdout.strip().splitlines() or ["?"])[-1])
     finally:
         zeo.stop()
         if not args.keep:
