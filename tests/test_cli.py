@@ -59,6 +59,21 @@ def test_check_finds_injected_inconsistencies(ini, zeo_server):
     assert proc.stdout.strip().splitlines()[-1].startswith("FAILED")
 
 
+def test_check_refuses_a_database_with_pending_evolve_steps(ini, zeo_server):
+    run_portmonet("seed", "--subscribers", "2", ini=ini)
+    db = zeo_server.open_db()
+    with db.transaction() as conn:
+        root = get_root(conn.root())
+        step = sorted(root.evolved)[-1]
+        root.evolved.remove(step)             # as a database from before that step
+    db.close()
+    proc = run_portmonet("check", ini=ini, check=False)
+    assert proc.returncode != 0
+    assert "evolve step(s) pending" in proc.stderr and step in proc.stderr
+    run_portmonet("evolve", ini=ini)
+    assert run_portmonet("check", ini=ini).stdout.strip().splitlines()[-1].startswith("OK")
+
+
 def test_import_via_cli_reports_lines(ini, tmp_path):
     run_portmonet("seed", "--subscribers", "1", ini=ini)      # makes the demo tariffs
     bad = tmp_path / "bad.csv"

@@ -157,9 +157,16 @@ def evolve_cmd(env, list_only):
 @click.pass_obj
 def check(env):
     """Prove the books; exit status 1 if anything is wrong."""
+    from . import evolve
     from .ops.check import check_books
     with dbmod.connection(env.db) as (conn, tm):
         root = app_root(conn)
+        waiting = evolve.pending(root)
+        if waiting:
+            # the checks read the database as the steps leave it
+            raise click.ClickException(
+                f"{len(waiting)} evolve step(s) pending ({', '.join(waiting[:3])}"
+                f"{', ...' if len(waiting) > 3 else ''}): run 'portmonet evolve' first")
         total = len(root.catalog.accounts)
         with progress_bar(total, "checking accounts") as bar:
             report = check_books(root, conn, progress=bar.update)
