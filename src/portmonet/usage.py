@@ -69,6 +69,15 @@ def shard_lanes(shard, shards):
     return tuple(lane for lane in range(LANES) if lane % shards == shard)
 
 
+def make_lanes(parent, lane_class):
+    """One *lane_class* per lane number, each under *parent* (the queue's
+    lanes, the rating's)."""
+    lanes = tuple(lane_class(n) for n in range(LANES))
+    for lane in lanes:
+        lane.__parent__ = parent
+    return lanes
+
+
 class UsageRecord:
     """An immutable usage record, stored inline in the queue's BTree.
 
@@ -157,9 +166,7 @@ class UsageQueue(Persistent):
     def add_lanes(self):
         """Make the lanes (once) and move records queued before them there."""
         if not self.lanes:
-            self.lanes = tuple(UsageLane(n) for n in range(LANES))
-            for lane in self.lanes:
-                lane.__parent__ = self
+            self.lanes = make_lanes(self, UsageLane)
         for key, record in list(self.pending.items()):
             del self.pending[key]
             self.seen[record.source_id] = self._put(record, key >> 8)

@@ -10,7 +10,7 @@ import pytest
 from portmonet.model.root import get_root
 
 from conftest import BIN, PROJECT, run_portmonet
-from tariffs.world import call, load_plans, make_contract, traffic, us
+from tariffs.world import call, phones_and_logins, traffic, us
 
 pytestmark = pytest.mark.integration
 N_CONTRACTS = 20
@@ -18,12 +18,7 @@ N_RECORDS = 3000
 
 
 def fill(zeo_db):
-    with zeo_db.transaction() as c:
-        root = get_root(c.root())
-        load_plans(root)
-        contracts = [make_contract(root, n, balance=0) for n in range(N_CONTRACTS)]
-        numbers = [k.services("phone")[0].number for k in contracts]
-        logins = [k.services("internet")[0].login for k in contracts]
+    numbers, logins = phones_and_logins(zeo_db, N_CONTRACTS)
     start = us(2024, 3, 4, 9, 0)
     for base in range(0, N_RECORDS, 1000):
         with zeo_db.transaction() as c:

@@ -12,7 +12,7 @@ from portmonet.model.root import get_root
 from portmonet.usage import LANES, lane_of, shard_lanes
 
 from conftest import BIN, PROJECT, run_portmonet
-from tariffs.world import load_plans, make_contract
+from tariffs.world import phones_and_logins
 
 pytestmark = pytest.mark.integration
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,13 +20,8 @@ N_CONTRACTS = 12
 
 
 def subjects_of(zeo_db):
-    with zeo_db.transaction() as c:
-        root = get_root(c.root())
-        load_plans(root)
-        contracts = [make_contract(root, n, balance=0) for n in range(N_CONTRACTS)]
-        subjects = [k.services("phone")[0].number for k in contracts]
-        subjects += [k.services("internet")[0].login for k in contracts]
-    return subjects
+    numbers, logins = phones_and_logins(zeo_db, N_CONTRACTS)
+    return numbers + logins
 
 
 def start(args, **kw):

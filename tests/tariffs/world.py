@@ -38,6 +38,18 @@ def make_contract(root, n=1, balance=100000, credit_limit=0, started=datetime.da
     return contract
 
 
+def phones_and_logins(db, count):
+    """*count* contracts on the demo plans, committed in *db* (a real
+    database, e.g. through ZEO): (their phone numbers, their logins)."""
+    from portmonet.model.root import get_root
+    with db.transaction() as conn:
+        root = get_root(conn.root())
+        load_plans(root)
+        contracts = [make_contract(root, n, balance=0) for n in range(count)]
+        return ([k.services("phone")[0].number for k in contracts],
+                [k.services("internet")[0].login for k in contracts])
+
+
 def call(sid, caller, destination, seconds, start):
     return UsageRecord(sid, "call", caller, start, start + seconds * 1_000_000,
                        {"seconds": seconds}, {"destination": destination})

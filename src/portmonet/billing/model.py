@@ -288,10 +288,15 @@ class Billing(Persistent):
 
     def fee_tree(self, period, sid, create=False):
         """The FeeTree holding the fees of subscriber *sid* in *period*."""
-        tree = _tree_for(self.fee_periods, period, sid)
+        return self._shard_tree("fee_periods", period, sid, create)
+
+    def _shard_tree(self, name, period, sid, create):
+        """The tree of container *name* holding subscriber *sid* in
+        *period*; with *create*, made (one for all) if the period has none."""
+        tree = _tree_for(getattr(self, name), period, sid)
         if tree is None and create:
             self.plan_trees(period, [None])
-            tree = _tree_for(self.fee_periods, period, sid)
+            tree = _tree_for(getattr(self, name), period, sid)
         return tree
 
     def fee(self, contract, service_name, period):
@@ -353,7 +358,7 @@ class Billing(Persistent):
         if held is not None:
             return held, False
         invoice = Invoice(number=None, **values)
-        self._drawn_tree(period, values["subscriber"])[account] = invoice
+        self._shard_tree("drawn", period, values["subscriber"], True)[account] = invoice
         return invoice, True
 
     def find_invoice(self, period, account, sid):
@@ -364,13 +369,6 @@ class Billing(Persistent):
             tree = _tree_for(self.drawn, period, sid)
             held = tree.get(account) if tree is not None else None
         return held
-
-    def _drawn_tree(self, period, sid):
-        tree = _tree_for(self.drawn, period, sid)
-        if tree is None:
-            self.plan_trees(period, [None])
-            tree = _tree_for(self.drawn, period, sid)
-        return tree
 
     def drawn_trees(self, period):
         return [self.drawn[k] for k in _tree_keys(self.drawn, period)]

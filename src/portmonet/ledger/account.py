@@ -20,7 +20,6 @@ The account's plain values and inline postings are pickled as one bytes
 value (``_packed``): ZODB's pickler calls back into Python for every object
 it writes, and the account is written with every posting.
 """
-import heapq
 import os
 import pickle
 import random
@@ -212,12 +211,7 @@ class Account(Indexed, Persistent):
         self._inline = inline
 
     def posting(self, key):
-        for p in self._inline:
-            if p.key == key:
-                return p
-        if self._tree is not None:
-            return self._tree[key]
-        raise KeyError(key)
+        return self.ledger[key]
 
     @property
     def ledger(self):
@@ -238,12 +232,7 @@ class Account(Indexed, Persistent):
         """Postings in time order, optionally within [start, end) in epoch µs."""
         lo = None if start_us is None else start_us << 8
         hi = None if end_us is None else (end_us << 8) - 1
-        inline = [p for p in self._inline
-                  if (lo is None or p.key >= lo) and (hi is None or p.key <= hi)]
-        if self._tree is None:
-            return inline
-        older = self._tree.values(lo, hi)
-        return heapq.merge(older, inline, key=_by_key) if inline else older
+        return self.ledger.values(lo, hi)
 
     def __len__(self):
         return len(self._inline) + (len(self._tree) if self._tree is not None else 0)

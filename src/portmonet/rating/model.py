@@ -28,7 +28,7 @@ from zope.interface import implementer
 
 from ..ledger.account import CAUSE_OWNERS, now_us
 from ..model.lineage import find_root
-from ..usage import LANE_MASK, LANES, UsageRecord
+from ..usage import LANE_MASK, UsageRecord, make_lanes
 from .interfaces import IRating
 
 
@@ -157,9 +157,7 @@ class Rating(Persistent):
 
     def add_lanes(self):
         if not self.lanes:
-            self.lanes = tuple(RatingLane(n) for n in range(LANES))
-            for lane in self.lanes:
-                lane.__parent__ = self
+            self.lanes = make_lanes(self, RatingLane)
 
     def lane(self, key):
         return self.lanes[key & LANE_MASK]
