@@ -10,7 +10,7 @@ from portmonet.model.staff import ROLES
 from portmonet.web.acl import ROLE_PERMISSIONS
 
 from tariffs.world import load_plans
-from web.conftest import assert_pages_for_role, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
+from web.conftest import assert_pages_for_role, assert_refused, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
 TOMORROW = datetime.date.today() + datetime.timedelta(days=1)
 VIEWS = [
@@ -169,9 +169,7 @@ def test_bad_versions_are_shown_again_with_the_message(plans, field, value, mess
     form = client.get("/tariffs/phone/@@add-version").forms["form"]
     form[field] = value
     res = form.submit(expect_errors=True)
-    assert res.status_int == 400
-    errors = res.html.find(id=field).find_next("span", class_="errors")
-    assert errors is not None and message in errors.text, (field, errors)
+    assert_refused(res, field, message)
     assert "<script>alert" not in res.text             # what was typed is escaped
     assert res.html.find(id=field)                      # the form is there again
     versions = plans.read(lambda root: len(root["tariffs"]["phone"].versions))
@@ -188,9 +186,7 @@ def test_bad_versions_are_shown_again_with_the_message(plans, field, value, mess
 def test_bad_new_tariffs(plans, fields, field, message):
     client = plans.login("administrator")
     res = _create(client, **fields)
-    assert res.status_int == 400
-    errors = res.html.find(id=field).find_next("span", class_="errors")
-    assert errors is not None and message in errors.text, errors
+    assert_refused(res, field, message)
     assert plans.read(lambda root: len(root["tariffs"])) == 4
 
 

@@ -18,7 +18,7 @@ from portmonet.tariffs.loader import install, load_text, parse_document
 from portmonet.usage import UsageRecord
 
 from tariffs.world import call, load_plans, make_contract, us
-from web.conftest import cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
+from web.conftest import assert_refused, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
 D = datetime.date
 TODAY = D.today()
@@ -234,11 +234,7 @@ def test_bad_rows_are_shown_again_with_the_message(plans, fields, where, message
     for name, value in fields.items():
         form[name] = value
     res = form.submit(expect_errors=True)
-    assert res.status_int == 400
-    place = res.html.find(id=where)
-    assert place is not None, where
-    errors = place.find_next("span", class_="errors")
-    assert errors is not None and message in errors.text, (where, errors)
+    assert_refused(res, where, message)
     assert "<script>alert" not in res.text              # what was typed is escaped
     for name, value in fields.items():                  # and shown again as typed
         if name != "holidays":
@@ -406,9 +402,7 @@ def test_bad_tariff_settings(plans, field, value, message):
     form = client.get("/tariffs/home/@@edit").forms["form"]
     form[field] = value
     res = form.submit(expect_errors=True)
-    assert res.status_int == 400
-    errors = res.html.find(id=field).find_next("span", class_="errors")
-    assert errors is not None and message in errors.text, errors
+    assert_refused(res, field, message)
     assert plans.read(lambda root: (root["tariffs"]["home"].title,
                                     root["tariffs"]["home"].allowed_hours)) == ("Home 100", None)
 

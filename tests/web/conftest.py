@@ -133,6 +133,15 @@ def csrf_of(page):
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
 
+def assert_refused(res, field, message):
+    """*res* is the form shown again (400) with *message* by field *field*."""
+    assert res.status_int == 400
+    place = res.html.find(id=field)
+    assert place is not None, field
+    errors = place.find_next("span", class_="errors")
+    assert errors is not None and message in errors.text, (field, errors)
+
+
 def assert_pages_for_role(client, role, pages, allowed_status=200):
     """GET each (url, permission) of *pages* as *client* signed in with
     *role*: *allowed_status* when the role holds the permission, else 403."""
