@@ -95,9 +95,12 @@ class ZeoServer:
             f.write("\n".join(lines) + "\n")
         return str(path)
 
-    def open_db(self):
+    def open_db(self, server_sync=False):
+        """A new client; ``server_sync``: each transaction first asks the
+        server, so it sees every commit made before it began (invalidations
+        otherwise arrive asynchronously)."""
         import ZEO
-        return ZEO.DB(self.address, wait_timeout=30)
+        return ZEO.DB(self.address, wait_timeout=30, server_sync=server_sync)
 
     def stop(self):
         self.proc.terminate()

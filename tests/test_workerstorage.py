@@ -32,7 +32,7 @@ def test_batched_stores_commit_and_are_read_by_another_client(zeo_server, zeo_db
     assert sum(len(batch) for batch in sent) > 2000
     tree["aborted"] = 1
     tm.abort()
-    other = zeo_server.open_db()
+    other = zeo_server.open_db(server_sync=True)    # sees each commit of this client
     try:
         with other.transaction() as c:
             seen = c.root()["t"]
