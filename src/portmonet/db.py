@@ -13,7 +13,7 @@ import ZODB
 import zodburi
 from ZODB.POSException import ConflictError
 
-from . import crypto
+from . import clock, crypto
 from .clientcache import zeo_with_memory_cache
 from .model.root import get_root
 from .txn import describe
@@ -55,6 +55,7 @@ def secret_keys(settings):
 def configure(settings):
     """What every process does with its settings before touching the data."""
     crypto.configure(secret_keys(settings))
+    clock.configure(settings)
 
 
 def open_database(settings, uri=None, client_cache=True):

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from portmonet import clock
 from portmonet.model.root import get_root
 
 from conftest import run_portmonet
@@ -18,6 +19,10 @@ def test_assign_bill_render_report_promise(zeo_server, zeo_db, tmp_path):
         root = get_root(c.root())
         number, line = phone_contract_with_a_call(root)
         assert rater.rate_batch(root, 10)["rated"] == 1
+        # a charge is booked when it is rated: the report's month is that one
+        account = root.catalog.contracts.get(number).account
+        rated_in = clock.period_of(next(p.time for p in account.postings()
+                                        if p.cause == "usage:cdr:a"))
     ini = zeo_server.ini(tmp_path / "t.ini")
     out = run_portmonet("tariffs", "assign", "--contract", number, "--service", "internet-1",
                         "--tariff", "phone", ini=ini, check=False)
@@ -33,7 +38,7 @@ def test_assign_bill_render_report_promise(zeo_server, zeo_db, tmp_path):
     assert (tmp_path / "inv" / "INV-00000001.pdf").read_bytes().startswith(b"%PDF")
     assert "Closing balance" in (tmp_path / "inv" / "INV-00000001.html").read_text()
     rows = list(csv.reader(io.StringIO(
-        run_portmonet("report", "charges", "--period", "2026-11", "--csv", "-", ini=ini).stdout)))
+        run_portmonet("report", "charges", "--period", rated_in, "--csv", "-", ini=ini).stdout)))
     assert rows[0] == ["service", "tariff", "postings", "amount"]
     assert ["call", "phone", "1", "2.40"] in rows
     debtors = run_portmonet("report", "debtors", ini=ini).stdout

@@ -7,7 +7,7 @@ import webtest
 
 from portmonet import main
 from portmonet.billing.groups import known_discount_groups
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.model.contract import Contract
 from portmonet.model.root import get_root
@@ -90,7 +90,7 @@ def test_the_run_uses_the_discount_group_and_grace_days(db, root, tm):
     plain = make_contract(root, 2, balance=0)
     numbers = staff.number, plain.number
     tm.commit()
-    run(db, "2024-03", now=day_us(datetime.date(2024, 4, 1)), options=Options(invoices=False))
+    run(db, "2024-03", now=day_start_us(datetime.date(2024, 4, 1)), options=Options(invoices=False))
     tm.begin()
     s, p = (root.catalog.contracts.get(n) for n in numbers)
     # the phone tariff's fee (250.00 + 20% VAT) is half off for staff; home has no discount

@@ -9,7 +9,8 @@ import pickle
 from portmonet import db as dbmod
 from portmonet import evolve
 from portmonet.billing import reports
-from portmonet.billing.model import FeeRecord, FeeTree, day_us, fee_key
+from portmonet.billing.model import FeeRecord, FeeTree, fee_key
+from portmonet.clock import day_start_us
 from portmonet.billing import run as runmod
 from portmonet.billing.run import run
 from portmonet.model.root import get_root
@@ -18,8 +19,8 @@ from portmonet.ops.check import check_books
 from tariffs.world import load_plans, make_contract
 
 D = datetime.date
-APRIL_1 = day_us(D(2024, 4, 1))
-MAY_1 = day_us(D(2024, 5, 1))
+APRIL_1 = day_start_us(D(2024, 4, 1))
+MAY_1 = day_start_us(D(2024, 5, 1))
 
 
 def tx(db, func):
@@ -192,6 +193,6 @@ def test_fees_of_an_old_run_stay_once_after_evolve(db, conn, tm):
         assert report.owned_by["fee"]["indexed"].count == 4
         inv = billing.invoices[("2024-03", contract.account.number)]
         assert inv.charges == 2000 and any("fee" in label for label, _ in inv.lines)
-        header, rows = reports.charges(root, root._p_jar, day_us(D(2024, 3, 1)), MAY_1)
+        header, rows = reports.charges(root, root._p_jar, day_start_us(D(2024, 3, 1)), MAY_1)
         assert "?" not in {row[1] for row in rows}, rows
     tx(db, after)

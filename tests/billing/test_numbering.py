@@ -4,12 +4,12 @@ import datetime
 
 from portmonet import db as dbmod
 from portmonet.billing import run as runmod
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.ops.check import check_books
 
 from tariffs.world import load_plans, make_contract
 
-APRIL_1 = day_us(datetime.date(2024, 4, 1))
+APRIL_1 = day_start_us(datetime.date(2024, 4, 1))
 P = "2024-03"
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from ZODB.MappingStorage import MappingStorage
 
 from portmonet import db as dbmod
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import run
 from portmonet.model.root import get_root, install
 from portmonet.ops.check import check_books
@@ -44,7 +44,7 @@ def test_billing_interrupted_any_way_charges_each_fee_once(contracts, stops, bat
         with db.transaction() as c:
             install(c.root())
         numbers = dbmod.transact(db, build, "test", "build")
-        now = day_us(D(2024, 4, 1))
+        now = day_start_us(D(2024, 4, 1))
         for stop in stops:               # runs cut short after some batches
             run(db, "2024-03", now=now, batch=batch, stop_after_batches=stop)
         run(db, "2024-03", now=now, batch=batch)

@@ -6,14 +6,14 @@ import pytest
 
 from portmonet import db as dbmod
 from portmonet.billing import debt, render, reports
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.ops.check import check_books
 
 from tariffs.world import load_plans, make_contract
 
 D = datetime.date
-APRIL_1 = day_us(D(2024, 4, 1))
+APRIL_1 = day_start_us(D(2024, 4, 1))
 
 
 def tx(db, func):
@@ -147,9 +147,9 @@ def test_daily_fee_in_arrears_and_reports(world):
         contract(root, rich).add_service(TvPackage("basic", tariff=root["tariffs"]["tv"],
                                                    started=D(2024, 1, 1)))
     tx(db, add_tv)
-    early = run(db, "2024-03-05", now=day_us(D(2024, 3, 5)) + 3600_000_000)
+    early = run(db, "2024-03-05", now=day_start_us(D(2024, 3, 5)) + 3600_000_000)
     assert early["fees"] == 0            # in arrears: not due before the day is over
-    late = run(db, "2024-03-05", now=day_us(D(2024, 3, 6)))
+    late = run(db, "2024-03-05", now=day_start_us(D(2024, 3, 6)))
     assert late["fees"] == 1
     run(db, "2024-03", now=APRIL_1)
 
@@ -157,13 +157,13 @@ def test_daily_fee_in_arrears_and_reports(world):
         posting = contract(root, rich).account.find_cause(
             f"fee:{rich}:tv-3:2024-03-05")
         # 300.00 a day less the Internet + TV bundle's 10%
-        assert posting.amount == -27000 and posting.time == day_us(D(2024, 3, 6)) - 1
-        header, rows = reports.charges(root, root._p_jar, day_us(D(2024, 3, 1)), APRIL_1)
+        assert posting.amount == -27000 and posting.time == day_start_us(D(2024, 3, 6)) - 1
+        header, rows = reports.charges(root, root._p_jar, day_start_us(D(2024, 3, 1)), APRIL_1)
         table = {(r[0], r[1]): r[3] for r in rows}
         assert table[("internet", "home")] == 3 * 60000
         assert table[("phone", "phone")] == 3 * 30000
         assert table[("tv", "tv")] == 27000
-        _, revenue = reports.revenue_by_tariff(root, root._p_jar, day_us(D(2024, 3, 1)), APRIL_1)
+        _, revenue = reports.revenue_by_tariff(root, root._p_jar, day_start_us(D(2024, 3, 1)), APRIL_1)
         assert dict(revenue) == {"home": 180000, "phone": 90000, "tv": 27000}
         _, debtors = reports.debtors(root, root._p_jar)
         assert [d[0] for d in debtors] == [poor, payer]

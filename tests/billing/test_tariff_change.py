@@ -4,7 +4,7 @@ boundary, each month is charged on the tariff in force on each of its days."""
 import datetime
 
 from portmonet import db as dbmod
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.model.services import InternetService
 from portmonet.model.subscriber import Subscriber
@@ -40,7 +40,7 @@ def world(db):
             signed=D(2020, 1, 1))
         contract.add_service(InternetService("s1", "pw", tariff=root["tariffs"]["small"],
                                              started=D(2020, 1, 1)))
-        contract.account.post(10**7, "payment", "opening", when=day_us(D(2020, 1, 1)))
+        contract.account.post(10**7, "payment", "opening", when=day_start_us(D(2020, 1, 1)))
         return contract.number
     return tx(db, build)
 
@@ -65,10 +65,10 @@ def test_change_from_the_next_period_comes_due_at_the_boundary(db, conn):
         assert when == D(2096, 2, 1) and service.tariff.name == "small"
     tx(db, change)
     # January, billed on its last day: all on the small tariff, which stays current
-    run(db, "2096-01", now=day_us(D(2096, 1, 31)), options=NO_INVOICES)
+    run(db, "2096-01", now=day_start_us(D(2096, 1, 31)), options=NO_INVOICES)
     assert charged(db, number, "2096-01") == (-31000, "small", False)
     # February: the change comes due, the whole month on big (29 days)
-    run(db, "2096-02", now=day_us(D(2096, 2, 1)), options=NO_INVOICES)
+    run(db, "2096-02", now=day_start_us(D(2096, 2, 1)), options=NO_INVOICES)
     assert charged(db, number, "2096-02") == (-93000, "big", False)
 
     def record(root):
@@ -84,7 +84,7 @@ def test_a_past_period_billed_again_does_not_move_a_tariff_back(db, conn):
         service = root.catalog.contracts.get(number)["internet-1"]
         change_tariff(service, root["tariffs"]["big"], next_period=True, today=D(2024, 1, 20))
     tx(db, change)
-    run(db, "2024-01", now=day_us(D(2024, 1, 31)), options=NO_INVOICES)
+    run(db, "2024-01", now=day_start_us(D(2024, 1, 31)), options=NO_INVOICES)
     # January was on small; the service is on big today (the change is long due)
     assert charged(db, number, "2024-01") == (-31000, "big", False)
 
@@ -97,7 +97,7 @@ def test_change_mid_month_prorates_at_the_change(db, conn):
         change_tariff(service, root["tariffs"]["big"], effective=D(2023, 2, 15),
                       today=D(2023, 2, 10))
     tx(db, change)
-    run(db, "2023-02", now=day_us(D(2023, 3, 1)), options=NO_INVOICES)
+    run(db, "2023-02", now=day_start_us(D(2023, 3, 1)), options=NO_INVOICES)
     # 14 of 28 days at 310.00 = 155.00; 14 at 930.00 = 465.00
     amount, tariff, _ = charged(db, number, "2023-02")
     assert amount == -(15500 + 46500)
@@ -118,11 +118,11 @@ def test_suspension_dated_ahead_comes_due_in_the_run(db, conn):
         service.set_suspended(False, D(2099, 3, 21), today=D(2099, 3, 1))
         assert not service.suspended
     tx(db, suspend)
-    run(db, "2099-03", now=day_us(D(2099, 3, 15)), options=NO_INVOICES)
+    run(db, "2099-03", now=day_start_us(D(2099, 3, 15)), options=NO_INVOICES)
     # the run on the 15th finds it suspended (due since the 11th): the flag moves
     amount, _, suspended = charged(db, number, "2099-03")
     assert suspended
     # 21 days at 310.00 = 210.00, 10 days at 31.00 = 10.00 (31 days)
     assert amount == -(21000 + 1000)
-    run(db, "2099-04", now=day_us(D(2099, 4, 1)), options=NO_INVOICES)
+    run(db, "2099-04", now=day_start_us(D(2099, 4, 1)), options=NO_INVOICES)
     assert charged(db, number, "2099-04") == (-31000, "small", False)

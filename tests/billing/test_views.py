@@ -25,9 +25,9 @@ def app():
                                 us(2024, 3, 4, 12, 0)))
         root.usage.enqueue(call("cdr:x", "74950000000", "74992223344", 61, us(2024, 3, 4, 12, 0)))
         rater.rate_batch(root, 10)
-    from portmonet.billing.model import day_us
+    from portmonet.clock import day_start_us
     import datetime
-    run(db, "2024-03", now=day_us(datetime.date(2024, 4, 1)))
+    run(db, "2024-03", now=day_start_us(datetime.date(2024, 4, 1)))
     yield signed_in(wsgi, db, "accountant")
     transaction.abort()
 

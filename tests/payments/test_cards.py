@@ -3,13 +3,14 @@ import datetime
 
 import pytest
 
+from portmonet import clock
 from portmonet.ops.check import check_books
 from portmonet.payments import cards as cardmod
 from portmonet.payments.cards import CardError, Locked, export_csv
 
 from .conftest import add_subscriber
 
-NEXT_YEAR = datetime.date.today() + datetime.timedelta(days=365)
+NEXT_YEAR = clock.today() + datetime.timedelta(days=365)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pyramid.security import Allowed, Denied
 from pyramid.config import Configurator
 from pyramid.session import SignedCookieSessionFactory
 
+from portmonet import clock
 import portmonet
 from portmonet import crypto
 from portmonet.model.root import get_root
@@ -94,7 +95,7 @@ def test_shift_payment_receipt_and_totals(app):
     assert totals["payments"] == 1 and totals["payments_sum"] == 50000 and totals["cash"] == 50000
     app.post("/payments/cashdesk/pay", {"account": "olga", "amount": "1"},
              headers=as_("kate"), status=400)          # no open shift
-    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    today = clock.today().isoformat()
     day = app.get("/payments/cashdesk/day", {"day": today}, headers=as_("boss")).json
     assert day["kate"]["payments_sum"] == 50000 and day["kate"]["shifts"] == 1
 

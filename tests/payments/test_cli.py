@@ -1,11 +1,11 @@
 """The ``portmonet payments`` commands against a real ZEO server."""
-import datetime
 import os
 
 import pytest
 import ZEO
 
 from conftest import run_portmonet
+from portmonet import clock
 from portmonet.model.root import get_root
 
 from .conftest import add_subscriber
@@ -38,7 +38,7 @@ def test_bank_import_suspense_assign_reconcile_cards(zeo_server, tmp_path):
     assert bad.returncode != 0 and "nothing imported" in bad.stderr
     journal = run_portmonet("payments", "journal", "--channel", "bank", ini=ini).stdout
     assert "rejected" in journal and "done" in journal and "posted=1" in journal
-    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    today = clock.today().isoformat()
     rec = run_portmonet("payments", "reconcile", "bank", today, ini=ini)
     assert "received 2 (107.00), booked 2 (107.00)" in rec.stdout
     register = tmp_path / "agent.csv"

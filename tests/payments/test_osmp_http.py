@@ -3,6 +3,7 @@ import itertools
 
 import pytest
 
+from portmonet import clock
 from portmonet.ops.check import check_books
 from portmonet.payments.agents import OsmpAgent
 
@@ -184,7 +185,7 @@ def test_card_activation_over_http_locks_out(shop):
 
     def setup(root):
         cards = root["payments"].cards
-        _, pins = cards.generate("W", 10000, 1, datetime.date.today() + datetime.timedelta(days=9))
+        _, pins = cards.generate("W", 10000, 1, clock.today() + datetime.timedelta(days=9))
         cards.issue("W", "d")
         root["staff"].add_user(StaffUser("kassa", ("cashier",), "correct horse 1"))
         return pins[0]

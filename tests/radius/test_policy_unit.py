@@ -1,4 +1,5 @@
 """The policy and the session store on an in-memory database (no network)."""
+from portmonet import clock
 from portmonet.ledger.account import now_us
 from portmonet.model.simple import Tariff
 from portmonet.radius import accounting, codec, policy
@@ -192,8 +193,8 @@ def test_licence_fee_paid_until(root):
     service = make_subscriber(root, "f1", "pw", tariff=tariff)
     contract = service.__parent__
     assert decide(root, nas, "f1", "pw").ok                      # not set: no check
-    contract.fee_paid_until = datetime.date.today()
+    contract.fee_paid_until = clock.today()
     assert decide(root, nas, "f1", "pw").ok
-    contract.fee_paid_until = datetime.date.today() - datetime.timedelta(days=1)
+    contract.fee_paid_until = clock.today() - datetime.timedelta(days=1)
     d = decide(root, nas, "f1", "pw")
     assert not d.ok and d.reason.startswith("licence fee unpaid since")

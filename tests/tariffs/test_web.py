@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from portmonet import clock
 import portmonet.tariffs.views  # noqa: F401  (grants manage_tariffs, as config.scan() does)
 from portmonet.model.staff import ROLES
 from portmonet.web.acl import ROLE_PERMISSIONS
@@ -12,7 +13,7 @@ from portmonet.web.acl import ROLE_PERMISSIONS
 from tariffs.world import load_plans
 from web.conftest import assert_pages_for_role, assert_refused, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
-TOMORROW = datetime.date.today() + datetime.timedelta(days=1)
+TOMORROW = clock.today() + datetime.timedelta(days=1)
 VIEWS = [
     ("/tariffs/", "view"),
     ("/tariffs/phone/", "view"),

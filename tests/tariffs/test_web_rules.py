@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 import portmonet.tariffs.views  # noqa: F401  (grants manage_tariffs, as config.scan() does)
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.rating.model import cause_of
 from portmonet.rating.rater import rate_batch
@@ -326,7 +326,7 @@ def test_a_promotion_made_on_the_page_is_what_the_billing_run_charges(plans):
     form["discount_group"] = "students"
     form.submit(status=302)
 
-    run(plans.db, month.isoformat()[:7], now=day_us(month),
+    run(plans.db, month.isoformat()[:7], now=day_start_us(month),
         options=Options(invoices=False, debt_control=False))
 
     def fees(root):
@@ -339,7 +339,7 @@ def test_a_promotion_made_on_the_page_is_what_the_billing_run_charges(plans):
     assert plans.read(fees) == [-75000, -100000]
     # the next month the promotion is over
     after = last + datetime.timedelta(days=1)
-    run(plans.db, after.isoformat()[:7], now=day_us(after),
+    run(plans.db, after.isoformat()[:7], now=day_start_us(after),
         options=Options(invoices=False, debt_control=False))
     assert plans.read(lambda root: root.catalog.contracts.get(numbers[0]).account.find_cause(
         f"fee:{numbers[0]}:internet-1:{after.isoformat()[:7]}").amount) == -100000

@@ -2,10 +2,10 @@
 the real web process (pserve -> waitress) on a real ZEO server, and the
 database says so: the service is suspended with the reason and the
 manager's name, and the RADIUS disconnect waits in the outbox."""
-import datetime
 
 import pytest
 
+from portmonet import clock
 from portmonet.model.root import get_root
 
 from .conftest import PASSWORD
@@ -32,7 +32,7 @@ def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server)
     assert page.inner_text("td.service-state") == "active"
     page.click("a.suspension")
     page.wait_for_selector("#suspension-history")
-    assert page.input_value("#start") == datetime.date.today().isoformat()
+    assert page.input_value("#start") == clock.today().isoformat()
     assert page.input_value("#action") == "suspend"
     page.fill("#reason", "repair of the line")
     page.click("#submit")
@@ -49,7 +49,7 @@ def test_manager_suspends_a_service_on_the_page(web_server, browser, zeo_server)
             service = get_root(conn.root())["subscribers"]["1001"]["1001-1"]["internet-1"]
             assert service.suspended and not service.active
             log = list(service.suspension_log.values())
-            assert log == [(datetime.date.today().toordinal(), True, "repair of the line",
+            assert log == [(clock.today().toordinal(), True, "repair of the line",
                             "manager")]
             sent = [{k: m.payload[k] for k in ("action", "login")}
                     for m in get_root(conn.root()).outbox.due("radius")]

@@ -1,6 +1,7 @@
 """The subscribers' office."""
 import datetime
 
+from portmonet import clock
 from portmonet import crypto
 
 from .conftest import csrf_of
@@ -81,7 +82,7 @@ def test_runs_out_date_from_recent_charges(site):
     site.change(charge)          # 300.00 a month = 10.00 a day; 200.00 left
     client = site.office_login("ivanov", "inet-pass-1")
     home = client.get("/subscribers/1001/@@office")
-    expected = (datetime.date.today() + datetime.timedelta(days=20)).isoformat()
+    expected = (clock.today() + datetime.timedelta(days=20)).isoformat()
     assert home.html.find(class_="runs-out").text == expected
 
 

@@ -3,6 +3,7 @@ payments feature's signed start), scratch-card activation, wallet link."""
 import datetime
 import urllib.parse
 
+from portmonet import clock
 from portmonet.payments.agents import Provider
 from portmonet.payments.callback import sign
 from portmonet.payments.cards import MAX_FAILURES
@@ -11,7 +12,7 @@ from .conftest import csrf_of
 
 SECRET = "office-topup-secret-0123456789abc"
 PAY_URL = "http://127.0.0.1:9/pay"
-NEXT_YEAR = datetime.date.today() + datetime.timedelta(days=365)
+NEXT_YEAR = clock.today() + datetime.timedelta(days=365)
 
 
 def add_provider(root):

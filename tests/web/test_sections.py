@@ -3,6 +3,7 @@ RADIUS accounting (sessions), the rater (calls), the billing run
 (invoices and their PDFs), billing's promised payment."""
 import datetime
 
+from portmonet import clock
 from portmonet.ledger.account import now_us
 from portmonet.radius import accounting
 from portmonet.radius.nas import Nas
@@ -149,7 +150,7 @@ def test_office_promised_payment_uses_billing_rules(site):
     form["amount"], form["days"] = "300.00", "3"
     form.submit(status=302)
     home = client.get("/subscribers/1001/@@office")
-    until = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    until = (clock.today() + datetime.timedelta(days=3)).isoformat()
     assert "300.00" in home.html.find(class_="promise").text and until in home.text
     def check(root):
         c = root["subscribers"][1001]["1001-1"]
@@ -173,7 +174,7 @@ def test_dashboard_operations(site):
     world(site)
     def debt(root):
         from portmonet.payments.credit import credit
-        root["billing"].debt["1002-1"] = datetime.date.today().toordinal()
+        root["billing"].debt["1002-1"] = clock.today().toordinal()
         contract = root["subscribers"][1002]["1002-1"]
         # Booked the one way payments are booked: recorded in the day figures.
         credit(root, contract.account, 12345, "osmp", "agent", "t1")

@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.model.staff import ROLES
 from portmonet.tariffs.loader import install, load_text, parse_document
@@ -204,7 +204,7 @@ def test_the_billing_run_prorates_the_suspension_made_on_the_page(world):
     _, url = _paths(world)
     client = world.login("manager")
     assert _suspend(client, url, start=start.isoformat(), until=until.isoformat()).status_int == 302
-    run(world.db, month.isoformat()[:7], now=day_us(month),
+    run(world.db, month.isoformat()[:7], now=day_start_us(month),
         options=Options(invoices=False, debt_control=False))
     number = world.ids["ivanov_contract"]
     fee = world.read(lambda root: root.catalog.contracts.get(number).account.find_cause(

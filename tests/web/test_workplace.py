@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from portmonet import clock
 from portmonet.model.subscriber import Subscriber
 
 from .conftest import csrf_of
@@ -274,7 +275,7 @@ def test_kick_session_and_change_tariff(site):
     form = client.get(f"{C}/internet-1/@@tariff").forms["form"]
     form["tariff"], form["when"] = "home-50", "next"
     form.submit(status=302)
-    today = datetime.date.today()
+    today = clock.today()
     first = datetime.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
     def state(root):
         from portmonet.tariffs.assign import tariff_for

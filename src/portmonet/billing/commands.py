@@ -1,22 +1,22 @@
 """``portmonet bill``, ``debt-control``, ``promise``, ``invoice``, ``report``."""
-import datetime
 import os
 import sys
 import time
 
 import click
 
-from .. import db as dbmod
+from .. import clock, db as dbmod
 from ..money import MoneyError, to_minor
 from . import checks  # noqa: F401  (registers the books check)
-from .model import day_us, parse_period
+from ..clock import day_start_us
+from .model import parse_period
 
 USER = "portmonet bill"
 
 
 def _as_of(value):
-    """µs of the date (midnight UTC) a run pretends it is, or None for now."""
-    return day_us(value.date()) if value is not None else None
+    """µs of the date (the operator's midnight) a run pretends it is, or None for now."""
+    return day_start_us(value.date()) if value is not None else None
 
 
 def _period(value):
@@ -160,7 +160,7 @@ def register(cli):
         out, end promised payments that are due."""
         from .debt import debt_pass
         while True:
-            today = as_of.date() if as_of else datetime.date.today()
+            today = as_of.date() if as_of else clock.today()
             out = dbmod.transact(env.db, lambda root: debt_pass(root, root["billing"], today),
                                  USER, "debt control")
             click.echo(f"debt control: {out}")
@@ -191,7 +191,7 @@ def register(cli):
                 raise click.ClickException(f"no contract {contract_number!r}")
             try:
                 return take_promise(root, root["billing"], contract, minor, days,
-                                    datetime.date.today(), max_amount, max_days, interval)
+                                    clock.today(), max_amount, max_days, interval)
             except PromiseRefused as exc:
                 raise click.ClickException(str(exc))
         promise = dbmod.transact(env.db, work, USER, f"promised payment for {contract_number}")
@@ -269,7 +269,7 @@ def register(cli):
                 with dbmod.connection(env.db) as (conn, tm):
                     root = app_root(conn)
                     func = reports.charges if name == "charges" else reports.revenue_by_tariff
-                    header, rows = func(root, conn, day_us(start), day_us(end))
+                    header, rows = func(root, conn, day_start_us(start), day_start_us(end))
                 _emit(header, rows, csv_path)
             report.__doc__ = title
             return report

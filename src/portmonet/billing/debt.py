@@ -7,6 +7,7 @@ it commits.
 import datetime
 from decimal import Decimal
 
+from .. import clock
 from ..ledger.account import now_us
 from ..money import format_amount
 from ..radius.coa import request_disconnect
@@ -168,8 +169,7 @@ def daily_spend(contract, today, memo=None):
         if held is None:
             held = memo[key] = (_month_fee(tariff, today, month_days), tariff)
         fees += held[0]
-    since = int(datetime.datetime.combine(today - datetime.timedelta(days=30), datetime.time(),
-                                          datetime.timezone.utc).timestamp() * 1_000_000)
+    since = clock.day_start_us(today - datetime.timedelta(days=30))
     usage = -sum(p.amount for p in contract.account.postings(since)
                  if p.kind == "charge" and p.cause.startswith("usage:"))
     return Decimal(fees) / month_days + Decimal(usage) / 30
@@ -199,4 +199,4 @@ def after_payment(root, account, today=None):
         return None
     if contract.number not in billing.blocked and contract.number not in billing.debt:
         return None
-    return control(root, billing, contract, today or datetime.date.today())
+    return control(root, billing, contract, today or clock.today())

@@ -6,11 +6,12 @@ suspended fee, draft and terminated days nothing), the service's own
 suspension (``Service.set_suspended``: its suspended days cost the
 suspended fee too), the service's start and end (``ended`` is the first day
 not charged), a change of tariff, a new tariff version.  A status change
-counts from the day it happened (UTC): that whole day is in the new state.  Each stretch costs ``fee * days / days in the month``,
+counts from the operator's day it happened (``portmonet.clock``): that whole day is in the new state.  Each stretch costs ``fee * days / days in the month``,
 rounded once; a whole month costs exactly the fee.
 """
 import datetime
 
+from .. import clock
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, RatedTariff, version_at
 from ..tariffs.rules import days_in_month, prorate, shape
@@ -25,8 +26,7 @@ def status_changes(contract):
         return [(datetime.date.min, contract.status)]
     changes = [(datetime.date.min, contract._initial_status())]
     for us, (_old, new, _reason, _user) in history.items():
-        day = datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date()
-        changes.append((day, new))
+        changes.append((clock.day_of(us), new))
     return changes
 
 

@@ -19,6 +19,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import clock
 from ..ledger.account import CAUSE_OWNERS
 from .interfaces import IBilling
 
@@ -223,8 +224,9 @@ class RunState(Persistent):
         self.period = period
         self.started_us = started_us
 
-    def plan(self, bounds):
-        """Start over with one shard per (lo, hi) in *bounds*."""
+    def plan(self, bounds, started_us):
+        """Start over at *started_us* with one shard per (lo, hi) in *bounds*."""
+        self.started_us = started_us
         count = len(bounds)
         self.shards = tuple(ShardState(i, count, lo, hi) for i, (lo, hi) in enumerate(bounds))
         self.numbered_through = None
@@ -421,17 +423,12 @@ def parse_period(text):
     try:
         if len(text) == 7:
             start = datetime.date.fromisoformat(text + "-01")
-            end = datetime.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+            end = clock.next_month(start)
             return "month", start, end
         start = datetime.date.fromisoformat(text)
         return "day", start, start + datetime.timedelta(days=1)
     except ValueError:
         raise ValueError(f"period {text!r}: YYYY-MM or YYYY-MM-DD expected") from None
-
-
-def day_us(day):
-    return int(datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
-               .timestamp() * 1_000_000)
 
 
 def leaf_buckets(tree, lo, hi):

@@ -1,8 +1,8 @@
 """Invoices as HTML (a Chameleon template) and PDF (reportlab), on demand."""
-import datetime
 import io
 import os
 
+from .. import clock
 from ..money import format_amount
 
 FONT_PATHS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -11,8 +11,7 @@ _font = None
 
 
 def _issued(inv):
-    return datetime.datetime.fromtimestamp(inv.issued_us / 1e6, datetime.timezone.utc) \
-        .strftime("%Y-%m-%d")
+    return clock.day_of(inv.issued_us).isoformat()
 
 
 def html(inv):

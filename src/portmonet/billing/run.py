@@ -23,7 +23,8 @@ import time
 
 from ZODB.POSException import ConflictError
 
-from .. import db as dbmod
+from .. import clock, db as dbmod
+from ..clock import day_start_us
 from ..ledger.account import InsufficientFunds, now_us
 from ..model.root import get_root
 from ..ops.bulk import prefetch
@@ -32,7 +33,7 @@ from ..rating.pricing import active_kinds
 from ..tariffs.assign import apply_due
 from ..radius.coa import request_disconnect
 from .fees import FeeMemo
-from .model import FeeRecord, day_us, leaf_buckets, parse_period
+from .model import FeeRecord, leaf_buckets, parse_period
 from ..workerstorage import tune_worker_storage
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
     group = contract.discount_group
     kinds = active_kinds(contract)
     account = contract.account
-    end_us = day_us(end)
+    end_us = day_start_us(end)
     for service in contract.values():
         if service.kind == "once":
             posted += _one_time_service(contract, service, end, now)
@@ -80,7 +81,7 @@ def charge_fees(billing, contract, kind, period, start, end, now, memo=None):
         advance = all(line[1].fee.charge == "advance" for line in lines)
         if not advance and now < end_us:
             continue                  # charged in arrears, not due yet
-        when = day_us(start) if advance else end_us - 1
+        when = day_start_us(start) if advance else end_us - 1
         tariff, version = lines[0][0], lines[0][1]
         posting = account.post_owned(-total, "charge", cause,
                                      text=f"{tariff.title or tariff.name} fee {period}",
@@ -103,7 +104,7 @@ def _one_time_service(contract, service, end, now):
     cause = f"once:{contract.number}:{service.__name__}"
     _, created = contract.account.post(-service.price, "charge", cause,
                                        text=service.description[:120], user=USER,
-                                       when=max(day_us(service.started), 0))
+                                       when=max(day_start_us(service.started), 0))
     return int(created)
 
 
@@ -125,7 +126,7 @@ def autopay(root, contract, month, start, end, now):
     amount = min(amount, source.available)
     if amount <= 0:
         return 0
-    when = min(max(now, day_us(start)), day_us(end) - 1)
+    when = min(max(now, day_start_us(start)), day_start_us(end) - 1)
     try:
         source.post(-amount, "transfer", cause + ":from", text=f"auto-payment of {contract.number}",
                     user=USER, when=when, must_not_overdraw=True)
@@ -143,18 +144,18 @@ class Batch:
         self.root, self.billing, self.period = root, billing, period
         self.kind, self.start, self.end = kind, start, end
         self.options, self.memo, self.spend = options, memo, spend
-        self.start_us, self.end_us = day_us(start), day_us(end)
+        self.start_us, self.end_us = day_start_us(start), day_start_us(end)
         self.now = None
         self.today = None      # the day debt control decides on (within the period)
         self.run_day = None    # the day the run pretends it is (tariff changes come due)
 
     def at(self, now):
         self.now = now
-        day = datetime.datetime.fromtimestamp(now / 1e6, datetime.timezone.utc).date()
+        day = clock.day_of(now)
         self.today = min(day, self.end - datetime.timedelta(days=1))
         # never earlier than today: re-running a past period must not move
         # a service back to a tariff it has left
-        self.run_day = max(day, datetime.date.today())
+        self.run_day = max(day, clock.today())
         return self
 
 
@@ -317,7 +318,7 @@ def start(db, period, now=None, count=None, restart=False, strict=False):
         started = any(s.done_through is not None or s.finished for s in state.shards)
         if restart or state.finished_us or not state.shards or (
                 wanted != len(state.shards) and not started):
-            state.plan(plan_bounds(root["subscribers"].data, wanted))
+            state.plan(plan_bounds(root["subscribers"].data, wanted), run_now)
         elif wanted != len(state.shards) and strict:
             raise RunPlanned(f"the run of {period} is under way in {len(state.shards)} shards: "
                              f"resume it with --workers {len(state.shards)}")
@@ -380,9 +381,13 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
     with dbmod.connection(db) as (conn, tm):
         root = get_root(conn.root())
         billing = root["billing"]
-        shard = billing.runs[period].shards[index]
+        state = billing.runs[period]
+        shard = state.shards[index]
         if shard.finished:
             return stats
+        # one instant for the whole run, the one it was planned at: a run
+        # that goes past midnight (or is resumed) decides as it began
+        run_now = now if now is not None else state.started_us
         walker = Walker(conn, root["subscribers"].data, batch, shard.lo, shard.hi)
         shared = Batch(root, billing, period, kind, start_day, end_day, options,
                        FeeMemo(kind, start_day, end_day), {})
@@ -396,7 +401,7 @@ def bill_shard(db, period, index, now=None, batch=2000, options=None, progress=N
             held = {}
 
             def charges():
-                shared.at(now if now is not None else now_us())
+                shared.at(run_now)
                 contracts, loaded = walker.load(chunk)
                 held["contracts"], held["loaded"] = contracts, loaded
                 if nxt:
@@ -512,8 +517,7 @@ def finish(db, period, now=None, options=None):
         if left:
             return left
         if options.debt_control:
-            today = datetime.datetime.fromtimestamp(
-                (now if now is not None else now_us()) / 1e6, datetime.timezone.utc).date()
+            today = clock.day_of(now if now is not None else state.started_us)
             debt.expire_promises(root, billing, today)
         for name in ("contracts", "fees", "invoices", "blocked"):
             setattr(state, name, state.total(name))

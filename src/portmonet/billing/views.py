@@ -9,7 +9,8 @@ from pyramid.view import view_config
 
 from . import render, reports
 from .interfaces import IBilling
-from .model import day_us, parse_period
+from ..clock import day_start_us
+from .model import parse_period
 
 
 @view_config(context=IBilling, name="invoice", permission="view")
@@ -45,7 +46,7 @@ def report(context, request):
         except ValueError as exc:
             raise HTTPBadRequest(str(exc))
         func = reports.charges if kind == "charges" else reports.revenue_by_tariff
-        header, rows = func(root, conn, day_us(start), day_us(end))
+        header, rows = func(root, conn, day_start_us(start), day_start_us(end))
     out = io.StringIO()
     if request.params.get("format") == "csv":
         reports.write_csv(out, header, rows)

@@ -23,13 +23,13 @@ it writes, and the account is written with every posting.
 import os
 import pickle
 import random
-import time as _time
 
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from ZODB.POSException import ConflictError
 from zope.interface import implementer
 
+from ..clock import now_us  # noqa: F401  (re-exported: the one clock)
 from ..interfaces import IAccount
 from ..money import check_currency, DEFAULT_CURRENCY
 from ..model.indexing import Indexed
@@ -70,10 +70,6 @@ class LedgerTree(LOBTree):
     the bucket's size is how many postings each posting pickles again
     (LOBTree's default holds up to 120)."""
     max_leaf_size = 32
-
-
-def now_us():
-    return int(_time.time() * 1_000_000)
 
 
 @implementer(IAccount)

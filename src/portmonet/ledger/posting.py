@@ -1,6 +1,7 @@
 """An immutable ledger posting."""
-import datetime
 import pickle
+
+from .. import clock
 
 KINDS = ("charge", "payment", "refund", "correction", "transfer")
 
@@ -75,7 +76,7 @@ class Posting:
 
     @property
     def datetime(self):
-        return datetime.datetime.fromtimestamp(self.time / 1e6, datetime.timezone.utc)
+        return clock.local(self.time)
 
     def __repr__(self):
         return f"<Posting {self.kind} {self.amount} cause={self.cause!r}>"

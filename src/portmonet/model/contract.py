@@ -1,5 +1,4 @@
 """The contract (agreement): status with history, services, a personal account."""
-import datetime
 
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
@@ -7,6 +6,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import clock
 from ..interfaces import IContract
 from ..ledger.account import Account, now_us
 from .folder import Folder
@@ -119,7 +119,7 @@ class Contract(Indexed, Folder):
                  credit_limit=0, account_no=None, user=""):
         super().__init__()
         self.number = self._normalize_number(number)
-        self.signed = signed or datetime.date.today()
+        self.signed = signed or clock.today()
         if status not in STATUSES:
             raise StatusError(f"unknown status {status!r}")
         self.status = status
@@ -200,8 +200,7 @@ class Contract(Indexed, Folder):
 
     def status_history(self):
         """[(datetime, from, to, reason, user)], oldest first, creation included."""
-        def at(us):
-            return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc)
+        at = clock.local
         rows = [(at(self.created_us), None, self._initial_status(), "created", self.created_by)]
         for us, (old, new, reason, user) in (self._history or {}).items():
             rows.append((at(us), old, new, reason, user))

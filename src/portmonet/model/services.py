@@ -7,6 +7,7 @@ from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import clock
 from .. import crypto
 from ..catalog import normalize
 from ..interfaces import (IInternetService, IOneTimeService, IService,
@@ -36,13 +37,13 @@ class Service(Indexed, Persistent):
 
     def __init__(self, tariff=None, started=None):
         self.tariff = tariff
-        self.started = started or datetime.date.today()
+        self.started = started or clock.today()
 
     def set_suspended(self, suspended, day=None, today=None, reason="", user="", when_us=None):
         """Suspend (or resume) the service from *day* (today by default);
         ``suspended`` follows the history as of *today*.  A *reason* (and
         *user*) is kept in ``suspension_log``."""
-        today = today or datetime.date.today()
+        today = today or clock.today()
         day = day or today
         if self._suspensions is None:
             self._suspensions = IOBTree()

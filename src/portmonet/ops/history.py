@@ -1,10 +1,10 @@
 """The history of one object from ZODB's transaction records: who, when,
 why (the transaction's user and note) and which attributes changed."""
-import datetime
 import hashlib
 
 from persistent import Persistent
 from ZODB.utils import p64, u64
+from .. import clock
 
 SECRET_FIELDS = {"_password", "_identity", "password_hash"}
 
@@ -62,7 +62,7 @@ def object_history(db, obj, limit=20):
         user = record.get("user_name", b"")
         note = record.get("description", b"")
         entries.append({
-            "time": datetime.datetime.fromtimestamp(record["time"], datetime.timezone.utc),
+            "time": clock.local(int(record["time"] * 1e6)),
             "user": user.decode("utf-8", "replace") if isinstance(user, bytes) else user,
             "note": note.decode("utf-8", "replace") if isinstance(note, bytes) else note,
             "tid": "0x%016x" % u64(record["tid"]),

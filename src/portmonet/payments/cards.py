@@ -12,7 +12,6 @@ Statuses: generated -> issued (to a dealer) -> sold -> activated; any card
 not yet activated can be blocked; a card past its expiry date is expired.
 """
 import csv
-import datetime
 import hashlib
 import hmac
 import io
@@ -23,7 +22,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
-from .. import crypto
+from .. import clock, crypto
 from ..money import format_amount
 from ..model.folder import Folder
 from .clock import now_us
@@ -100,7 +99,7 @@ class CardBatch(Persistent):
         return hmac.new(self._hmac_key(), f"{serial}:{pin}".encode(), hashlib.sha256).digest()
 
     def expired(self, today=None):
-        return self.expires is not None and (today or datetime.date.today()) > self.expires
+        return self.expires is not None and (today or clock.today()) > self.expires
 
 
 @implementer(ICards)

@@ -1,16 +1,16 @@
-"""Time helpers: microseconds since the epoch and the (UTC) business day."""
+"""The payments' business day: the operator's (``portmonet.clock``), as
+'YYYY-MM-DD' text, which is how the register keys its rows."""
 import datetime
 
-from ..ledger.account import now_us  # noqa: F401  (re-exported: one clock)
+from .. import clock
+from ..clock import now_us  # noqa: F401  (re-exported: one clock)
 
 
 def day_of(us):
-    """The UTC day ('2026-11-25') a time in epoch microseconds falls on."""
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date().isoformat()
+    """The operator's day ('2026-11-25') a time in epoch microseconds falls on."""
+    return clock.day_of(us).isoformat()
 
 
 def day_bounds(day):
-    """[start, end) epoch microseconds of a UTC day given as 'YYYY-MM-DD'."""
-    start = datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc)
-    begin = int(start.timestamp()) * 1_000_000
-    return begin, begin + 86_400_000_000
+    """[start, end) epoch microseconds of the operator's day 'YYYY-MM-DD'."""
+    return clock.day_bounds_us(datetime.date.fromisoformat(day))

@@ -5,6 +5,7 @@ import sys
 
 import click
 
+from .. import clock
 from .. import db as dbmod
 from ..cli import app_root, transact_or_refuse
 from . import checks  # noqa: F401  (registers the books check)
@@ -273,8 +274,7 @@ def journal_cmd(ctx, channel, agent, status, text, limit):
     with dbmod.connection(env.db) as (conn, tm):
         journal = _app(conn)["payments"].journal
         for e in journal.search(channel, agent, status, text, limit=limit):
-            when = datetime.datetime.fromtimestamp(e.received_us / 1e6, datetime.timezone.utc)
-            click.echo(f"{when:%Y-%m-%d %H:%M:%S} {e.channel} {e.agent} {e.remote} {e.status} "
+            click.echo(f"{clock.stamp(e.received_us)} {e.channel} {e.agent} {e.remote} {e.status} "
                        f"{e.ext_id} {e.query or journal.text(e)[:200]} -> {e.outcome}")
 
 

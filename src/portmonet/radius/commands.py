@@ -1,19 +1,16 @@
 """``portmonet radius`` and ``portmonet nas ...``."""
-import datetime
 import sys
 
 import click
 
+from .. import clock
 from .. import db as dbmod
 from ..cli import app_root, transact_or_refuse
 from . import check, evolve  # noqa: F401  register the books check and the evolve step
 
 
 def _when(us):
-    if not us:
-        return "-"
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S")
+    return clock.stamp(us) if us else "-"
 
 
 def register(cli):

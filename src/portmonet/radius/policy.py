@@ -23,6 +23,7 @@ is refused).
 import datetime
 
 from ..catalog import normalize
+from .. import clock
 from ..ledger.account import now_us
 from . import mschap
 
@@ -108,9 +109,10 @@ def normalize_mac(value):
     return hexdigits if len(hexdigits) == 12 else (value or "").strip().lower()
 
 
-def in_hours(hours, when=None):
+def in_hours(hours, zone, when=None):
+    """Whether the hour now (or *when*) in *zone* is within *hours*."""
     first, last = hours
-    hour = (when or datetime.datetime.now()).hour
+    hour = (when or datetime.datetime.now(zone)).hour
     if first <= last:
         return first <= hour <= last
     return hour >= first or hour <= last    # across midnight
@@ -180,13 +182,13 @@ def authorize(root, packet, nas, request, interim_interval=300, online_count=Non
                           service)
     tariff = service.tariff
     hours = getattr(tariff, "allowed_hours", None)
-    if hours and not in_hours(hours):
+    if hours and not in_hours(hours, clock.zone_of(tariff)):
         return reject(f"outside allowed hours {hours[0]}-{hours[1]}", service)
     count = online_count(login, service.max_sessions) if online_count else 0
     if count >= service.max_sessions:
         return reject(f"simultaneous sessions limit {service.max_sessions} reached", service)
     paid_until = getattr(contract, "fee_paid_until", None)
-    if paid_until is not None and paid_until < datetime.date.today():
+    if paid_until is not None and paid_until < clock.today():
         return reject(f"licence fee unpaid since {paid_until.isoformat()}", service)
     account = contract.account
     available = account.available if account is not None else 0

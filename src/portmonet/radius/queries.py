@@ -14,6 +14,7 @@ For the subscriber's card and the office:
 """
 import datetime
 
+from .. import clock
 from .interfaces import INas
 from .retention import daily_totals, day_of
 from .sessions import CLOSED, FAR
@@ -62,14 +63,11 @@ def subscriber_rejects(root, subscriber, limit=10):
 
 def traffic_per_day(root, subscriber, since, until):
     """[(date, octets_in, octets_out, seconds)] for each day of [since,
-    until) (dates, UTC), over the subscriber's logins: a session's traffic
+    until) (the operator's days), over the subscriber's logins: a session's traffic
     counts on the day it started; purged sessions come from the daily totals."""
     first, last = since.toordinal(), until.toordinal()
     days = {d: [0, 0, 0] for d in range(first, last)}
-    since_us = int(datetime.datetime.combine(since, datetime.time(),
-                                             datetime.timezone.utc).timestamp() * 1e6)
-    until_us = int(datetime.datetime.combine(until, datetime.time(),
-                                             datetime.timezone.utc).timestamp() * 1e6)
+    since_us, until_us = clock.day_start_us(since), clock.day_start_us(until)
     for login in subscriber_logins(subscriber):
         for s in root.radius.sessions_of(login, since_us, until_us):
             row = days.get(day_of(s.start_us))

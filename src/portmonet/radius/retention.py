@@ -1,23 +1,23 @@
 """Retention: closed sessions older than N days are purged, their traffic
 kept as daily totals per login.
 
-``root.radius.daily[(login, day)]`` (day: a proleptic ordinal, UTC, of the
-day the session started) -> (octets_in, octets_out, seconds, sessions).
+``root.radius.daily[(login, day)]`` (day: a proleptic ordinal of the operator's
+day the session started, ``portmonet.clock``) -> (octets_in, octets_out, seconds, sessions).
 Purging is idempotent and resumable: each batch is one transaction that
 removes its sessions from ``by_login`` and their NAS's ``sessions`` and adds
 them to the daily totals, so a session is counted exactly once.
 """
-import datetime
-
 from BTrees.OOBTree import OOBTree
 
+from .. import clock
 from .sessions import CLOSED
 
 DAY_US = 86_400 * 1_000_000
 
 
 def day_of(us):
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date().toordinal()
+    """The operator's day of a moment, as a date ordinal (the totals' key)."""
+    return clock.day_of(us).toordinal()
 
 
 def daily(root):
@@ -31,8 +31,7 @@ def purge_old(db, days, batch=1000, user="portmonet radius purge", now_us=None, 
     """Purge closed sessions that stopped more than *days* ago, *batch* per
     transaction; returns how many."""
     from .. import db as dbmod
-    from ..ledger.account import now_us as clock
-    before = (clock() if now_us is None else now_us) - days * DAY_US
+    before = (clock.now_us() if now_us is None else now_us) - days * DAY_US
     after, total = None, 0
     while True:
         def one(root, after=after):

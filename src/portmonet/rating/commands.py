@@ -1,19 +1,13 @@
 """``portmonet rate``, ``portmonet rerate`` and ``portmonet rating ...``."""
-import datetime
 import sys
 
 import click
 
-from .. import db as dbmod
+from .. import clock, db as dbmod
 from ..money import format_amount
 from . import checks  # noqa: F401  (registers the books check)
 from ..usage import LANES, shard_lanes
 from . import rater
-
-
-def _day_us(day):
-    return int(datetime.datetime.combine(day, datetime.time(), datetime.timezone.utc)
-               .timestamp() * 1_000_000)
 
 
 def register(cli):
@@ -121,7 +115,7 @@ def register(cli):
             def work(root):
                 if number and root.catalog.contracts.get(number) is None:
                     raise click.ClickException(f"no contract {number!r}")
-                return rater.rerate(root, number, _day_us(start.date()), _day_us(end.date()),
+                return rater.rerate(root, number, clock.day_start_us(start.date()), clock.day_start_us(end.date()),
                                     tariff=tariff, after=after, limit=batch)
             out = dbmod.transact(env.db, work, rater.USER,
                                  f"re-rate {number or tariff} {start.date()}..{end.date()}")

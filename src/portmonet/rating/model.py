@@ -16,7 +16,6 @@ the account and the posting key) is kept in the transaction that posts it,
 so the rated record is the index.  ``UsageCauses`` answers the ledger's
 ``find_cause`` / ``post`` through ``usage.seen`` -> rated record.
 """
-import datetime
 import heapq
 import pickle
 
@@ -26,6 +25,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import clock
 from ..ledger.account import CAUSE_OWNERS, now_us
 from ..model.lineage import find_root
 from ..usage import LANE_MASK, UsageRecord, make_lanes
@@ -77,14 +77,9 @@ class RatedRecord:
                 f"by {self.tariff} v{self.version} zone {self.zone or '-'} "
                 f"period {self.period} rule {self.rule}")
         for start, end, tariff, version, zone, period, rule, billed, amount in self.parts or ():
-            text += (f"\n  piece {_utc(start)}..{_utc(end)}: {tariff} v{version} "
+            text += (f"\n  piece {clock.stamp(start)}..{clock.stamp(end)}: {tariff} v{version} "
                      f"zone {zone or '-'} period {period} rule {rule} billed {billed} -> {amount}")
         return text
-
-
-def _utc(us):
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S")
 
 
 def _unpack(data):

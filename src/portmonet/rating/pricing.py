@@ -6,11 +6,11 @@ month (``used(key) -> bytes``), so the caller decides where that lives.
 """
 import datetime
 import functools
-import zoneinfo
 
 from ..catalog import normalize
 from . import split
-from ..tariffs.model import NoTariff, tariff_timezone, version_at
+from ..clock import zone_of
+from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import DIRECTIONS, shape
 
 
@@ -71,8 +71,7 @@ def active_kinds(contract):
 
 
 def local_time(tariff, us):
-    tz = zoneinfo.ZoneInfo(tariff_timezone(tariff))
-    return datetime.datetime.fromtimestamp(us / 1e6, tz).replace(tzinfo=None)
+    return datetime.datetime.fromtimestamp(us / 1e6, zone_of(tariff)).replace(tzinfo=None)
 
 
 class Lookups:

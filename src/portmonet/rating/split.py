@@ -26,16 +26,13 @@ How a piece is priced (docs/rating.md):
   the record's amount is the sum of its pieces.
 """
 import datetime
-import zoneinfo
 
+from ..clock import us_of, zone_of
 from ..money import round_minor
 from ..tariffs.assign import tariff_for
-from ..tariffs.model import tariff_timezone
 from ..tariffs.rules import Price, period_of, shape
 
 MAX_SPAN_US = 100 * 86400 * 1_000_000      # longer than this is bad data, not usage
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-_US = datetime.timedelta(microseconds=1)
 
 
 class Piece:
@@ -53,15 +50,11 @@ class Piece:
                 and (not by_month or self.moment.month == other.moment.month))
 
 
-def _us(dt):
-    return (dt - _EPOCH) // _US
-
-
 def pieces(service, lookups, start_us, end_us, error, who="", by_month=False):
     """The pieces of [start_us, end_us) of *service*'s usage (one piece
     when nothing changes inside).  *error* is the exception to raise,
     *who* names the user in its message."""
-    tz = zoneinfo.ZoneInfo(tariff_timezone(service.tariff))
+    tz = zone_of(service.tariff)
 
     def at(us):
         moment = datetime.datetime.fromtimestamp(us / 1e6, tz).replace(tzinfo=None)
@@ -107,7 +100,7 @@ def _day_cuts(service, lookups, day, tz):
         for period in version.periods if version is not None else ():
             minutes.update((period.start, period.end))
         found = cache[key] = tuple(sorted(
-            _us(datetime.datetime.combine(day, datetime.time(m // 60, m % 60), tzinfo=tz))
+            us_of(datetime.datetime.combine(day, datetime.time(m // 60, m % 60), tzinfo=tz))
             for m in minutes))
     return found
 

@@ -6,9 +6,10 @@ tariff.  ``service.tariff`` stays the tariff in force today, for the code
 that knows nothing of history (RADIUS reads its ``rate_limit``); the billing
 run moves it forward when a change dated in the future comes due.
 """
-import datetime
 
 from BTrees.IOBTree import IOBTree
+
+from .. import clock
 
 
 def tariff_for(service, day):
@@ -24,9 +25,9 @@ def tariff_for(service, day):
 def change_tariff(service, tariff, effective=None, next_period=False, today=None):
     """Put *service* on *tariff* from *effective* (today by default), or
     from the first day of next month with *next_period*.  Returns the date."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     if next_period:
-        effective = datetime.date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+        effective = clock.next_month(today)
     effective = effective or today
     history = getattr(service, "tariff_history", None)
     if history is None:

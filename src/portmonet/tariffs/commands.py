@@ -1,9 +1,8 @@
 """``portmonet import tariffs FILE`` and ``portmonet tariffs ...``."""
-import datetime
 
 import click
 
-from .. import db as dbmod
+from .. import clock, db as dbmod
 from ..money import format_amount
 from .loader import TariffDefinitionError, install, load_file
 
@@ -43,7 +42,7 @@ def register(cli):
     @tariffs_group.command("list")
     @click.pass_obj
     def list_cmd(env):
-        today = datetime.date.today()
+        today = clock.today()
         with dbmod.connection(env.db) as (conn, tm):
             for tariff in app_root(conn)["tariffs"].values():
                 versions = getattr(tariff, "versions", None)

@@ -12,12 +12,12 @@ round-trips: saved unchanged, the copy is the same plan.
 """
 import datetime
 import re
-import zoneinfo
 from decimal import Decimal
 
 from wtforms import (BooleanField, FieldList, FormField, SelectField, SelectMultipleField,
                      StringField, TextAreaField, widgets)
 
+from .. import clock
 from ..model.services import SERVICE_KINDS
 from ..money import CURRENCY_EXPONENTS, exponent
 from ..web.forms import BaseForm, V, choices
@@ -30,11 +30,14 @@ MAX_ROWS = 100
 BLANK_ROWS = 2          # empty rows offered under the filled ones
 
 
+TIMEZONE_LABEL = "Time zone of its hours (e.g. Europe/Moscow; empty: the operator's)"
+
+
 def _timezone(form, field):
     try:
-        zoneinfo.ZoneInfo(field.data)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise V.ValidationError(f"unknown time zone {field.data!r}")
+        clock.parse_zone(field.data)
+    except ValueError as exc:
+        raise V.ValidationError(str(exc))
 
 
 def _iso_date(form, field):
@@ -52,14 +55,13 @@ class TariffCreateForm(BaseForm):
     kind = SelectField("Kind", choices=choices((k, k) for k in KINDS))
     currency = SelectField("Currency", choices=choices((c, c) for c in CURRENCY_EXPONENTS),
                            default="RUB")
-    timezone = StringField("Time zone (e.g. Europe/Moscow)", [V.InputRequired(), V.Length(max=64),
-                                                              _timezone], default="UTC")
+    timezone = StringField(TIMEZONE_LABEL, [V.Optional(), V.Length(max=64), _timezone])
 
 
 class TariffEditForm(BaseForm):
     """A tariff's own settings (its kind and currency never change)."""
     title = StringField("Title", [V.InputRequired(), V.Length(max=200)])
-    timezone = StringField("Time zone (e.g. Europe/Moscow)", [V.InputRequired(), V.Length(max=64)])
+    timezone = StringField(TIMEZONE_LABEL, [V.Optional(), V.Length(max=64)])
     walled_garden = StringField("Walled garden for debtors (a Filter-Id / address list; "
                                 "empty: debtors are refused)", [V.Optional(), V.Length(max=64)])
     allowed_hours = StringField("Hours a session may start (e.g. 8-22, 22-6; empty: any)",
@@ -90,7 +92,7 @@ def tariff_settings(form):
 
 def tariff_fields(tariff):
     hours = tariff.allowed_hours
-    return {"title": tariff.title, "timezone": tariff.timezone,
+    return {"title": tariff.title, "timezone": tariff.timezone or "",
             "walled_garden": tariff.walled_garden or "",
             "allowed_hours": f"{hours[0]}-{hours[1]}" if hours else ""}
 

@@ -11,9 +11,9 @@ import ipaddress
 import json
 import re
 import tomllib
-import zoneinfo
 from decimal import Decimal, InvalidOperation
 
+from .. import clock
 from ..money import MoneyError, exponent, to_minor
 from . import rules
 from ..model.services import SERVICE_KINDS
@@ -481,11 +481,15 @@ def _tariff(r):
 
 
 def _timezone(r):
-    tz = r.text("timezone", "UTC")
+    """The tariff's own zone, or None (absent or empty): the operator's."""
+    tz = r.raw("timezone", None)
+    if tz is None or (isinstance(tz, str) and not tz.strip()):
+        return None
+    tz = r.text("timezone")
     try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        r.fail(f"unknown time zone {tz!r}", "timezone")
+        clock.parse_zone(tz)
+    except ValueError as exc:
+        r.fail(str(exc), "timezone")
     return tz
 
 

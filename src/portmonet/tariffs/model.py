@@ -13,6 +13,7 @@ from BTrees.IOBTree import IOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import clock
 from ..interfaces import ITariff
 from ..model.simple import Tariff
 from .interfaces import IRatedTariff, ITariffVersion
@@ -91,12 +92,12 @@ class TariffVersion(Persistent):
 class RatedTariff(Tariff):
     """A tariff plan with versions by effective date."""
 
-    timezone = "UTC"
+    timezone = None            # its time-of-day rules' zone; None: the operator's
     _next_number = 0
     walled_garden = None       # a debtor is let into this Filter-Id instead of rejected
     allowed_hours = None       # (first, last) hours a session may start
 
-    def __init__(self, name, title="", kind="internet", currency="RUB", timezone="UTC"):
+    def __init__(self, name, title="", kind="internet", currency="RUB", timezone=None):
         super().__init__(name, title, kind=kind, monthly_fee=0, currency=currency)
         self.timezone = timezone
         self.versions = IOBTree()    # date ordinal -> TariffVersion
@@ -104,7 +105,7 @@ class RatedTariff(Tariff):
     # The foundation's attribute, for code that knows only plain tariffs.
     @property
     def monthly_fee(self):
-        version = self.version_at(datetime.date.today(), default=None)
+        version = self.version_at(clock.today(), default=None)
         fee = version.fee if version is not None else None
         return fee.amount if fee is not None and fee.period == "month" else 0
 
@@ -116,7 +117,7 @@ class RatedTariff(Tariff):
     @property
     def rate_limit(self):
         """The speed tier in force today (the RADIUS server reads this)."""
-        version = self.version_at(datetime.date.today(), default=None)
+        version = self.version_at(clock.today(), default=None)
         return version.rate_limit if version is not None else None
 
     @property
@@ -124,7 +125,7 @@ class RatedTariff(Tariff):
         """Minor units a minute of a time-charged (``session``) tariff costs
         at its dearest period today, or None: the RADIUS server derives
         Session-Timeout from it, so the prepaid money cannot run over."""
-        version = self.version_at(datetime.date.today(), default=None)
+        version = self.version_at(clock.today(), default=None)
         rate = version.session if version is not None else None
         if rate is None:
             return None
@@ -175,6 +176,3 @@ def version_at(tariff, day):
     version.__parent__ = tariff
     return version
 
-
-def tariff_timezone(tariff):
-    return getattr(tariff, "timezone", "UTC")

@@ -11,6 +11,7 @@ import datetime
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
+from .. import clock
 from ..interfaces import ITariffs
 from ..web.acl import grant
 from ..web.helpers import audit, flash
@@ -29,8 +30,7 @@ TEMPLATES = "portmonet:tariffs/templates/"
 
 
 def _today(request):
-    # Tests and the tariff's own time zone aside, "today" is the server's.
-    return datetime.date.today()
+    return clock.today()
 
 
 @view_config(context=ITariffs, renderer=TEMPLATES + "tariffs.pt", permission="view")
@@ -55,7 +55,7 @@ def add_tariff(context, request):
             form.add_error("name", "a tariff of this name exists")
         else:
             tariff = context.add(name, RatedTariff(name, form.title.data or name, form.kind.data,
-                                                   form.currency.data, form.timezone.data))
+                                                   form.currency.data, form.timezone.data or None))
             audit(request, f"tariff {name} created ({form.kind.data}, {form.currency.data})")
             flash(request, "Tariff created: now give it its first version")
             return HTTPFound(request.resource_url(tariff, "@@add-version"))

@@ -14,6 +14,7 @@ from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+from .. import clock
 from .i18n import _
 
 # The series the dashboard plots (name -> title); a feature that records a
@@ -56,7 +57,7 @@ class DayFigures(Persistent):
         return held() if held is not None else None
 
     def record(self, name, amount=0, day=None):
-        key = ((day or datetime.date.today()).isoformat(), name)
+        key = ((day or clock.today()).isoformat(), name)
         held = self.days.get(key)
         if held is None:
             held = self.days[key] = (Length(), Length())
@@ -66,7 +67,7 @@ class DayFigures(Persistent):
 
     def series(self, name, days=14, today=None):
         """[(date, count, amount)] for the last *days* days, oldest first."""
-        today = today or datetime.date.today()
+        today = today or clock.today()
         out = []
         for n in range(days - 1, -1, -1):
             day = today - datetime.timedelta(days=n)

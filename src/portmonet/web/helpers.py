@@ -6,6 +6,7 @@ import datetime
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender, subscriber
 
+from .. import clock
 from .. import money
 from .i18n import LANGUAGES
 
@@ -47,8 +48,8 @@ class Helpers:
     def when(value):
         if value is None:
             return ""
-        if isinstance(value, (int, float)):
-            value = datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+        if isinstance(value, (int, float)):        # seconds since the epoch
+            value = clock.local(int(value * 1_000_000))
         if isinstance(value, datetime.datetime):
             return value.strftime("%Y-%m-%d %H:%M:%S")
         return value.isoformat()

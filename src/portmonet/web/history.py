@@ -6,9 +6,10 @@ object's state then, and comparing neighbours says which fields changed.
 Secrets are never shown, only that they changed.
 """
 import base64
-import datetime
 
 from persistent import Persistent
+
+from .. import clock
 
 SECRET_MARKS = ("password", "_identity", "secret")
 
@@ -69,7 +70,7 @@ def object_history(obj, size=10, diff=True):
                             _differs(new.get(name), old.get(name)):
                         changes.append((name, _show(name, old.get(name)), _show(name, new.get(name))))
         rows.append({
-            "when": datetime.datetime.fromtimestamp(rev["time"], datetime.timezone.utc),
+            "when": clock.local(int(rev["time"] * 1e6)),
             "user": rev.get("user_name", "") or "",
             "note": rev.get("description", "") or "",
             "tid": rev["tid"],

@@ -9,15 +9,11 @@ The features own the data (``root.radius``, ``root["rating"]``,
 """
 import datetime
 
-from ..ledger.account import now_us
+from .. import clock
 from .figures import bar_plot, svg
 
 DAY_US = 86_400 * 1_000_000
 HIGH = "\U0010ffff"
-
-
-def _utc_day(us):
-    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).date()
 
 
 def logins_of(subscriber):
@@ -94,7 +90,7 @@ def traffic_per_day(root, subscriber, days=14, today=None, max_sessions=5000):
     start), oldest first.  From ``radius.queries.traffic_per_day`` (which
     adds the daily totals of purged sessions) where the RADIUS feature has
     it; else from the sessions of those days, at most *max_sessions*."""
-    today = today or _utc_day(now_us())
+    today = today or clock.today()
     first = today - datetime.timedelta(days=days - 1)
     if _radius(root) is None:
         return [(first + datetime.timedelta(days=n), 0, 0) for n in range(days)]
@@ -102,13 +98,12 @@ def traffic_per_day(root, subscriber, days=14, today=None, max_sessions=5000):
     if hasattr(queries, "traffic_per_day"):
         return [(row[0], 0, row[1] + row[2]) for row in
                 queries.traffic_per_day(root, subscriber, first, today + datetime.timedelta(days=1))]
-    since = int(datetime.datetime.combine(first, datetime.time(),
-                                          datetime.timezone.utc).timestamp()) * 1_000_000
+    since = clock.day_start_us(first)
     per_day = {first + datetime.timedelta(days=n): [0, 0] for n in range(days)}
     seen = 0
     for login in logins_of(subscriber):
         for session in _radius(root).history.values((login, since), (login, 1 << 62, HIGH)):
-            row = per_day.get(_utc_day(session.start_us))
+            row = per_day.get(clock.day_of(session.start_us))
             if row is not None:
                 row[0] += 1
                 row[1] += session.octets_in + session.octets_out

@@ -6,6 +6,7 @@ import datetime
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden
 from pyramid.view import view_config
 
+from ... import clock
 from ..agents import AgentError, OsmpAgent, Provider
 from ..bank import assign
 from ..interfaces import IBank, IJournal, IPayments
@@ -60,21 +61,21 @@ def add_agent(context, request):
 
 @view_config(context=IJournal, renderer="json", permission="view_payments")
 def journal(context, request):
-    """Search: channel, agent, status, text, from/to (YYYY-MM-DD, UTC), limit."""
+    """Search: channel, agent, status, text, from/to (YYYY-MM-DD, the
+    operator's days, both included), limit."""
     p = request.params
 
-    def day(name):
+    def bounds(name):
+        """[start, end) µs of the day named by parameter *name*, or None."""
         if not p.get(name):
             return None
         try:
-            d = datetime.date.fromisoformat(p[name])
+            return clock.day_bounds_us(datetime.date.fromisoformat(p[name]))
         except ValueError:
             raise HTTPBadRequest(f"{name} is YYYY-MM-DD")
-        return int(datetime.datetime(d.year, d.month, d.day,
-                                     tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
-    end = day("to")
+    first, last = bounds("from"), bounds("to")
     found = context.search(p.get("channel"), p.get("agent"), p.get("status"), p.get("text"),
-                           day("from"), end + 86_400_000_000 if end else None,
+                           first and first[0], last and last[1],
                            limit=min(int(p.get("limit", 100) or 100), 1000))
     return [{"key": e.key, "received_us": e.received_us, "channel": e.channel, "agent": e.agent,
              "remote": e.remote, "method": e.method, "path": e.path, "query": e.query,

@@ -7,13 +7,13 @@ in a transaction of its own (retried on conflict); the receipt is shown by
 a redirect after it committed, and the form's token makes a second submit
 of the same form a no-op.
 """
-import datetime
 import secrets
 
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from ... import clock
 from ...money import MoneyError, format_amount, to_minor
 from .. import cashdesk
 from ..interfaces import ICashDesk
@@ -136,11 +136,10 @@ def _receipt(context, request):
             kind, account_no, amount, cause, key, reason, when = held
             account = request.root.catalog.accounts.get(account_no)
             subscriber = account.__parent__.__parent__
-            stamp = datetime.datetime.fromtimestamp(when / 1e6, datetime.timezone.utc)
             return {"no": number, "kind": kind, "account": account_no,
                     "payer": subscriber.name, "amount": format_amount(amount, account.currency),
                     "currency": account.currency, "reason": reason, "cashier": login,
-                    "posting": key, "when": f"{stamp:%Y-%m-%d %H:%M:%S}"}
+                    "posting": key, "when": clock.stamp(when)}
     raise HTTPBadRequest("no such receipt in your open shift")
 
 

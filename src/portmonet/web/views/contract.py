@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 
+from ... import clock
 from ...catalog import DuplicateKeyError
 from ...money import format_amount
 from ...interfaces import IAccount, IContract, IInternetService, IService
@@ -159,11 +160,8 @@ def edit_internet(context, request):
 
 
 def _day_us(text, end=False):
-    day = datetime.date.fromisoformat(text)
-    if end:
-        day += datetime.timedelta(days=1)
-    return int(datetime.datetime(day.year, day.month, day.day,
-                                 tzinfo=datetime.timezone.utc).timestamp()) * 1_000_000
+    """The start (or, with *end*, the end) of the operator's day 'YYYY-MM-DD'."""
+    return clock.day_bounds_us(datetime.date.fromisoformat(text))[bool(end)]
 
 
 def newest(tree, limit, start_us=None, end_us=None, kind=None, max_scan=20_000, before_key=None):
@@ -271,6 +269,6 @@ def _pending_change(service):
     history = getattr(service, "tariff_history", None)
     if not history:
         return None
-    today = datetime.date.today().toordinal()
+    today = clock.today().toordinal()
     last = history.maxKey()
     return (datetime.date.fromordinal(last), history[last]) if last > today else None

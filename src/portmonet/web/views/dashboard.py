@@ -1,10 +1,10 @@
 """The first page an operator sees, and the search box."""
-import datetime
 
 from pyramid.httpexceptions import HTTPFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ... import clock
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
@@ -54,7 +54,7 @@ def _operations(root):
     # books (payments.credit), the web cash desk "cashdesk_payments".
     count, amount = 0, 0
     if day_figures is not None:
-        today = datetime.date.today()
+        today = clock.today()
         for name in ("payments", "cashdesk_payments"):
             _day, n, total = day_figures.series(name, days=1, today=today)[0]
             count, amount = count + n, amount + total

@@ -6,6 +6,7 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import remember
 from pyramid.view import view_config
 
+from ... import clock
 from ... import crypto
 from ...interfaces import ISubscriber
 from ...ledger.account import now_us
@@ -36,7 +37,7 @@ def daily_spend(contract, now=None):
 
 def runs_out(contract, today=None):
     """The date the money runs out at the current rate (None: it does not)."""
-    today = today or datetime.date.today()
+    today = today or clock.today()
     daily = daily_spend(contract)
     if daily <= 0:
         return None
@@ -162,7 +163,7 @@ def office_promise(context, request):
         contract.account.decide_on_balance()
         try:
             promise = take_promise(request.root, billing, contract, form.amount.minor,
-                                   int(form.days.data), datetime.date.today(), **limits)
+                                   int(form.days.data), clock.today(), **limits)
         except PromiseRefused as exc:
             request.tm.doom()
             form.add_error("amount", exc)

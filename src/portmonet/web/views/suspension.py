@@ -15,6 +15,7 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from wtforms import SelectField, StringField
 
+from ... import clock
 from ...interfaces import IService
 from ...radius.coa import request_disconnect
 from ..forms import BaseForm, V, choices
@@ -108,7 +109,7 @@ def history_rows(service):
     rows = []
     for when_us in reversed(list(log.keys())):
         day, suspended, reason, user = log[when_us]
-        rows.append((datetime.datetime.fromtimestamp(when_us / 1e6, datetime.timezone.utc),
+        rows.append((clock.local(when_us),
                      datetime.date.fromordinal(day), suspended, reason, user))
     return rows
 
@@ -116,7 +117,7 @@ def history_rows(service):
 @view_config(context=IService, name="suspension",
              renderer="portmonet:web/templates/suspension.pt", permission=PERMISSION)
 def suspension(context, request):
-    today = datetime.date.today()
+    today = clock.today()
     form = SuspensionForm.from_request(request, data={
         "action": "resume" if context.suspended else "suspend", "start": today.isoformat()})
     if request.method == "POST" and form.validate() and check(form, context, today):
