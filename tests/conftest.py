@@ -11,7 +11,7 @@ import transaction
 import ZODB
 from ZODB.MappingStorage import MappingStorage
 
-from portmonet import crypto
+from portmonet import clock, crypto
 from portmonet.model.root import install
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -126,6 +126,30 @@ def zeo_db(zeo_server):
         install(c.root())
     yield database
     database.close()
+
+
+@pytest.fixture
+def operator_zone():
+    """Set the operator's zone for one test (restored after)."""
+    before = clock.zone().key
+    yield clock.set_zone
+    clock.set_zone(before)
+
+
+@pytest.fixture
+def server_tz():
+    """Set the server's own TZ for one test (restored after)."""
+    before = os.environ.get("TZ")
+
+    def use(name):
+        os.environ["TZ"] = name
+        time.tzset()
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 def run_portmonet(*args, ini=None, input=None, timeout=300, check=True):

@@ -4,10 +4,15 @@ telecom operators, on ZODB/ZEO and Pyramid.
 ``main`` is the WSGI application factory (``pserve development.ini``).
 """
 import logging
+import warnings
 
-import transaction
-from pyramid.config import Configurator
-from pyramid_zodbconn import get_connection
+# Pyramid still imports pkg_resources, whose deprecation warning would open
+# every command's output; nothing of Portmonet's uses it.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+import transaction  # noqa: E402
+from pyramid.config import Configurator  # noqa: E402
+from pyramid_zodbconn import get_connection  # noqa: E402
 
 log = logging.getLogger(__name__)
 

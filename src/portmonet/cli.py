@@ -116,13 +116,20 @@ def progress_bar(total, label):
 @cli.command()
 @click.option("--demo", "demo", type=int, default=0,
               help="Seed this many demo subscribers if the database has none.")
+@click.option("--wait", "wait", is_flag=True,
+              help="Install nothing: wait until another process has installed and "
+                   "evolved the database (the other processes of `make run`).")
+@click.option("--timeout", type=click.FloatRange(0), default=600, show_default=True,
+              help="With --wait: seconds to wait before giving up.")
 @click.pass_obj
-def init(env, demo):
+def init(env, demo, wait, timeout):
     """Create the database if new, run pending evolve steps, seed demo data."""
     from . import evolve
     from .model.root import install
-    # Several processes may start on a new database at once (make run):
-    # installing is retried, and the loser finds the winner's root.
+    if wait:
+        return wait_until_ready(env, timeout)
+    # One process installs (make run: the web's); should another install
+    # at the same time, the retry finds the winner's root.
     with dbmod.connection(env.db) as (conn, tm):
         for attempt in tm.attempts(5):
             with attempt as txn:
@@ -134,7 +141,48 @@ def init(env, demo):
         empty = len(root["subscribers"]) == 0
     if demo and empty:
         env_seed(env, demo, 1, 5000)
+        dbmod.transact(env.db, demo_office, "portmonet init", "demo office password")
+        click.echo(f"demo office: sign in at /office as {DEMO_OFFICE[0]} "
+                   f"with the password {DEMO_OFFICE[1]!r}")
     click.echo("database ready")
+
+
+# The demo's first subscriber gets an office password everyone knows (the
+# README names it), so a newcomer can see the office; real subscribers'
+# passwords are set by staff or by the subscriber.
+DEMO_OFFICE = ("u0000001", "demo")
+
+
+def demo_office(root):
+    from .crypto import hash_password
+    service = root.catalog.logins.get(DEMO_OFFICE[0])
+    if service is not None:
+        service.__parent__.__parent__.office_password_hash = hash_password(DEMO_OFFICE[1])
+
+
+def wait_until_ready(env, timeout):
+    """Poll until the database is installed with no evolve step pending."""
+    import time
+    from . import evolve
+    from .model.root import get_root
+    deadline = time.monotonic() + timeout
+    told = False
+    with dbmod.connection(env.db) as (conn, tm):
+        while True:
+            tm.begin()              # a new transaction sees the other's commits
+            root = get_root(conn.root())
+            waiting = evolve.pending(root) if root is not None else ["install"]
+            if not waiting:
+                click.echo("database ready")
+                return
+            if time.monotonic() > deadline:
+                raise click.ClickException(
+                    f"the database is still not ready after {timeout:.0f} s "
+                    f"(waiting for: {', '.join(waiting[:3])}): is `portmonet init` running?")
+            if not told:
+                click.echo("waiting for the database to be installed (portmonet init)")
+                told = True
+            time.sleep(0.5)
 
 
 @cli.command("evolve")

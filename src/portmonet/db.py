@@ -66,9 +66,25 @@ def open_database(settings, uri=None, client_cache=True):
     uri = uri or settings["zodbconn.uri"]
     storage_factory, dbkw = zodburi.resolve_uri(uri)
     if client_cache or not uri.startswith("zeo://"):
-        return ZODB.DB(storage_factory(), **dbkw)
+        return _db(storage_factory, dbkw)
     with zeo_with_memory_cache():
-        return ZODB.DB(storage_factory(), **dbkw)
+        return _db(storage_factory, dbkw)
+
+
+def _db(storage_factory, dbkw, attempts=5):
+    """``ZODB.DB`` on a new storage.  Opening a brand-new database stores its
+    root mapping (oid 0); processes that open it at the same moment race
+    for that and all but one get a ConflictError: they open it again and
+    find the winner's root."""
+    for attempt in range(attempts):
+        storage = storage_factory()
+        try:
+            return ZODB.DB(storage, **dbkw)
+        except ConflictError:
+            storage.close()
+            if attempt == attempts - 1:
+                raise
+            log.info("the new database's root was made by another process: opening again")
 
 
 def transact(db, func, user, note, attempts=5):

@@ -163,7 +163,8 @@ def register(cli):
             today = as_of.date() if as_of else clock.today()
             out = dbmod.transact(env.db, lambda root: debt_pass(root, root["billing"], today),
                                  USER, "debt control")
-            click.echo(f"debt control: {out}")
+            click.echo(f"debt control {today}: {out['blocked']} blocked, "
+                       f"{out['unblocked']} unblocked, {out['promises_ended']} promises ended")
             if not loop:
                 return
             time.sleep(interval)
