@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the system and its tests use (real peers, not mocks).
-SYSTEM_PACKAGES := chromium fonts-dejavu-core freeradius-utils freeradius eapoltest
+SYSTEM_PACKAGES := chromium fonts-dejavu-core freeradius-utils freeradius eapoltest faketime
 DEMO_SUBSCRIBERS ?= 1000
 
-.PHONY: run test install system-packages bench clean-db
+.PHONY: run test test-dates install system-packages bench clean-db
 
 $(BIN)/portmonet: setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || tools/ensure-system-packages.sh python3-venv
@@ -26,8 +26,13 @@ run: install system-packages
 	@mkdir -p zodb/var
 	PYTHONWARNINGS=ignore::UserWarning DEMO_SUBSCRIBERS=$(DEMO_SUBSCRIBERS) $(BIN)/honcho -f Procfile start
 
+# The suite, then its time-sensitive part again at five instants (libfaketime).
 test: install system-packages
 	PYTHONWARNINGS=ignore $(BIN)/pytest -q -p no:cacheprovider
+	tools/test-dates.sh
+
+test-dates: install system-packages
+	tools/test-dates.sh
 
 bench: install
 	$(BIN)/python bench/foundation.py --subscribers 1000000
