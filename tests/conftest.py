@@ -152,6 +152,17 @@ def server_tz():
     time.tzset()
 
 
+def today_pinned_to(day):
+    """An autouse fixture for a test module whose tests compare what the
+    pages offer with a date the module computed (``TOMORROW``): the code
+    under test sees *day* as the operator's today, so a suite that crosses
+    midnight (``make test-dates``) asks them what it meant to ask."""
+    @pytest.fixture(autouse=True)
+    def pinned(monkeypatch):
+        monkeypatch.setattr(clock, "today", lambda: day)
+    return pinned
+
+
 def run_portmonet(*args, ini=None, input=None, timeout=300, check=True):
     """Run the real ``portmonet`` console command in a subprocess."""
     cmd = [os.path.join(BIN, "portmonet")] + (["-c", ini] if ini else []) + list(args)

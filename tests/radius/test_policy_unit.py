@@ -1,4 +1,6 @@
 """The policy and the session store on an in-memory database (no network)."""
+import datetime
+
 from portmonet import clock
 from portmonet.ledger.account import now_us
 from portmonet.model.simple import Tariff
@@ -198,3 +200,18 @@ def test_licence_fee_paid_until(root):
     contract.fee_paid_until = clock.today() - datetime.timedelta(days=1)
     d = decide(root, nas, "f1", "pw")
     assert not d.ok and d.reason.startswith("licence fee unpaid since")
+
+
+def test_allowed_hours_are_the_tariffs_local_hours(operator_zone):
+    from portmonet.radius.policy import in_hours
+    night = clock.us_of(datetime.datetime(2026, 11, 30, 23, 30, tzinfo=datetime.timezone.utc))
+
+    class Tariff:
+        timezone = None
+    tariff = Tariff()
+    assert not in_hours((0, 6), clock.zone_of(tariff), night)          # 23:30 in UTC
+    operator_zone("Europe/Moscow")
+    assert in_hours((0, 6), clock.zone_of(tariff), night)              # 02:30 in Moscow
+    tariff.timezone = "America/New_York"                               # 18:30 there
+    assert not in_hours((0, 6), clock.zone_of(tariff), night)
+    assert in_hours((18, 2), clock.zone_of(tariff), night)             # across midnight

@@ -10,10 +10,12 @@ import portmonet.tariffs.views  # noqa: F401  (grants manage_tariffs, as config.
 from portmonet.model.staff import ROLES
 from portmonet.web.acl import ROLE_PERMISSIONS
 
+from conftest import today_pinned_to
 from tariffs.world import load_plans
 from web.conftest import assert_pages_for_role, assert_refused, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
 TOMORROW = clock.today() + datetime.timedelta(days=1)
+_today = today_pinned_to(TOMORROW - datetime.timedelta(days=1))
 VIEWS = [
     ("/tariffs/", "view"),
     ("/tariffs/phone/", "view"),

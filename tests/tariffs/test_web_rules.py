@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 import portmonet.tariffs.views  # noqa: F401  (grants manage_tariffs, as config.scan() does)
+from portmonet import clock
 from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.rating.model import cause_of
@@ -17,12 +18,14 @@ from portmonet.tariffs import rules
 from portmonet.tariffs.loader import install, load_text, parse_document
 from portmonet.usage import UsageRecord
 
+from conftest import today_pinned_to
 from tariffs.world import call, load_plans, make_contract, us
 from web.conftest import assert_refused, cheap_argon2, csrf_of, site  # noqa: F401  (fixtures)
 
 D = datetime.date
-TODAY = D.today()
+TODAY = clock.today()
 TOMORROW = TODAY + datetime.timedelta(days=1)
+_today = today_pinned_to(TODAY)
 # A version far ahead holding every part there is: the latest version, so
 # the new-version form starts as a copy of it.
 RICH = """

@@ -109,10 +109,11 @@ def normalize_mac(value):
     return hexdigits if len(hexdigits) == 12 else (value or "").strip().lower()
 
 
-def in_hours(hours, zone, when=None):
-    """Whether the hour now (or *when*) in *zone* is within *hours*."""
+def in_hours(hours, zone, when_us=None):
+    """Whether the hour now (or at *when_us*) in *zone* is within *hours*."""
     first, last = hours
-    hour = (when or datetime.datetime.now(zone)).hour
+    when_us = clock.now_us() if when_us is None else when_us
+    hour = datetime.datetime.fromtimestamp(when_us / 1e6, zone).hour
     if first <= last:
         return first <= hour <= last
     return hour >= first or hour <= last    # across midnight
