@@ -6,6 +6,9 @@ import re
 import signal
 import subprocess
 import time
+import http.cookiejar
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -46,6 +49,18 @@ def _health(port):
         return False
 
 
+def _office_sign_in(port, identifier, password):
+    """Sign in to the office as a browser would; the office home's HTML."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"http://127.0.0.1:{port}/office", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode({"csrf_token": token, "came_from": "",
+                                   "identifier": identifier, "password": password}).encode()
+    with opener.open(f"http://127.0.0.1:{port}/@@office-login", data, timeout=30) as answer:
+        return answer.read().decode()
+
+
 def test_procfile_first_start_on_an_empty_database(tmp_path):
     web_port = _setup(tmp_path)
     log = tmp_path / "honcho.log"
@@ -77,6 +92,11 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
         for bad in ("ConflictError", "Traceback", "rc=1", "pkg_resources is deprecated"):
             assert bad not in text, text
         assert len(re.findall(r"^\S+ web\.1\s+\| seeded 30 subscribers", text, re.M)) == 1
+        # the README's demo office login works
+        home = _office_sign_in(web_port, "u0000001", "demo")
+        assert "u0000001" in home or "Sign out" in home, home[:500]
+        with pytest.raises(urllib.error.HTTPError):
+            _office_sign_in(web_port, "u0000001", "not-the-password")
     finally:
         if honcho.poll() is None:
             os.killpg(honcho.pid, signal.SIGINT)     # Ctrl-C, as the README says
