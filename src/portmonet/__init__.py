@@ -1,13 +1,17 @@
 """Portmonet: billing and settlement for Internet service providers and
 telecom operators, on ZODB/ZEO and Pyramid.
 
-``main`` is the WSGI application factory (``pserve development.ini``).
+``main`` is the WSGI application factory (``pserve development.ini``);
+:func:`bootstrap` builds the registry of any other process from the same
+list of features (``portmonet.features``).
 """
 import logging
 
 import transaction
 from pyramid.config import Configurator
 from pyramid_zodbconn import get_connection
+
+from .features import bootstrap, include_features  # noqa: F401 (bootstrap: the processes' entry)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +56,11 @@ def main(global_config, **settings):
         config.include("pyramid_tm")
         config.include("pyramid_zodbconn")
         config.include(".web")
-        config.scan(ignore=[".tests"])
+        include_features(config)
         prepare_database(config, settings)
+    from . import events
     from .web import wsgi_app
-    return wsgi_app(config)
+    app = wsgi_app(config)
+    # Events fired outside a request (a committer thread) go through this app's registry.
+    events.use_registry(config.registry)
+    return app

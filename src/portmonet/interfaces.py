@@ -76,3 +76,11 @@ class IStaffFolder(IFolder):
 
 class IStaffUser(Interface):
     """An employee with roles."""
+
+
+class IDiscountGroups(Interface):
+    """A utility a feature registers: ``groups(root)`` -> the sorted names of
+    the discount groups a contract may be put in (the contract form's choices)."""
+
+    def __call__(root):
+        pass

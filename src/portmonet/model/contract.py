@@ -7,6 +7,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from .. import events
 from ..interfaces import IContract
 from ..ledger.account import Account, now_us
 from .folder import Folder
@@ -195,7 +196,8 @@ class Contract(Indexed, Folder):
         if counts is not None:
             counts.change(self.status, -1)
             counts.change(status, 1)
-        self.status = status
+        old, self.status = self.status, status
+        events.notify(events.ContractStatusChanged(self, old, status, reason, user))
         return True
 
     def status_history(self):

@@ -10,3 +10,8 @@ Every channel credits through :func:`portmonet.payments.credit.credit`, so a
 payment posts once per external id, unblocks a debtor and queues the
 "payment received" notification in one place.
 """
+
+
+def includeme(config):
+    """Its views and pages (``config.scan``)."""
+    config.scan(ignore=[".tests"])

@@ -20,3 +20,10 @@ def dictionary():
         from pyrad.dictionary import Dictionary
         _dictionary = Dictionary(DICTIONARY)
     return _dictionary
+
+
+def includeme(config):
+    """Its views and pages, and the outbox messages it owes the NASes when a
+    service loses or gets back its access (:mod:`.subscribers`)."""
+    config.include(".subscribers")
+    config.scan(ignore=[".tests"])

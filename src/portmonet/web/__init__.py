@@ -87,3 +87,5 @@ def includeme(config):
     headers.includeme(config)
     i18n.includeme(config)
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)
+    config.include(".panels")
+    config.scan(ignore=[".tests"])
