@@ -1,6 +1,6 @@
 # Portmonet: the two commands.
 #   make run    install everything and start the whole system with demo data
-#   make test   install everything and run the tests
+#   make test   install everything, check the import contracts (.importlinter), run the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -27,6 +27,7 @@ run: install system-packages
 	PYTHONWARNINGS=ignore::UserWarning DEMO_SUBSCRIBERS=$(DEMO_SUBSCRIBERS) $(BIN)/honcho -f Procfile start
 
 test: install system-packages
+	$(BIN)/lint-imports --no-cache
 	PYTHONWARNINGS=ignore $(BIN)/pytest -q -p no:cacheprovider
 
 bench: install

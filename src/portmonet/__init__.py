@@ -11,7 +11,9 @@ import transaction
 from pyramid.config import Configurator
 from pyramid_zodbconn import get_connection
 
-from .features import bootstrap, include_features  # noqa: F401 (bootstrap: the processes' entry)
+from .features import bootstrap, include_features, use_registry
+
+__all__ = ["main", "bootstrap"]     # bootstrap: every other process's registry
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,8 @@ def main(global_config, **settings):
         config.include(".web")
         include_features(config)
         prepare_database(config, settings)
-    from . import events
     from .web import wsgi_app
     app = wsgi_app(config)
     # Events fired outside a request (a committer thread) go through this app's registry.
-    events.use_registry(config.registry)
+    use_registry(config.registry)
     return app

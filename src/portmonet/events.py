@@ -13,10 +13,9 @@ transaction fails with it, and nothing of the decision is kept.
 A feature declares its own events the same way: an interface with its
 fields, a class that implements it, and ``notify(MyEvent(...))``.
 """
-from pyramid.registry import global_registry
-from pyramid.threadlocal import get_current_registry
 from zope.interface import Attribute, Interface, implementer
 
+from .features import current_registry
 from .model.lineage import find_root
 
 # Why a service lost (or got back) its access.
@@ -175,29 +174,6 @@ class PromiseTaken(_PromiseEvent):
 @implementer(IPromiseExpired)
 class PromiseExpired(_PromiseEvent):
     pass
-
-
-# The registry a worker process built (``portmonet.bootstrap``); a web
-# request's own registry comes first.
-_process_registry = None
-
-
-def use_registry(registry):
-    """Make *registry* the one events go through when no request is active."""
-    global _process_registry
-    _process_registry = registry
-
-
-def current_registry():
-    """The request's registry in the web, else the process's; a process
-    that built none (a script, a unit test) gets the default features'."""
-    registry = get_current_registry()
-    if registry is not global_registry:
-        return registry
-    if _process_registry is None:
-        from .bootstrap import bootstrap
-        bootstrap({})
-    return _process_registry
 
 
 def notify(*events):

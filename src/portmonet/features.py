@@ -16,8 +16,8 @@ process fired the event.
 from importlib.metadata import entry_points
 
 from pyramid.config import Configurator
-
-from . import events
+from pyramid.registry import global_registry
+from pyramid.threadlocal import get_current_registry
 
 # In dependency order: rating and billing stand on tariffs.
 BUILTIN = ("tariffs", "rating", "billing", "payments", "radius")
@@ -59,5 +59,26 @@ def bootstrap(settings=None):
     config = Configurator(settings=dict(settings or {}))
     include_features(config)
     config.commit()
-    events.use_registry(config.registry)
+    use_registry(config.registry)
     return config.registry
+
+
+# The registry this process built; a web request's own registry comes first.
+_process_registry = None
+
+
+def use_registry(registry):
+    """Make *registry* the one events go through when no request is active."""
+    global _process_registry
+    _process_registry = registry
+
+
+def current_registry():
+    """The request's registry in the web, else the process's; a process
+    that built none (a script, a unit test) gets the default features'."""
+    registry = get_current_registry()
+    if registry is not global_registry:
+        return registry
+    if _process_registry is None:
+        bootstrap({})
+    return _process_registry

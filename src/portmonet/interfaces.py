@@ -84,3 +84,15 @@ class IDiscountGroups(Interface):
 
     def __call__(root):
         pass
+
+
+class ITariffBook(Interface):
+    """A utility the tariffs feature registers: the core's way to use
+    tariffs without importing the feature."""
+
+    def change(root, service, tariff, user="", next_period=False):
+        """Put *service* on *tariff* now (or from next month) and tell it as
+        ``ServiceChanged``; returns the date it takes effect."""
+
+    def install(root, document):
+        """Install the tariffs of a loader document (a dict with "tariffs")."""

@@ -11,7 +11,6 @@ import datetime
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
-from .. import events
 from ..interfaces import IService, ITariffs
 from ..web.acl import grant
 from ..web.forms import TariffForm, choices
@@ -20,7 +19,7 @@ from ..web.i18n import _
 from ..web.views.suspension import service_label
 from ..web.views.forms import form_page
 from . import forms
-from .assign import change_tariff
+from .book import BOOK
 from .forms import (TariffCreateForm, TariffEditForm, VersionForm, parse_version,
                     version_fields)
 from .interfaces import IRatedTariff
@@ -183,10 +182,8 @@ def tariff_change_page(context, request):
     form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
     if request.method == "POST" and form.validate():
         old = context.tariff.__name__ if context.tariff is not None else "-"
-        effective = change_tariff(context, request.root["tariffs"][form.tariff.data],
-                                  next_period=form.when.data == "next")
-        events.notify(events.ServiceChanged(request.root, context, "tariff", effective,
-                                            request.identity.userid))
+        effective = BOOK.change(request.root, context, request.root["tariffs"][form.tariff.data],
+                                request.identity.userid, next_period=form.when.data == "next")
         audit(request, f"tariff of {service_label(context)}: {old} -> {form.tariff.data} "
                        f"from {effective.isoformat()}")
         flash(request, _("Tariff ${tariff} from ${date}"), tariff=form.tariff.data,

@@ -88,4 +88,5 @@ def includeme(config):
     i18n.includeme(config)
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)
     config.include(".panels")
+    config.include(".navigation")
     config.scan(ignore=[".tests"])

@@ -8,6 +8,7 @@ from pyramid.events import BeforeRender, subscriber
 
 from .. import money
 from .i18n import LANGUAGES
+from .panels import draw_links, draw_panels
 
 
 class Helpers:
@@ -55,6 +56,15 @@ class Helpers:
 
     def flashes(self):
         return self.request.session.pop_flash()
+
+    def panels(self, where, context=None):
+        """The features' panels for *where* ('card', 'contract', 'office')."""
+        return draw_panels(self.request, self.request.context if context is None else context,
+                           where)
+
+    def links(self, where):
+        """The features' links for *where* ('nav', 'office'): [(name, title, url)]."""
+        return draw_links(self.request, where)
 
 
 @subscriber(BeforeRender)
