@@ -48,7 +48,7 @@ def has_feature(settings, name):
 def include_features(config):
     """The core's directives first (features use them), then each feature."""
     config.include("pyramid_chameleon")
-    config.include("portmonet.web.panels")
+    config.include("portmonet.web.directives")
     for name in feature_names(config.get_settings()):
         config.include(name)
 

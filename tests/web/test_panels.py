@@ -53,5 +53,8 @@ def test_without_radius_the_app_starts_without_its_pages():
     assert card.html.find(id="online") is None and card.html.find(id="plot-traffic") is None
     assert card.html.find(id="payments-1001-1") is not None     # the payments feature's panel
     assert card.html.find(id="nav-online") is None and card.html.find(id="nav-tariffs")
+    contract = client.get("/subscribers/1001/1001-1/")
+    assert not [f for f in contract.forms.values() if f.action.endswith("@@kick")]
+    assert contract.html.find("a", class_="tariff") is not None
     assert client.get("/subscribers/1001/@@sessions", expect_errors=True).status_int == 404
     assert client.get("/@@sessions", expect_errors=True).status_int == 404

@@ -173,7 +173,9 @@ class Contract(Indexed, Folder):
         while name in self:
             seq += 1
             name = f"{service.kind}-{seq}"
-        return self.add(name, service)
+        added = self.add(name, service)
+        events.notify(events.ServiceActivated(find_root(self), service))
+        return added
 
     def services(self, kind=None):
         return [s for s in self.values() if kind is None or s.kind == kind]

@@ -19,6 +19,7 @@ def includeme(config):
     """Its views and pages (``config.scan``), the payments panel, the
     office's payment links, the cash desk and agents in the navigation."""
     config.include(".panels")
+    config.add_wsgi_filter(".gate.wrap")
     config.include(".views.office")
     config.add_link("nav", "cashdesk", _("Cash desk"), if_present("payments", "payments/cashdesk/"),
                     order=30, permission="take_payment")

@@ -8,7 +8,7 @@ the outbox channel ``radius`` (:mod:`.coa`).
 import os
 
 from ..web.i18n import _
-from ..web.navigation import under
+from ..web.navigation import service_view, under
 
 DICTIONARY_DIR = os.path.join(os.path.dirname(__file__), "dictionaries")
 DICTIONARY = os.path.join(DICTIONARY_DIR, "dictionary")
@@ -31,4 +31,6 @@ def includeme(config):
     config.include(".subscribers")
     config.include(".panels")
     config.add_link("nav", "online", _("Online"), under("@@sessions"), order=10)
+    config.add_link("service", "kick", _("Kick session"), service_view("kick", ("internet",)),
+                    order=30, permission="block", method="post")
     config.scan(ignore=[".tests"])

@@ -62,9 +62,10 @@ class Helpers:
         return draw_panels(self.request, self.request.context if context is None else context,
                            where)
 
-    def links(self, where):
-        """The features' links for *where* ('nav', 'office'): [(name, title, url)]."""
-        return draw_links(self.request, where)
+    def links(self, where, context=None):
+        """The features' links for *where* ('nav', 'office', 'service') about
+        *context* (the root by default): [Drawn(name, title, url, method)]."""
+        return draw_links(self.request, where, context)
 
 
 @subscriber(BeforeRender)

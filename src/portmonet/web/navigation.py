@@ -27,6 +27,16 @@ def if_may(permission, name, path):
     return href
 
 
+def service_view(view_name, kinds=None):
+    """``href`` of a service's action at ``@@view_name`` (for services of
+    *kinds*; all but one-time services by default)."""
+    def href(request, service):
+        if (service.kind in kinds) if kinds else service.kind != "once":
+            return request.resource_url(service, "@@" + view_name)
+        return None
+    return href
+
+
 def includeme(config):
     config.add_link("nav", "equipment", _("Equipment"), under("equipment/"), order=50)
     config.add_link("nav", "operators", _("Operators"), under("operators/"), order=60)
@@ -38,3 +48,5 @@ def includeme(config):
                     if_may("create", "subscribers", "subscribers/@@add"), order=100)
     config.add_link("nav", "applications", _("Applications"),
                     if_may("create", "applications", "applications/"), order=110)
+    config.add_link("service", "suspension", _("Suspend / resume"), service_view("suspension"),
+                    order=20, permission="edit")

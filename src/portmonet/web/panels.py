@@ -21,12 +21,16 @@ Staff see a panel with its ``permission`` (``view``); the office shows only
 the panels registered for it, with the office's own permission.  A panel
 that fails is logged and drawn as an error box: the page still works.
 
-A **link** is an entry of the workplace's navigation (``nav``) or of the
-office's actions (``office``): ``config.add_link("nav", "tariffs",
-_("Tariffs"), href, order=30, permission="view")`` where
-``href(request, context)`` gives the URL, or None to leave the link out.
+A **link** is an entry of the workplace's navigation (``nav``), of the
+office's actions (``office``) or of a service's actions on the contract
+page (``service``): ``config.add_link("nav", "tariffs", _("Tariffs"),
+href, order=20, permission="view")`` where ``href(request, context)`` gives
+the URL, or None to leave the link out; ``permission`` is checked on the
+root (``nav``), the subscriber (``office``) or the service (``service``);
+``method="post"`` draws a button in a form with the CSRF token.
 """
 import logging
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -70,6 +74,11 @@ class Link:
     href: object
     order: int
     permission: str
+    method: str
+
+
+# A link as a template draws it.
+Drawn = namedtuple("Drawn", "name title url method")
 
 
 @dataclass
@@ -182,16 +191,18 @@ def draw_panels(request, context, where):
     return drawn
 
 
-def draw_links(request, where):
-    """[(name, title, url)] of the links for *where* the viewer may follow
-    (``permission`` on the root; ``href`` returns None to leave one out)."""
+def draw_links(request, where, context=None):
+    """[Drawn] of the links for *where* the viewer may follow, about
+    *context* (the root by default)."""
+    context = request.root if context is None else context
     rows = []
     for link in contributions(request.registry).links_for(where):
-        if link.permission and not request.has_permission(link.permission, request.root):
+        if link.permission and not request.has_permission(link.permission, context):
             continue
-        url = link.href(request, request.context)
+        url = link.href(request, context)
         if url:
-            rows.append((link.name, request.localizer.translate(link.title), url))
+            rows.append(Drawn(link.name, request.localizer.translate(link.title), url,
+                              link.method))
     return rows
 
 
@@ -232,10 +243,9 @@ def add_panel(config, name, view, context=ISubscriber, where=(CARD,), order=100,
                             renderer=PAGE_TEMPLATE, permission=OFFICE_PERMISSION)
 
 
-def add_link(config, where, name, title, href, order=100, permission=None):
-    """The ``config.add_link`` directive: an entry of the workplace's
-    navigation (``nav``) or the office's actions (``office``)."""
-    link = Link(where, name, title, config.maybe_dotted(href), order, permission)
+def add_link(config, where, name, title, href, order=100, permission=None, method="get"):
+    """The ``config.add_link`` directive (see this module's doc)."""
+    link = Link(where, name, title, config.maybe_dotted(href), order, permission, method)
     discriminator = ("portmonet-link", where, name)
     intr = config.introspectable("portmonet links", discriminator, name, "portmonet link")
     intr.update(where=where, order=order, permission=permission)

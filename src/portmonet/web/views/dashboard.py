@@ -23,7 +23,7 @@ def online_count(root, cap):
     for device in root["equipment"].values():
         online = getattr(device, "online", None)
         if online is not None:
-            for _ in online.keys():
+            for _key in online.keys():
                 n += 1
                 if n >= cap:
                     return n, False
