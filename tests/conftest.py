@@ -23,9 +23,12 @@ crypto.configure(crypto.DEMO_KEY)
 
 @pytest.fixture(autouse=True)
 def process_registry():
-    """Each test starts from the same process registry for events (an app
-    a test made with other features leaves none behind)."""
+    """Each test starts from the same process registry for events, the
+    default features' (built once; an app a test made with other features
+    leaves none behind)."""
     from portmonet import features
+    if features._process_registry is None:
+        features.bootstrap({})
     before = features._process_registry
     yield
     features.use_registry(before)

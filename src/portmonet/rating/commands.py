@@ -5,6 +5,7 @@ import sys
 import click
 
 from .. import db as dbmod
+from ..cli import app_root
 from ..money import format_amount
 from . import checks  # noqa: F401  (registers the books check)
 from ..usage import LANES, shard_lanes
@@ -17,8 +18,6 @@ def _day_us(day):
 
 
 def register(cli):
-    # imported here: config.scan() may import this module before portmonet.cli
-    from ..cli import app_root
 
     @cli.command("rate")
     @click.option("--batch", type=click.IntRange(1, 100_000), default=5000, show_default=True,
