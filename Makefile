@@ -1,6 +1,6 @@
 # Portmonet: the two commands.
 #   make run    install everything and start the whole system with demo data
-#   make test   install everything and run the tests
+#   make test   install everything, check the import contracts (.importlinter), run the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -30,6 +30,7 @@ run: install system-packages
 # on a UTC server and on one in another zone (libfaketime); test-dates runs
 # it at all five instants (before a release).
 test: install system-packages
+	$(BIN)/lint-imports --no-cache
 	PYTHONWARNINGS=ignore $(BIN)/pytest -q -p no:cacheprovider
 	tools/test-dates.sh --quick
 

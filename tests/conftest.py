@@ -21,6 +21,19 @@ BIN = os.path.dirname(sys.executable)
 crypto.configure(crypto.DEMO_KEY)
 
 
+@pytest.fixture(autouse=True)
+def process_registry():
+    """Each test starts from the same process registry for events, the
+    default features' (built once; an app a test made with other features
+    leaves none behind)."""
+    from portmonet import features
+    if features._process_registry is None:
+        features.bootstrap({})
+    before = features._process_registry
+    yield
+    features.use_registry(before)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

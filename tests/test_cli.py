@@ -125,3 +125,17 @@ def test_history_never_shows_secrets(zeo_db):
     assert entries[0]["note"] == "new password"
     assert entries[0]["changes"] == [("_password", "(secret)", "(secret, changed)")]
     assert "Secret" not in repr(entries)
+
+
+def test_a_feature_left_out_of_the_ini_has_no_commands(tmp_path):
+    """The commands come from the same feature list as the web app."""
+    without = tmp_path / "no-radius.ini"
+    without.write_text("[app:main]\nuse = egg:portmonet\nzodbconn.uri = memory://\n"
+                       "portmonet.features = tariffs rating billing payments\n")
+    out = run_portmonet("--help", ini=str(without)).stdout
+    assert "bill" in out and "radius" not in out
+    gone = run_portmonet("radius", "--help", ini=str(without), check=False)
+    assert gone.returncode != 0 and "No such command" in gone.stderr
+    everything = tmp_path / "all.ini"
+    everything.write_text("[app:main]\nuse = egg:portmonet\nzodbconn.uri = memory://\n")
+    assert "radius" in run_portmonet("--help", ini=str(everything)).stdout

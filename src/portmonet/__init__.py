@@ -1,7 +1,9 @@
 """Portmonet: billing and settlement for Internet service providers and
 telecom operators, on ZODB/ZEO and Pyramid.
 
-``main`` is the WSGI application factory (``pserve development.ini``).
+``main`` is the WSGI application factory (``pserve development.ini``);
+:func:`bootstrap` builds the registry of any other process from the same
+list of features (``portmonet.features``).
 """
 import logging
 import warnings
@@ -13,6 +15,10 @@ warnings.filterwarnings("ignore", message="pkg_resources is deprecated", categor
 import transaction  # noqa: E402
 from pyramid.config import Configurator  # noqa: E402
 from pyramid_zodbconn import get_connection  # noqa: E402
+
+from .features import bootstrap, include_features, use_registry
+
+__all__ = ["main", "bootstrap"]     # bootstrap: every other process's registry
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +63,10 @@ def main(global_config, **settings):
         config.include("pyramid_tm")
         config.include("pyramid_zodbconn")
         config.include(".web")
-        config.scan(ignore=[".tests"])
+        include_features(config)
         prepare_database(config, settings)
     from .web import wsgi_app
-    return wsgi_app(config)
+    app = wsgi_app(config)
+    # Events fired outside a request (a committer thread) go through this app's registry.
+    use_registry(config.registry)
+    return app

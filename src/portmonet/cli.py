@@ -5,12 +5,12 @@ Core commands live here; a feature package adds its own in a
 """
 import importlib
 import logging
-import pkgutil
 import sys
 
 import click
 
 from . import db as dbmod
+from .features import bootstrap, feature_names
 from .txn import describe
 
 log = logging.getLogger("portmonet")
@@ -29,6 +29,8 @@ class Env:
         if self._settings is None:
             self._settings = dbmod.load_settings(self.config)
             dbmod.configure(self._settings)
+            # The features' event subscribers, as in the web process.
+            self.registry = bootstrap(self._settings)
         return self._settings
 
     client_cache = True    # a worker sets False before it opens the database
@@ -328,11 +330,30 @@ def keygen():
     click.echo(new_key())
 
 
+def _settings_for_commands(argv):
+    """The settings of the ini the command line names (``-c``,
+    ``$PORTMONET_CONFIG``, ``development.ini``), read before click parses
+    it so that the feature list decides which commands exist; None when
+    there is no such file (``--help`` in an empty folder)."""
+    import os
+    argv = list(sys.argv[1:] if argv is None else argv)
+    path = os.environ.get("PORTMONET_CONFIG", "development.ini")
+    for i, arg in enumerate(argv):
+        if arg in ("-c", "--config") and i + 1 < len(argv):
+            path = argv[i + 1]
+        elif arg.startswith("--config="):
+            path = arg.split("=", 1)[1]
+    if not os.path.exists(path):
+        return None
+    return dbmod.load_settings(path)
+
+
 _registered = False
 
 
-def register_features():
-    """Add each feature's commands (its ``commands.register(cli)``).
+def register_features(settings=None):
+    """Add the commands of each configured feature (its
+    ``commands.register(cli)``; ``portmonet.features``).
 
     Done when the command runs, not when this module is imported, so a
     feature's commands module may itself import from here."""
@@ -340,14 +361,11 @@ def register_features():
     if _registered:
         return cli
     _registered = True
-    import portmonet
-    for info in pkgutil.iter_modules(portmonet.__path__):
-        if not info.ispkg:
-            continue
+    for name in feature_names(settings):
         try:
-            module = importlib.import_module(f"portmonet.{info.name}.commands")
+            module = importlib.import_module(f"{name}.commands")
         except ModuleNotFoundError as exc:
-            if exc.name != f"portmonet.{info.name}.commands":
+            if exc.name != f"{name}.commands":
                 raise
             continue
         module.register(cli)
@@ -355,4 +373,4 @@ def register_features():
 
 
 def main(argv=None):
-    return register_features().main(args=argv, prog_name="portmonet")
+    return register_features(_settings_for_commands(argv)).main(args=argv, prog_name="portmonet")

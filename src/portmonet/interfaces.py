@@ -76,3 +76,23 @@ class IStaffFolder(IFolder):
 
 class IStaffUser(Interface):
     """An employee with roles."""
+
+
+class IDiscountGroups(Interface):
+    """A utility a feature registers: ``groups(root)`` -> the sorted names of
+    the discount groups a contract may be put in (the contract form's choices)."""
+
+    def __call__(root):
+        pass
+
+
+class ITariffBook(Interface):
+    """A utility the tariffs feature registers: the core's way to use
+    tariffs without importing the feature."""
+
+    def change(root, service, tariff, user="", next_period=False):
+        """Put *service* on *tariff* now (or from next month) and tell it as
+        ``ServiceChanged``; returns the date it takes effect."""
+
+    def install(root, document):
+        """Install the tariffs of a loader document (a dict with "tariffs")."""

@@ -6,6 +6,7 @@ import time
 import click
 
 from .. import clock, db as dbmod
+from ..cli import app_root, progress_bar
 from ..money import MoneyError, to_minor
 from . import checks  # noqa: F401  (registers the books check)
 from ..clock import day_start_us
@@ -34,8 +35,6 @@ def _conflicted(counter):
 
 
 def register(cli):
-    # imported here: config.scan() may import this module before portmonet.cli
-    from ..cli import app_root, progress_bar
 
     @cli.command("bill")
     @click.option("--period", required=True, help="YYYY-MM (monthly fees, invoices) or YYYY-MM-DD (daily fees).")

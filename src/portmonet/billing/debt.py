@@ -1,16 +1,17 @@
 """Debt control: block below the credit limit (after the contract's grace
 days), unblock when the money is back, promised payments, low-balance
-warnings.  Effects on the outside (RADIUS disconnect, letters) are queued in
-the outbox in the deciding transaction; their owners carry them out after
-it commits.
+warnings.  Each service of a blocked or unblocked contract is told as an
+event (``ServiceBlocked`` / ``ServiceUnblocked``, reason ``debt``): the
+features that control access (RADIUS, ...) subscribe and queue their
+messages in the outbox in the deciding transaction, and carry them out
+after it commits.  Debt control itself knows none of them.
 """
 import datetime
 from decimal import Decimal
 
-from .. import clock
+from .. import clock, events
 from ..ledger.account import now_us
 from ..money import format_amount
-from ..radius.coa import request_disconnect
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import days_in_month
@@ -36,9 +37,9 @@ def _notify(root, contract, key, template, **values):
 def block(root, billing, contract, reason, when_us):
     contract.set_status("blocked", reason, USER)
     billing.blocked[contract.number] = when_us
-    for service in contract.services("internet"):
-        request_disconnect(root, service.login, "debt", USER,
-                           key=f"debt-block:{contract.number}:{when_us}:{service.login}")
+    for service in contract.services():
+        events.notify(events.ServiceBlocked(root, service, events.DEBT,
+                                            f"debt-block:{contract.number}:{when_us}", USER))
     _notify(root, contract, f"debt-block:{contract.number}:{when_us}", "blocked",
             balance=contract.account.balance, credit_limit=contract.account.credit_limit)
 
@@ -47,9 +48,10 @@ def unblock(root, billing, contract, when_us):
     contract.set_status("active", "debt paid", USER)
     del billing.blocked[contract.number]
     billing.debt.pop(contract.number, None)
-    for service in contract.services("internet"):
-        root.outbox.queue("radius", f"debt-unblock:{contract.number}:{when_us}:{service.login}",
-                          {"action": "coa", "login": service.login, "reason": "unblocked"})
+    for service in contract.services():
+        events.notify(events.ServiceUnblocked(root, service, events.DEBT,
+                                              f"debt-unblock:{contract.number}:{when_us}", USER,
+                                              note="unblocked"))
     _notify(root, contract, f"debt-unblock:{contract.number}:{when_us}", "unblocked",
             balance=contract.account.balance)
 
@@ -94,6 +96,8 @@ def expire_promises(root, billing, today):
                 account.credit_limit = max(0, account.credit_limit - promise.amount)
             billing.promises[number] = promise.replace(active=False)
             ended.append(number)
+            if contract is not None:
+                events.notify(events.PromiseExpired(root, contract, billing.promises[number], USER))
     return ended
 
 
@@ -134,6 +138,7 @@ def take_promise(root, billing, contract, amount, days, today, max_amount, max_d
     promise = Promise(contract=contract.number, amount=amount, taken=today,
                       until=today + datetime.timedelta(days=days), active=True)
     billing.promises[contract.number] = promise
+    events.notify(events.PromiseTaken(root, contract, promise))
     control(root, billing, contract, today)
     return promise
 

@@ -19,8 +19,9 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
-from .. import clock
+from .. import clock, events
 from ..ledger.account import CAUSE_OWNERS
+from ..model.lineage import find_root
 from .interfaces import IBilling
 
 
@@ -398,10 +399,12 @@ class Billing(Persistent):
         more = len(chunk) > limit
         chunk = chunk[:limit]
         number = self.next_invoice
+        root = find_root(self)
         for key, invoice in chunk:
-            self.invoices[key] = invoice.replace(number=number)
+            issued = self.invoices[key] = invoice.replace(number=number)
             self.invoice_numbers[number] = key
             number += 1
+            events.notify(events.InvoiceIssued(root, issued, "portmonet bill"))
         numbered = number - self.next_invoice
         self.next_invoice = number
         if not more:

@@ -23,7 +23,7 @@ import time
 
 from ZODB.POSException import ConflictError
 
-from .. import clock, db as dbmod
+from .. import clock, db as dbmod, events
 from ..clock import day_start_us
 from ..ledger.account import InsufficientFunds, now_us
 from ..model.root import get_root
@@ -31,7 +31,6 @@ from ..ops.bulk import prefetch
 from . import debt, invoices
 from ..rating.pricing import active_kinds
 from ..tariffs.assign import apply_due
-from ..radius.coa import request_disconnect
 from .fees import FeeMemo
 from .model import FeeRecord, leaf_buckets, parse_period
 from ..workerstorage import tune_worker_storage
@@ -223,12 +222,12 @@ def apply_due_changes(contract, day, root=None):
             suspended = service.suspended_on(day)
             if suspended != service.suspended:
                 service.suspended = suspended
-                login = getattr(service, "login", None)
-                if suspended and login and root is not None \
-                        and getattr(root, "outbox", None) is not None:
+                if suspended and root is not None:
                     # keyed by the day: a batch gone over again queues it once
-                    request_disconnect(root, login, "suspended", USER,
-                                       key=f"suspend:{login}:{day.isoformat()}")
+                    events.notify(events.ServiceBlocked(
+                        root, service, events.SUSPENSION,
+                        f"suspend:{contract.number}:{service.__name__}:{day.isoformat()}", USER,
+                        note="suspended"))
 
 
 class Walker:

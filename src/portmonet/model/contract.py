@@ -6,7 +6,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
-from .. import clock
+from .. import clock, events
 from ..interfaces import IContract
 from ..ledger.account import Account, now_us
 from .folder import Folder
@@ -172,7 +172,9 @@ class Contract(Indexed, Folder):
         while name in self:
             seq += 1
             name = f"{service.kind}-{seq}"
-        return self.add(name, service)
+        added = self.add(name, service)
+        events.notify(events.ServiceActivated(find_root(self), service))
+        return added
 
     def services(self, kind=None):
         return [s for s in self.values() if kind is None or s.kind == kind]
@@ -195,7 +197,8 @@ class Contract(Indexed, Folder):
         if counts is not None:
             counts.change(self.status, -1)
             counts.change(status, 1)
-        self.status = status
+        old, self.status = self.status, status
+        events.notify(events.ContractStatusChanged(self, old, status, reason, user))
         return True
 
     def status_history(self):

@@ -1,6 +1,9 @@
 """Deterministic demo data: names, addresses, tariffs."""
 import random
 
+from ..features import current_registry
+from ..interfaces import ITariffBook
+
 SURNAMES = ["Ivanov", "Petrov", "Sidorov", "Smirnov", "Kuznetsov", "Popov", "Vasiliev",
             "Sokolov", "Mikhailov", "Novikov", "Fedorov", "Morozov", "Volkov", "Alekseev",
             "Lebedev", "Semenov", "Egorov", "Pavlov", "Kozlov", "Stepanov", "Nikolaev",
@@ -60,10 +63,10 @@ def _definition(name, title, kind, fee):
 def ensure_tariffs(root):
     """The demo plans, as rated tariffs with versions (a database made
     before keeps the plain ones it has)."""
-    from ..tariffs.loader import install, parse_document
     missing = [t for t in TARIFFS if t[0] not in root["tariffs"]]
     if missing:
-        install(root, parse_document({"tariffs": [_definition(*t) for t in missing]}))
+        book = current_registry().getUtility(ITariffBook)    # the demo needs the tariffs feature
+        book.install(root, {"tariffs": [_definition(*t) for t in missing]})
     return [root["tariffs"][name] for name, *_ in TARIFFS]
 
 

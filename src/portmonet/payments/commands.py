@@ -7,7 +7,7 @@ import click
 
 from .. import clock
 from .. import db as dbmod
-from ..cli import app_root, transact_or_refuse
+from ..cli import app_root, progress_bar, transact_or_refuse
 from . import checks  # noqa: F401  (registers the books check)
 
 
@@ -104,7 +104,6 @@ def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_fo
     """
     import hashlib
     import os
-    from ..cli import progress_bar
     from .bank import import_statement
     from .bankfiles import CsvLayout, StatementError, parse
     with open(path, "rb") as f:

@@ -9,6 +9,7 @@ notifier).
 """
 import logging
 
+from .. import events
 from ..interfaces import IContract
 from ..ledger.posting import PostingError
 from ..money import format_amount
@@ -50,6 +51,7 @@ def credit(root, account, amount, channel, agent, ext_id, text="", user="",
         # channel books here, so this one call counts them all, O(1) to read.
         record(root, "payments", amount)
         after_payment(root, account, posting, user)
+        events.notify(events.PaymentPosted(root, account, posting, user))
     return posting, created
 
 

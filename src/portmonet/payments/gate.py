@@ -22,7 +22,6 @@ from urllib.parse import parse_qsl
 
 from . import osmp
 from .clock import now_us
-from ..web import WSGI_FILTERS
 from .agents import credentials_ok
 from .interfaces import IOsmpAgent
 
@@ -215,6 +214,3 @@ def wrap(app, registry):
     db = registry._zodb_databases[""]
     return Gate(app, db, registry.settings)
 
-
-if wrap not in WSGI_FILTERS:
-    WSGI_FILTERS.append(wrap)

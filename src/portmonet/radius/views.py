@@ -12,9 +12,10 @@ import uuid
 from pyramid.httpexceptions import HTTPBadRequest, HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
-from ..interfaces import IEquipmentFolder, IRoot
+from ..interfaces import IEquipmentFolder, IInternetService, IRoot
 from ..ledger.account import now_us
 from ..web.helpers import audit, flash
+from ..web.i18n import _
 from ..web.views.forms import form_page
 from . import coa
 from .forms import NasForm
@@ -229,3 +230,20 @@ def coa_retry(context, request):
     audit(request, f"retry {message.payload.get('action')} of {message.payload.get('login')}")
     flash(request, "Send queued again")
     return HTTPFound(request.resource_url(context, "@@coa-log"))
+
+
+# The kick button of a contract page's Internet service.
+@view_config(context=IInternetService, name="kick", request_method="POST", permission="block")
+def kick_session(context, request):
+    """End the service's online sessions: the RADIUS process sends the
+    Disconnect after this transaction commits (outbox)."""
+    outbox = getattr(request.root, "outbox", None)
+    if outbox is None:
+        flash(request, _("No outbox in this database: run 'portmonet evolve'"))
+    else:
+        coa.request_disconnect(request.root, context.login, "kicked by staff",
+                           request.authenticated_userid or "",
+                           key=f"kick:{context.login}:{uuid.uuid4().hex}")
+        audit(request, f"kick sessions of {context.login}")
+        flash(request, _("Disconnect of ${login} queued"), login=context.login)
+    return HTTPFound(request.resource_url(context.__parent__))

@@ -4,6 +4,7 @@ import sys
 import click
 
 from .. import clock, db as dbmod
+from ..cli import app_root
 from ..money import format_amount
 from . import checks  # noqa: F401  (registers the books check)
 from ..usage import LANES, shard_lanes
@@ -11,8 +12,6 @@ from . import rater
 
 
 def register(cli):
-    # imported here: config.scan() may import this module before portmonet.cli
-    from ..cli import app_root
 
     @cli.command("rate")
     @click.option("--batch", type=click.IntRange(1, 100_000), default=5000, show_default=True,

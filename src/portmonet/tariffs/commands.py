@@ -3,13 +3,12 @@
 import click
 
 from .. import clock, db as dbmod
+from ..cli import app_root
 from ..money import format_amount
 from .loader import TariffDefinitionError, install, load_file
 
 
 def register(cli):
-    # imported here: config.scan() may import this module before portmonet.cli
-    from ..cli import app_root
     import_group = cli.commands["import"]
 
     @import_group.command("tariffs")

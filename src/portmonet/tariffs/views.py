@@ -12,11 +12,15 @@ from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.view import view_config
 
 from .. import clock
-from ..interfaces import ITariffs
+from ..interfaces import IService, ITariffs
 from ..web.acl import grant
+from ..web.forms import TariffForm, choices
 from ..web.helpers import audit, flash
+from ..web.i18n import _
+from ..web.views.suspension import service_label
 from ..web.views.forms import form_page
 from . import forms
+from .book import BOOK
 from .forms import (TariffCreateForm, TariffEditForm, VersionForm, parse_version,
                     version_fields)
 from .interfaces import IRatedTariff
@@ -164,3 +168,38 @@ def _latest(tariff):
     if not len(tariff.versions):
         return None
     return tariff.versions[tariff.versions.maxKey()]
+
+
+@view_config(context=IService, name="tariff", renderer="portmonet:web/templates/form.pt",
+             permission="edit")
+def tariff_change_page(context, request):
+    """A service's tariff, now or from the next period: ``change_tariff`` keeps the service's tariff history (the billing run
+    charges each part of a period at its tariff and moves the service on
+    when a change comes due)."""
+    tariffs = [t for t in request.root["tariffs"].values() if t.kind == context.kind]
+    form = TariffForm.from_request(request, data={
+        "tariff": context.tariff.__name__ if context.tariff is not None else "", "when": "now"})
+    form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
+    if request.method == "POST" and form.validate():
+        old = context.tariff.__name__ if context.tariff is not None else "-"
+        effective = BOOK.change(request.root, context, request.root["tariffs"][form.tariff.data],
+                                request.identity.userid, next_period=form.when.data == "next")
+        audit(request, f"tariff of {service_label(context)}: {old} -> {form.tariff.data} "
+                       f"from {effective.isoformat()}")
+        flash(request, _("Tariff ${tariff} from ${date}"), tariff=form.tariff.data,
+              date=effective.isoformat())
+        return HTTPFound(request.resource_url(context.__parent__))
+    pending = _pending_change(context)
+    return form_page(request, form, _("Change tariff"), request.resource_url(context, "@@tariff"),
+                     context_title=service_label(context) + (
+                         f" — {pending[1].title} from {pending[0].isoformat()}" if pending else ""))
+
+
+def _pending_change(service):
+    """(date, tariff) of a change dated after today, or None."""
+    history = getattr(service, "tariff_history", None)
+    if not history:
+        return None
+    today = clock.today().toordinal()
+    last = history.maxKey()
+    return (datetime.date.fromordinal(last), history[last]) if last > today else None

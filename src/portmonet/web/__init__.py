@@ -15,17 +15,10 @@ from pyramid.settings import asbool
 from .. import db as dbmod
 
 
-# WSGI filters that features put in front of the Pyramid application, for a
-# machine protocol that needs none of Pyramid's per-request machinery (the
-# payments' OSMP gate): callables ``(app, registry) -> app``, added when
-# their module is imported (``config.scan()``).
-WSGI_FILTERS = []
-
-
 def wsgi_app(config):
     """The Pyramid application with the features' WSGI filters in front."""
     app = config.make_wsgi_app()
-    for wrap in WSGI_FILTERS:
+    for wrap in getattr(config.registry, "pm_wsgi_filters", ()):     # (web.directives)
         app = wrap(app, config.registry)
     return app
 
@@ -87,3 +80,6 @@ def includeme(config):
     headers.includeme(config)
     i18n.includeme(config)
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)
+    config.include(".directives")
+    config.include(".navigation")
+    config.scan(ignore=[".tests"])

@@ -9,6 +9,8 @@ import random
 from persistent import Persistent
 from zope.interface import Interface, implementer
 
+from ..features import current_registry
+from ..interfaces import ITariffBook
 from ..ledger.account import now_us
 from ..model.folder import Folder
 
@@ -144,6 +146,8 @@ class TariffRequest(Application):
         tariff = root["tariffs"].get(self.tariff_name)
         if tariff is None or tariff.kind != service.kind:
             raise ValueError(f"no {service.kind} tariff {self.tariff_name!r}")
-        from ..tariffs.assign import change_tariff
-        change_tariff(service, tariff)
+        book = current_registry().queryUtility(ITariffBook)
+        if book is None:
+            raise ValueError("this deployment has no tariffs feature")
+        book.change(root, service, tariff, user)
         return subscriber

@@ -9,6 +9,7 @@ from pyramid.events import BeforeRender, subscriber
 from .. import clock
 from .. import money
 from .i18n import LANGUAGES
+from .panels import draw_links, draw_panels
 
 
 class Helpers:
@@ -56,6 +57,16 @@ class Helpers:
 
     def flashes(self):
         return self.request.session.pop_flash()
+
+    def panels(self, where, context=None):
+        """The features' panels for *where* ('card', 'contract', 'office')."""
+        return draw_panels(self.request, self.request.context if context is None else context,
+                           where)
+
+    def links(self, where, context=None):
+        """The features' links for *where* ('nav', 'office', 'service') about
+        *context* (the root by default): [Drawn(name, title, url, method)]."""
+        return draw_links(self.request, where, context)
 
 
 @subscriber(BeforeRender)

@@ -9,18 +9,16 @@ from pyramid.view import view_config
 from ... import clock
 from ...catalog import DuplicateKeyError
 from ...money import format_amount
-from ...interfaces import IAccount, IContract, IInternetService, IService
+from ... import events
+from ...interfaces import IAccount, IContract, IDiscountGroups, IInternetService
 from ...model.contract import StatusError
 from ...model.services import InternetService
-from ...billing.groups import known_discount_groups
-from ...radius.coa import request_disconnect
 from ..forms import (ContractEditForm, InternetServiceForm, LedgerFilterForm, PaymentForm,
-                     StatusForm, TariffForm, choices)
+                     StatusForm, choices)
 from ..figures import record
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
-from .suspension import service_label
 
 LEDGER_PAGE = 100
 
@@ -41,7 +39,9 @@ def edit_contract(context, request):
         "grace_days": context.grace_days or 0,
         "discount_group": context.discount_group or ""})
     del form.number          # the number is the contract's name in the tree
-    groups = known_discount_groups(request.root)
+    # The groups some feature (billing, from the tariffs' discounts) knows of.
+    known = request.registry.queryUtility(IDiscountGroups)
+    groups = known(request.root) if known is not None else []
     if context.discount_group and context.discount_group not in groups:
         groups.append(context.discount_group)     # a tariff dropped it: keep it choosable
     form.discount_group.choices = choices([("", _("none"))] + [(g, g) for g in groups])
@@ -69,7 +69,7 @@ def change_status(context, request):
             form.add_error("status", exc)
         else:
             if form.status.data in ("blocked", "suspended", "terminated"):
-                _disconnect(request, context)
+                _withdraw_access(request, context)
             audit(request, f"contract {context.number}: {old} -> {context.status}")
             flash(request, _("Contract ${number}: ${status}"), number=context.number,
                   status=request.localizer.translate(_(context.status)))
@@ -78,15 +78,14 @@ def change_status(context, request):
                      context_title=f"{context.number}: {context.status}")
 
 
-def _disconnect(request, contract):
-    """Ask the RADIUS process (after this transaction commits) to end the
-    sessions of a contract that lost its access."""
-    if getattr(request.root, "outbox", None) is None:
-        return
-    for service in contract.services("internet"):
-        request_disconnect(request.root, service.login, "access withdrawn",
-                           request.authenticated_userid or "",
-                           key=f"disconnect:{service.login}:{uuid.uuid4().hex}")
+def _withdraw_access(request, contract):
+    """Tell every service of a contract that lost its access (the RADIUS
+    feature ends its sessions after this transaction commits)."""
+    key = f"disconnect:{contract.number}:{uuid.uuid4().hex}"
+    for service in contract.services():
+        events.notify(events.ServiceBlocked(request.root, service, events.SUSPENSION, key,
+                                            request.authenticated_userid or "",
+                                            note="access withdrawn"))
 
 
 @view_config(context=IContract, name="pay", renderer="portmonet:web/templates/form.pt",
@@ -103,6 +102,8 @@ def take_payment(context, request):
             form.amount.minor, "payment", cause=f"cashdesk:{form.token.data}",
             text=form.text.data or "Cash desk", user=request.identity.userid)
         if created:
+            events.notify(events.PaymentPosted(request.root, account, posting,
+                                               request.identity.userid))
             record(request.root, "cashdesk_payments", posting.amount)
             audit(request, f"cash desk payment {posting.amount} to account {account.number}")
             flash(request, _("Payment ${amount} taken; balance ${balance}"),
@@ -219,56 +220,3 @@ def ledger(context, request):
     form, rows, more = filtered_postings(request, context)
     return {"page_title": f"Account {context.number}", "a": context, "form": form,
             "rows": rows, "more": more, "contract": context.__parent__}
-
-
-@view_config(context=IInternetService, name="kick", request_method="POST", permission="block")
-def kick_session(context, request):
-    """End the service's online sessions: the RADIUS process sends the
-    Disconnect after this transaction commits (outbox)."""
-    outbox = getattr(request.root, "outbox", None)
-    if outbox is None:
-        flash(request, _("No outbox in this database: run 'portmonet evolve'"))
-    else:
-        request_disconnect(request.root, context.login, "kicked by staff",
-                           request.authenticated_userid or "",
-                           key=f"kick:{context.login}:{uuid.uuid4().hex}")
-        audit(request, f"kick sessions of {context.login}")
-        flash(request, _("Disconnect of ${login} queued"), login=context.login)
-    return HTTPFound(request.resource_url(context.__parent__))
-
-
-@view_config(context=IService, name="tariff", renderer="portmonet:web/templates/form.pt",
-             permission="edit")
-def change_tariff(context, request):
-    """Change the tariff now or from the next period: the tariffs feature's
-    ``change_tariff`` keeps the service's tariff history (the billing run
-    charges each part of a period at its tariff and moves the service on
-    when a change comes due)."""
-    from ...tariffs.assign import change_tariff as assign
-    tariffs = [t for t in request.root["tariffs"].values() if t.kind == context.kind]
-    form = TariffForm.from_request(request, data={
-        "tariff": context.tariff.__name__ if context.tariff is not None else "", "when": "now"})
-    form.tariff.choices = choices((t.__name__, t.title) for t in tariffs)
-    if request.method == "POST" and form.validate():
-        old = context.tariff.__name__ if context.tariff is not None else "-"
-        effective = assign(context, request.root["tariffs"][form.tariff.data],
-                           next_period=form.when.data == "next")
-        audit(request, f"tariff of {service_label(context)}: {old} -> {form.tariff.data} "
-                       f"from {effective.isoformat()}")
-        flash(request, _("Tariff ${tariff} from ${date}"), tariff=form.tariff.data,
-              date=effective.isoformat())
-        return HTTPFound(request.resource_url(context.__parent__))
-    pending = _pending_change(context)
-    return form_page(request, form, _("Change tariff"), request.resource_url(context, "@@tariff"),
-                     context_title=service_label(context) + (
-                         f" — {pending[1].title} from {pending[0].isoformat()}" if pending else ""))
-
-
-def _pending_change(service):
-    """(date, tariff) of a change dated after today, or None."""
-    history = getattr(service, "tariff_history", None)
-    if not history:
-        return None
-    today = clock.today().toordinal()
-    last = history.maxKey()
-    return (datetime.date.fromordinal(last), history[last]) if last > today else None

@@ -10,13 +10,12 @@ from ... import clock
 from ... import crypto
 from ...interfaces import ISubscriber
 from ...ledger.account import now_us
-from ...money import format_amount, to_minor
-from ..forms import (NotificationsForm, PasswordForm, PromiseForm, ScratchCardForm, TopUpForm,
-                     choices)
+from ..forms import NotificationsForm, PasswordForm
 from ..helpers import audit, flash
 from ..i18n import _
 from ..security import office_password_hash
 from .contract import filtered_postings, newest
+from .subscriber import prefetch_contracts
 from .forms import form_page
 
 DAY_US = 86_400 * 1_000_000
@@ -47,82 +46,12 @@ def runs_out(contract, today=None):
     return today + datetime.timedelta(days=available // daily)
 
 
-def card_providers(root):
-    """Payment providers that take card payments from the office (the
-    payments feature's ``/payments/<provider>/@@start``)."""
-    payments = root.get("payments")
-    if payments is None:
-        return []
-    return [a for a in payments.values() if getattr(a, "pay_url", "")]
-
-
-def payable_contracts(subscriber):
-    """The subscriber's own contracts that take payments (the office's
-    choices: another subscriber's account cannot even be named)."""
-    return [c for c in subscriber.contracts()
-            if c.account is not None and c.status != "terminated"]
-
-
-@view_config(context=ISubscriber, name="office-topup",
-             renderer="portmonet:web/templates/form.pt", permission="office")
-def office_topup(context, request):
-    """"Top up": pick a card / e-money provider, a contract and an amount;
-    the payments feature's signed start/return flow does the rest."""
-    from ...payments.views.callback import card_payment_redirect
-    providers = card_providers(request.root)
-    if not providers:
-        raise HTTPNotFound()
-    contracts = payable_contracts(context)
-    form = TopUpForm.from_request(request)
-    form.provider.choices = choices((p.__name__, p.title or p.__name__) for p in providers)
-    form.contract.choices = choices((c.number, f"{c.number} ({c.account.number})")
-                                    for c in contracts)
-    if request.method == "POST" and form.validate():
-        provider = request.root["payments"][form.provider.data]
-        account = context[form.contract.data].account
-        audit(request, f"subscriber {context.id} tops up {form.amount.minor} onto "
-                       f"{account.number} with {provider.__name__}")
-        return card_payment_redirect(request, provider, account.number, form.amount.minor)
-    return form_page(request, form, _("Top up"), request.resource_url(context, "@@office-topup"),
-                     submit=_("Pay"))
-
-
-@view_config(context=ISubscriber, name="office-card",
-             renderer="portmonet:web/templates/form.pt", permission="office")
-def office_card(context, request):
-    """Scratch-card activation: payments' own activation (journal, lockout
-    after repeated wrong PINs) onto one of the subscriber's contracts."""
-    from ...payments.views.cards import activate_card
-    payments = request.root.get("payments")
-    if payments is None or getattr(payments, "cards", None) is None:
-        raise HTTPNotFound()
-    contracts = payable_contracts(context)
-    form = ScratchCardForm.from_request(request)
-    form.contract.choices = choices((c.number, f"{c.number} ({c.account.number})")
-                                    for c in contracts)
-    status = 200
-    if request.method == "POST" and form.validate():
-        account = context[form.contract.data].account
-        status, body, balance = activate_card(request, account.number, form.serial.data.strip(),
-                                              form.pin.data.strip())
-        if status == 200:
-            flash(request, _("Card activated: ${amount} credited, the balance is ${balance}"),
-                  amount=format_amount(body["amount"], account.currency),
-                  balance=format_amount(balance, account.currency))
-            return HTTPFound(request.resource_url(context, "@@office-card"))
-        form.add_error("pin", body["message"])
-    page = form_page(request, form, _("Scratch card"),
-                     request.resource_url(context, "@@office-card"), submit=_("Activate"))
-    if status != 200:
-        request.response.status_int = status
-    return page
-
-
 @view_config(context=ISubscriber, name="office", renderer="portmonet:web/templates/office.pt",
              permission="office")
 def office_home(context, request):
-    from .subscriber import subscriber_sections
-    contracts = context.contracts()
+    """The contracts with their balances and newest postings; the features'
+    panels and links (``office``) follow."""
+    contracts = prefetch_contracts(context)
     billing = request.root.get("billing")
     rows = []
     for contract in contracts:
@@ -132,54 +61,7 @@ def office_home(context, request):
         promise = billing.promises.get(contract.number) if billing is not None else None
         rows.append({"c": contract, "a": contract.account, "runs_out": runs_out(contract),
                      "recent": recent, "promise": promise if promise and promise.active else None})
-    return dict(subscriber_sections(request, context, contracts, office=True),
-                page_title=_("Subscriber's office"), s=context, rows=rows, pre="office-",
-                providers=card_providers(request.root),
-                payments="payments" in request.root)
-
-
-def promise_limits(settings):
-    """The promised-payment rules, from the same settings ``portmonet
-    promise`` reads."""
-    return {"max_amount": to_minor(settings.get("portmonet.promise_max", "500.00")),
-            "max_days": int(settings.get("portmonet.promise_days", 5)),
-            "interval_days": int(settings.get("portmonet.promise_interval_days", 30))}
-
-
-@view_config(context=ISubscriber, name="office-promise",
-             renderer="portmonet:web/templates/form.pt", permission="office")
-def office_promise(context, request):
-    """Take a promised payment: billing's own rules (``take_promise``)."""
-    from ...billing.debt import PromiseRefused, take_promise
-    contracts = [c for c in context.contracts() if c.account is not None]
-    limits = promise_limits(request.registry.settings)
-    form = PromiseForm.from_request(request, data={"days": str(limits["max_days"])})
-    form.contract.choices = choices((c.number, c.number) for c in contracts)
-    billing = request.root.get("billing")
-    if billing is None:
-        raise HTTPNotFound()
-    if request.method == "POST" and form.validate():
-        contract = context[form.contract.data]
-        contract.account.decide_on_balance()
-        try:
-            promise = take_promise(request.root, billing, contract, form.amount.minor,
-                                   int(form.days.data), clock.today(), **limits)
-        except PromiseRefused as exc:
-            request.tm.doom()
-            form.add_error("amount", exc)
-        else:
-            audit(request, f"promised payment {promise.amount} on contract {contract.number} "
-                           f"until {promise.until}")
-            flash(request, _("Promised payment ${amount} until ${until}"),
-                  amount=format_amount(promise.amount, contract.account.currency),
-                  until=promise.until.isoformat())
-            return HTTPFound(request.resource_url(context, "@@office"))
-    return form_page(request, form, _("Promised payment"),
-                     request.resource_url(context, "@@office-promise"), submit=_("Take"),
-                     context_title=request.localizer.translate(_(
-                         "Up to ${amount} for up to ${days} days",
-                         mapping={"amount": format_amount(limits["max_amount"]),
-                                  "days": limits["max_days"]})))
+    return {"page_title": _("Subscriber's office"), "s": context, "rows": rows}
 
 
 @view_config(context=ISubscriber, name="office-ledger",

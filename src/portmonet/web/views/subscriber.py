@@ -102,48 +102,22 @@ def add_contract(context, request):
                      context_title=context.name)
 
 
-def subscriber_sections(request, subscriber, contracts, office=False):
-    """What the card and the office home show beyond the contracts: one
-    short page of each section (the section's own page has the rest)."""
-    from .. import sections
-    from .sections import invoice_url
-    root = request.root
+def prefetch_contracts(subscriber):
+    """The subscriber's contracts, with their accounts, services and ledger
+    trees fetched in a few ZEO round trips (the card's and office's panels
+    read them next)."""
+    contracts = subscriber.contracts()
     prefetch(contracts)
     prefetch([c.account for c in contracts] + [sv for c in contracts for sv in c.values()])
     prefetch([c.account.ledger_tree for c in contracts if c.account is not None])
-    online, recent, more_sessions = sections.subscriber_sessions(root, subscriber, limit=CARD_ROWS)
-    per_contract = []
-    for contract in contracts:
-        account = contract.account
-        if account is None:
-            continue
-        row = {"c": contract, "a": account}
-        # Calls come from the ledger's usage charges: only a contract with a
-        # telephone line has any, so the others cost nothing.
-        row["calls"], row["more_calls"] = (
-            sections.calls(root, account, limit=CARD_ROWS)
-            if any(True for _ in contract.services("phone")) else ([], None))
-        # One index lookup per billed period: the newest three on the card.
-        row["invoices"], row["more_invoices"] = sections.invoices(root, account.number, limit=3)
-        row["payments"], row["more_payments"] = sections.payments(account, limit=CARD_ROWS)
-        per_contract.append(row)
-    return {"online": online, "recent": recent,
-            # Why the network refused a login: for employees, not the office.
-            "rejects": [] if office else sections.rejects(root, subscriber, limit=CARD_ROWS),
-            "more_sessions": more_sessions, "traffic": sections.traffic_plot(root, subscriber),
-            "per_contract": per_contract,
-            "invoice_url": invoice_url(request, subscriber, office)}
-
-
-CARD_ROWS = 10
+    return contracts
 
 
 @view_config(context=ISubscriber, renderer="portmonet:web/templates/subscriber.pt",
              permission="view")
 def card(context, request):
-    contracts = context.contracts()
-    return dict(subscriber_sections(request, context, contracts),
-                page_title=context.name, s=context, contracts=contracts)
+    """The subscriber and the contracts; the features' panels (``card``) follow."""
+    return {"page_title": context.name, "s": context, "contracts": prefetch_contracts(context)}
 
 
 @view_config(context=ISubscriber, name="history", renderer="portmonet:web/templates/history.pt",

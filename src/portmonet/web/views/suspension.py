@@ -5,8 +5,8 @@ The dates go into the service's suspension history
 (``Service.set_suspended``): the billing run charges the tariff's
 suspended fee for exactly the suspended days and moves the service's
 ``suspended`` flag when a date ahead comes due.  A suspension from today
-ends the service's Internet sessions: the RADIUS process sends the
-Disconnect after this transaction commits (outbox).
+is told as ``ServiceBlocked`` (reason ``suspension``): the RADIUS feature
+ends the service's sessions after this transaction commits (outbox).
 """
 import datetime
 import uuid
@@ -15,9 +15,8 @@ from pyramid.httpexceptions import HTTPFound
 from pyramid.view import view_config
 from wtforms import SelectField, StringField
 
-from ... import clock
+from ... import clock, events
 from ...interfaces import IService
-from ...radius.coa import request_disconnect
 from ..forms import BaseForm, V, choices
 from ..helpers import audit, flash
 from ..i18n import _
@@ -94,11 +93,10 @@ def check(form, service, today):
     return True
 
 
-def _disconnect(request, service):
-    login = getattr(service, "login", None)
-    if getattr(request.root, "outbox", None) is not None and login:
-        request_disconnect(request.root, login, "suspended", request.authenticated_userid or "",
-                           key=f"suspend:{login}:{uuid.uuid4().hex}")
+def _suspended_now(request, service):
+    events.notify(events.ServiceBlocked(
+        request.root, service, events.SUSPENSION, f"suspend:{uuid.uuid4().hex}",
+        request.authenticated_userid or "", note="suspended"))
 
 
 def history_rows(service):
@@ -129,7 +127,7 @@ def suspension(context, request):
         if until is not None:
             context.set_suspended(False, until, today=today, reason=reason, user=user)
         if suspend and start == today:
-            _disconnect(request, context)
+            _suspended_now(request, context)
         label = service_label(context)
         what = "suspended" if suspend else "resumed"
         audit(request, f"service {label} of contract {context.__parent__.number} {what} from "
