@@ -19,7 +19,7 @@ from conftest import BIN, PROJECT, free_port
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = ("zeo", "web", "rater", "debt", "radius")
+PROCESSES = ("zeo", "web", "rater", "debt", "radius", "workflow")
 
 
 def _setup(tmp_path):
@@ -79,7 +79,8 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
             ready = {name for name in PROCESSES[1:]
                      if re.search(rf"^\S+ {name}\.1\s+\| database ready$", text, re.M)}
             if (ready == set(PROCESSES[1:]) and _health(web_port)
-                    and "portmonet radius: auth on" in text and "debt control " in text):
+                    and "portmonet radius: auth on" in text and "debt control " in text
+                    and "workflow timers: " in text):
                 break
             time.sleep(0.5)
         text = log.read_text()

@@ -102,3 +102,14 @@ class Outbox(Persistent):
                 if len(out) >= limit:
                     break
         return out
+
+
+def notify_subscriber(root, subscriber, key, template, **values):
+    """Queue a notice to *subscriber* once per *key*: a letter, or a text
+    message to a subscriber without e-mail (none to one with neither)."""
+    payload = {"template": template, "subscriber": subscriber.id, **values}
+    if getattr(subscriber, "email", None):
+        return root.outbox.queue("mail", key, {"to": subscriber.email, **payload})
+    if getattr(subscriber, "phone", None):
+        return root.outbox.queue("sms", key, {"to": subscriber.phone, **payload})
+    return None

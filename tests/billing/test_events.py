@@ -10,12 +10,12 @@ from ZODB.POSException import ConflictError
 
 from portmonet import bootstrap, db as dbmod, events, features
 from portmonet.billing import debt
-from portmonet.billing.model import day_us
+from portmonet.clock import day_start_us
 from portmonet.billing.run import RETRIES, run
 
 from tariffs.world import load_plans, make_contract
 
-APRIL_1 = day_us(datetime.date(2024, 4, 1))
+APRIL_1 = day_start_us(datetime.date(2024, 4, 1))
 TODAY = datetime.date(2024, 4, 2)
 
 

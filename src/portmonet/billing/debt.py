@@ -12,6 +12,7 @@ from decimal import Decimal
 from .. import clock, events
 from ..ledger.account import now_us
 from ..money import format_amount
+from ..outbox import notify_subscriber
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import days_in_month
@@ -26,12 +27,8 @@ class PromiseRefused(ValueError):
 
 def _notify(root, contract, key, template, **values):
     """A letter, or a text message to a subscriber without e-mail."""
-    subscriber = contract.__parent__
-    payload = {"template": template, "contract": contract.number, **values}
-    if getattr(subscriber, "email", None):
-        root.outbox.queue("mail", key, {"to": subscriber.email, **payload})
-    elif getattr(subscriber, "phone", None):
-        root.outbox.queue("sms", key, {"to": subscriber.phone, **payload})
+    notify_subscriber(root, contract.__parent__, key, template, contract=contract.number,
+                      **values)
 
 
 def block(root, billing, contract, reason, when_us):

@@ -27,6 +27,16 @@ def if_may(permission, name, path):
     return href
 
 
+def subscriber_view(view_name, shown=None):
+    """``href`` of an office link to the subscriber's ``view_name``, shown
+    when ``shown(root)`` (always without it)."""
+    def href(request, subscriber):
+        if shown is None or shown(request.root):
+            return request.resource_url(subscriber, view_name)
+        return None
+    return href
+
+
 def service_view(view_name, kinds=None):
     """``href`` of a service's action at ``@@view_name`` (for services of
     *kinds*; all but one-time services by default)."""

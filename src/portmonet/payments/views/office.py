@@ -10,6 +10,7 @@ from ...money import format_amount
 from ...web.forms import ScratchCardForm, TopUpForm, choices
 from ...web.helpers import audit, flash
 from ...web.i18n import _
+from ...web.navigation import subscriber_view
 from ...web.views.forms import form_page
 from .callback import card_payment_redirect
 from .cards import activate_card
@@ -84,18 +85,12 @@ def office_card(context, request):
     return page
 
 
-def _office_link(view_name, shown):
-    def href(request, subscriber):
-        return request.resource_url(subscriber, view_name) if shown(request.root) else None
-    return href
-
-
 def includeme(config):
     has_payments = lambda root: "payments" in root              # noqa: E731
     config.add_link("office", "topup", _("Top up"),
-                    _office_link("@@office-topup", lambda root: bool(card_providers(root))),
+                    subscriber_view("@@office-topup", lambda root: bool(card_providers(root))),
                     order=50)
     config.add_link("office", "scratch-card", _("Scratch card"),
-                    _office_link("@@office-card", has_payments), order=51)
+                    subscriber_view("@@office-card", has_payments), order=51)
     config.add_link("office", "wallet", _("E-wallet"),
-                    _office_link("@@wallet", has_payments), order=52)
+                    subscriber_view("@@wallet", has_payments), order=52)
