@@ -89,9 +89,14 @@ def bank_group():
 @click.option("--delimiter", default=";", show_default=True)
 @click.option("--encoding", default="cp1251", show_default=True)
 @click.option("--date-format", default="%d.%m.%Y", show_default=True)
+@click.option("--decimal", default=",", show_default=True,
+              help="CSV: the decimal separator of amounts")
+@click.option("--group", default="",
+              help="CSV: the thousands separator of amounts, if the bank writes one")
 @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True)
 @click.pass_obj
-def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, batch):
+def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, decimal,
+                group, batch):
     """Import a statement: post what matches, queue the rest in suspense.
 
     The file is journaled once (name, digest, size, its first 64 KiB): an
@@ -131,7 +136,8 @@ def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_fo
         dbmod.transact(env.db, record, "portmonet payments bank import", "statement outcome")
     try:
         layout = CsvLayout.from_text(columns, delimiter=delimiter, encoding=encoding,
-                                     date_format=date_format) if fmt == "csv" else None
+                                     date_format=date_format, decimal=decimal,
+                                     group=group) if fmt == "csv" else None
         lines = parse(data, fmt, layout)
     except StatementError as exc:
         finish("rejected", str(exc))
