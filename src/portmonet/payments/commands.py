@@ -323,7 +323,8 @@ def journal_purge(env, days, batch):
 def reconcile_cmd(env, channel, day, agent, register_path):
     """Received vs booked for CHANNEL on DAY (YYYY-MM-DD, UTC); exit 1 on differences."""
     import csv
-    from ..money import format_amount, to_minor
+    from ..money import format_amount, parse_canonical
+    from .canonical import token
     from .reconcile import compare_register, reconcile
     rows = []
     if register_path:
@@ -334,7 +335,8 @@ def reconcile_cmd(env, channel, day, agent, register_path):
                 if not row or row[0].strip().lower() in ("txn_id", "ext_id"):
                     continue
                 try:
-                    rows.append((row[0].strip(), row[1].strip(), to_minor(row[2])))
+                    rows.append((token(row[0], "ext_id"), token(row[1], "account", max_length=64),
+                                 parse_canonical(row[2])))
                 except (IndexError, ValueError) as exc:
                     raise click.ClickException(f"{register_path}:{n}: {exc}")
     with dbmod.connection(env.db) as (conn, tm):
