@@ -179,8 +179,8 @@ class Gate:
 
     def __init__(self, app, db, settings):
         self.app, self.db, self.settings = app, db, settings
-        from ..web.headers import HEADERS
-        self.headers = [(k, v) for k, v in HEADERS.items()]
+        from ..web.headers import headers_for
+        self.headers = list(headers_for(settings).items())
 
     def __getattr__(self, name):       # app.registry etc., as Pyramid's router has them
         return getattr(self.app, name)

@@ -1,10 +1,10 @@
-"""Login throttling kept in the web process's memory.
+"""Throttles kept in the web process's memory (per process, bounded).
 
-Counts failed attempts per key (a client address, a login) in a sliding
-window; past the limit every attempt for that key is refused without looking
-at the password, so guessing is slow and costs the server nothing.  Staff
-accounts also lock in the database (``StaffUser.locked_until_us``), which
-every web process sees; this in-memory layer is per process and bounded.
+:class:`Throttle` is a quota: at most *limit* events per key in a sliding
+window (applications from one address).  :class:`Backoff` slows sign-in
+guessing by an exponential delay per client address and per account,
+without ever locking an account (an attacker must not be able to lock
+staff out).
 """
 import threading
 import time
@@ -39,6 +39,53 @@ class Throttle:
             for key in keys:
                 entry = self._current(key, now)
                 self._failures[key] = (now, 1) if entry is None else (entry[0], entry[1] + 1)
+                self._failures.move_to_end(key)
+            while len(self._failures) > self.max_keys:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, *keys):
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+class Backoff:
+    """Sign-in throttling by exponential delay, kept in memory.
+
+    Each key (a client address, an account) gets *free* failed password
+    checks; after that the next check waits ``base * 2**(n - free)``
+    seconds after the last failure, up to *cap*.  An attempt that comes
+    too early is refused without checking the password and without being
+    counted: so the attacker is slowed to a check per delay and can push
+    an account's delay no further than *cap*, and a person who waits gets
+    a check.  Nothing is locked.  A success forgets the keys.
+    """
+
+    def __init__(self, free=3, base=1.0, cap=300.0, max_keys=100_000, clock=time.monotonic):
+        self.free, self.base, self.cap = free, base, cap
+        self.max_keys = max_keys
+        self.clock = clock
+        self._failures = OrderedDict()     # key -> (count, last failure time)
+        self._lock = threading.Lock()
+
+    def delay(self, count):
+        return 0.0 if count < self.free else min(self.base * 2 ** (count - self.free), self.cap)
+
+    def wait(self, *keys):
+        """Seconds until a password check for *keys* is allowed (0: now)."""
+        now = self.clock()
+        with self._lock:
+            held = [self._failures[key] for key in keys if key in self._failures]
+        return max([0.0] + [last + self.delay(count) - now for count, last in held])
+
+    def failed(self, *keys):
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                count, last = self._failures.get(key, (0, now))
+                if now - last > 4 * self.cap:       # quiet long enough: start again
+                    count = 0
+                self._failures[key] = (count + 1, now)
                 self._failures.move_to_end(key)
             while len(self._failures) > self.max_keys:
                 self._failures.popitem(last=False)
