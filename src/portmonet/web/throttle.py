@@ -11,15 +11,36 @@ import time
 from collections import OrderedDict
 
 
-class Throttle:
+class _Book:
+    """Per-key records in a bounded, least-recently-written-first dict."""
 
-    def __init__(self, limit=10, window=300.0, max_keys=100_000, clock=time.monotonic):
-        self.limit = limit
-        self.window = window
+    def __init__(self, max_keys, clock):
         self.max_keys = max_keys
         self.clock = clock
-        self._failures = OrderedDict()     # key -> (first failure time, count)
+        self._failures = OrderedDict()
         self._lock = threading.Lock()
+
+    def _put(self, key, value):
+        """Keep *value* for *key* (the caller holds the lock)."""
+        self._failures[key] = value
+        self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, *keys):
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+class Throttle(_Book):
+    """A quota: at most *limit* events per key in *window* seconds
+    (kept per key: (first event time, count))."""
+
+    def __init__(self, limit=10, window=300.0, max_keys=100_000, clock=time.monotonic):
+        super().__init__(max_keys, clock)
+        self.limit = limit
+        self.window = window
 
     def _current(self, key, now):
         entry = self._failures.get(key)
@@ -38,18 +59,10 @@ class Throttle:
         with self._lock:
             for key in keys:
                 entry = self._current(key, now)
-                self._failures[key] = (now, 1) if entry is None else (entry[0], entry[1] + 1)
-                self._failures.move_to_end(key)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-
-    def succeeded(self, *keys):
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+                self._put(key, (now, 1) if entry is None else (entry[0], entry[1] + 1))
 
 
-class Backoff:
+class Backoff(_Book):
     """Sign-in throttling by exponential delay, kept in memory.
 
     Each key (a client address, an account) gets *free* failed password
@@ -62,11 +75,8 @@ class Backoff:
     """
 
     def __init__(self, free=3, base=1.0, cap=300.0, max_keys=100_000, clock=time.monotonic):
-        self.free, self.base, self.cap = free, base, cap
-        self.max_keys = max_keys
-        self.clock = clock
-        self._failures = OrderedDict()     # key -> (count, last failure time)
-        self._lock = threading.Lock()
+        super().__init__(max_keys, clock)
+        self.free, self.base, self.cap = free, base, cap   # kept: (count, last failure time)
 
     def delay(self, count):
         return 0.0 if count < self.free else min(self.base * 2 ** (count - self.free), self.cap)
@@ -85,12 +95,4 @@ class Backoff:
                 count, last = self._failures.get(key, (0, now))
                 if now - last > 4 * self.cap:       # quiet long enough: start again
                     count = 0
-                self._failures[key] = (count + 1, now)
-                self._failures.move_to_end(key)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
-
-    def succeeded(self, *keys):
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+                self._put(key, (count + 1, now))
