@@ -48,7 +48,11 @@ def activate_card(request, account_text, serial, pin):
         cards = root["payments"].cards
         try:
             posting = cards.activate(root, serial, pin, account,
-                                     (f"account:{account.number}", f"ip:{request.remote_addr}"),
+                                     # Wrong tries lock out the address, and the account
+                                     # only from that address: a stranger guessing PINs
+                                     # cannot stop the owner from activating a card.
+                                     (f"ip:{request.remote_addr}",
+                                      f"account:{account.number}@{request.remote_addr}"),
                                      user)
         except Locked as exc:
             return "rejected", "locked out", (429, {"status": "locked", "message": str(exc)}, None)
