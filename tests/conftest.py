@@ -20,6 +20,33 @@ BIN = os.path.dirname(sys.executable)
 
 crypto.configure(crypto.DEMO_KEY)
 
+# Every log record of the whole run (as far as the loggers' levels let it
+# through) also goes to one file, which tests/security/test_run_log.py — run
+# last — greps for the secrets the tests used.
+RUN_LOG = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"portmonet-test-run-{os.getpid()}.log")
+
+
+def pytest_configure(config):
+    import logging
+    handler = logging.FileHandler(RUN_LOG, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    config._portmonet_run_log = handler
+
+
+def pytest_unconfigure(config):
+    import logging
+    handler = getattr(config, "_portmonet_run_log", None)
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        os.unlink(RUN_LOG)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests marked ``run_last`` run after all the others."""
+    items.sort(key=lambda item: item.get_closest_marker("run_last") is not None)
+
 
 @pytest.fixture(autouse=True)
 def process_registry():

@@ -53,7 +53,10 @@ def secret_keys(settings):
 
 
 def configure(settings):
-    """What every process does with its settings before touching the data."""
+    """What every process does with its settings before touching the data:
+    the encryption keys, and no secret in its logs."""
+    from .masking import install_log_masking
+    install_log_masking()
     crypto.configure(secret_keys(settings))
     clock.configure(settings)
 

@@ -4,6 +4,8 @@ rounded and formatted.
 A float never reaches this module's results: amounts come in as ``str``,
 ``int`` or ``Decimal`` and leave as ``int`` minor units.
 """
+import functools
+import re
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 
 # ISO 4217 code -> number of minor-unit digits (exponent).  The currencies an
@@ -23,6 +25,9 @@ ROUNDING = ROUND_HALF_UP
 # No single amount Portmonet handles comes near this (10^13 roubles); a
 # larger one is a typing mistake or an attack, not money.
 MAX_MINOR = 10 ** 15
+
+
+_TYPED = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -69,10 +74,11 @@ def to_minor(major, currency=DEFAULT_CURRENCY, exact=True):
         text = major.strip().replace(" ", "").replace("\u00a0", "")
         if "," in text and "." not in text:
             text = text.replace(",", ".")     # Russian decimal comma
-        try:
-            major = Decimal(text)
-        except InvalidOperation:
-            raise MoneyError(f"not an amount: {text!r}") from None
+        # ASCII digits only: Decimal() would also take "1e3", "Infinity"
+        # and non-ASCII digits.
+        if len(text) > 40 or not _TYPED.fullmatch(text):
+            raise MoneyError(f"not an amount: {text[:40]!r}")
+        major = Decimal(text)
     elif not isinstance(major, (int, Decimal)):
         raise MoneyError(f"not an amount: {major!r}")
     major = Decimal(major)
@@ -83,6 +89,48 @@ def to_minor(major, currency=DEFAULT_CURRENCY, exact=True):
     if exact and scaled != scaled.to_integral_value():
         raise MoneyError(f"{major} has more than {exp} decimal places for {currency}")
     return round_minor(scaled, currency)
+
+
+@functools.lru_cache(maxsize=64)
+def _canonical_grammar(exp, decimal, group):
+    whole = (rf"(?:0|[1-9][0-9]{{0,2}}(?:{re.escape(group)}[0-9]{{3}})*)" if group
+             else r"(?:0|[1-9][0-9]*)")
+    fraction = rf"(?:{re.escape(decimal)}[0-9]{{1,{exp}}})?" if exp else ""
+    return re.compile(whole + fraction, re.ASCII)
+
+
+def parse_canonical(text, currency=DEFAULT_CURRENCY, decimal=".", group=""):
+    """Minor units from the one canonical spelling of a non-negative amount
+    that a machine protocol (payment terminal, callback, bank file) sends:
+    ASCII digits without leading zeros, at most one *decimal* separator
+    followed by 1 to the currency's number of decimals, and, only when the
+    format declares a *group* (thousands) separator, groups of exactly
+    three digits.  No sign, exponent, surrounding or inner space, other
+    separator, non-ASCII digit or other type: a :class:`MoneyError` says
+    what was refused.  So "150", "150.0" and "150.00" are one amount, and
+    "1e3", "1 000", "150,00" (where the dot is the separator), "0150",
+    "\u0661\u0665\u0660" are refused.
+    """
+    if not isinstance(text, str):
+        raise MoneyError(f"an amount is a decimal string, not {type(text).__name__}")
+    exp = exponent(currency)
+    if len(text) > 40 or not _canonical_grammar(exp, decimal, group).fullmatch(text):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise MoneyError(f"{shown!r} is not an amount of the form 1234{decimal}"
+                         f"{'5' * exp if exp else ''} in {currency}")
+    plain = text.replace(group, "") if group else text
+    return to_minor(Decimal(plain.replace(decimal, ".")), currency)
+
+
+def parse_typed(text, currency=DEFAULT_CURRENCY):
+    """An amount a cashier or a subscriber typed into a payment form: the
+    canonical spelling (:func:`parse_canonical`) with the space a browser
+    form may leave around it trimmed and either a dot or a comma as the
+    decimal separator ("150,50" is what a Russian keyboard gives)."""
+    if not isinstance(text, str):
+        raise MoneyError("an amount is text")
+    text = text.strip()
+    return parse_canonical(text, currency, "," if "," in text and "." not in text else ".")
 
 
 def to_major(minor, currency=DEFAULT_CURRENCY):

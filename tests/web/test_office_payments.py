@@ -146,3 +146,22 @@ def test_office_payment_pages_in_russian(site):
     assert home.html.find(id="wallet").text == "Электронный кошелёк"
     page = client.get("/subscribers/1001/@@office-card", headers=ru)
     assert "Номер карты" in page.text
+
+
+def test_a_stranger_guessing_pins_does_not_lock_the_owner_out(site):
+    """Wrong PINs for Ivanov's account from another address lock that
+    address out, not Ivanov (issue 20: no lock an attacker controls)."""
+    (serial, pin), *_ = site.change(add_cards)
+    stranger = site.office_login("ivanov", "inet-pass-1", client=site.client())
+    stranger.extra_environ["REMOTE_ADDR"] = "198.51.100.77"
+    form = stranger.get("/subscribers/1001/@@office-card").forms["form"]
+    for n in range(MAX_FAILURES + 1):
+        form["serial"], form["pin"] = serial, f"{n:012d}"
+        res = form.submit(expect_errors=True)
+        form = res.forms["form"]
+    assert res.status_int == 429
+    owner = site.office_login("ivanov", "inet-pass-1")
+    form = owner.get("/subscribers/1001/@@office-card").forms["form"]
+    form["serial"], form["pin"] = serial, pin
+    form.submit(status=302)
+    assert balance(site) == 50000 + 10000        # the card's nominal, credited

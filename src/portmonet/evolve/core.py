@@ -104,3 +104,14 @@ def add_contract_status_counts(root):
         root.contract_counts = StatusCounts()
         root.contract_counts.__parent__ = root
     root.contract_counts.set(count_contracts(root))
+
+
+@step("2026-12-04-core-05-web-sessions")
+def add_web_sessions(root):
+    """``root.web_sessions``: the server-side book of sign-in sessions
+    (:mod:`portmonet.web.sessions`), so that logging out ends every copy
+    of a session cookie."""
+    from ..web.sessions import SessionBook
+    if getattr(root, "web_sessions", None) is None:
+        root.web_sessions = SessionBook()
+        root.web_sessions.__parent__ = root

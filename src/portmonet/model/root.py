@@ -19,6 +19,9 @@ class Root(Folder):
     # Contracts per status (model.contract.StatusCounts), made by the evolve
     # step "core-04"; None on a database not evolved yet (nothing counts).
     contract_counts = None
+    # The server-side sign-in sessions (web.sessions.SessionBook), made by
+    # the evolve step "core-05".
+    web_sessions = None
 
     def __init__(self):
         super().__init__()

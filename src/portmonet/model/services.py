@@ -1,5 +1,6 @@
 """What a contract subscribes to: Internet access, telephone lines, TV, one-time services."""
 import datetime
+import hmac
 import time
 
 from BTrees.IOBTree import IOBTree
@@ -126,7 +127,11 @@ class InternetService(Service):
         return crypto.decrypt(self._password) if self._password else None
 
     def check_password(self, candidate):
-        return self._password is not None and self.password() == candidate
+        """In constant time (the office accepts the Internet password)."""
+        if self._password is None or not isinstance(candidate, str):
+            return False
+        return hmac.compare_digest(self.password().encode("utf-8"),
+                                   candidate.encode("utf-8", "surrogatepass"))
 
     def _index_entries(self):
         entries = {("logins", self.login, self)}

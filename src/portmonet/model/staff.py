@@ -26,8 +26,11 @@ class StaffUser(Persistent):
     name = ""
     active = True
     password_hash = None
+    # Wrong passwords tried since the last sign-in (told then), the last one's
+    # time and client address.  No lock: sign-in is throttled, not locked.
     failed_logins = 0
-    locked_until_us = 0
+    last_failed_us = 0
+    last_failed_from = ""
 
     def __init__(self, login, roles, password=None, name=""):
         self.login = normalize.login(login)

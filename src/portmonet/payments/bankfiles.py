@@ -6,9 +6,12 @@
 * CSV laid out as the operator's bank writes it, described by a
   :class:`CsvLayout`.
 
-Amounts become minor units through :func:`portmonet.money.to_minor`; a line
-that cannot be read is a :class:`StatementError` naming the line, and
-nothing of the file is imported.
+Amounts become minor units through :func:`portmonet.money.parse_canonical`
+(camt.053 and 1C: ASCII digits and a dot; CSV: the layout's decimal and,
+if declared, group separator); references are printable ASCII without
+spaces, and a 1C document number is a number (``000123`` is document
+123).  A line that cannot be read is a :class:`StatementError` naming the
+line, and nothing of the file is imported.
 """
 import csv
 import datetime
@@ -18,7 +21,8 @@ from collections import namedtuple
 
 from defusedxml import ElementTree
 
-from ..money import MoneyError, to_minor
+from ..money import MoneyError, parse_canonical
+from .canonical import NotCanonical, token
 
 BankLine = namedtuple("BankLine", "ref date amount currency payer payer_tax_id "
                                   "payer_account purpose")
@@ -28,14 +32,30 @@ class StatementError(ValueError):
     pass
 
 
-def _amount(text, currency, where):
+def _amount(text, currency, where, decimal=".", group=""):
     try:
-        amount = to_minor(text, currency)
+        amount = parse_canonical(text, currency, decimal, group)
     except MoneyError as exc:
         raise StatementError(f"{where}: {exc}") from None
     if amount <= 0:
         raise StatementError(f"{where}: amount {text!r} is not positive")
     return amount
+
+
+def _ref(text, where):
+    """A payment's reference, as the cause of its posting: printable ASCII
+    without spaces, compared as given."""
+    try:
+        return token(text, "reference", max_length=100)
+    except NotCanonical as exc:
+        raise StatementError(f"{where}: {exc}") from None
+
+
+def _document_number(text, where):
+    """A 1C document number: digits are a number (leading zeros dropped,
+    so "0012" and "12" are one document); anything else a reference."""
+    text = _ref(text, where)
+    return str(int(text)) if text.isdigit() else text
 
 
 # -- camt.053 -------------------------------------------------------------
@@ -109,7 +129,8 @@ def parse_camt053(data):
                 purpose = " ".join((u.text or "").strip() for u in _children(remit, "Ustrd"))
                 if not purpose and tx is None:
                     purpose = _text(entry, "AddtlNtryInf")
-                lines.append(BankLine(ref, date, _amount(amt.text or "", currency, where),
+                lines.append(BankLine(_ref(ref, where), date,
+                                      _amount((amt.text or "").strip(), currency, where),
                                       currency, payer, tax_id, acct, purpose))
     return lines
 
@@ -172,6 +193,9 @@ def parse_1c(data):
             iso = datetime.datetime.strptime(date, "%d.%m.%Y").date().isoformat()
         except ValueError:
             raise StatementError(f"{where}: date {date!r} is not DD.MM.YYYY") from None
+        number = _document_number(number, where)
+        if payer_account:
+            payer_account = _ref(payer_account, where)
         lines.append(BankLine(
             f"{iso}/{number}/{payer_account}", iso, _amount(doc.get("Сумма", ""), "RUB", where),
             "RUB", doc.get("Плательщик1") or doc.get("Плательщик", ""),
@@ -192,7 +216,7 @@ class CsvLayout:
               "payer_account", "currency")
 
     def __init__(self, columns, delimiter=";", encoding="cp1251", date_format="%d.%m.%Y",
-                 currency="RUB"):
+                 currency="RUB", decimal=",", group=""):
         unknown = set(columns) - set(self.FIELDS)
         if unknown:
             raise StatementError(f"CSV layout: unknown fields {', '.join(sorted(unknown))}")
@@ -204,6 +228,8 @@ class CsvLayout:
         self.encoding = encoding
         self.date_format = date_format
         self.currency = currency
+        self.decimal = decimal          # the amounts' decimal separator
+        self.group = group              # their thousands separator, if any
 
     @classmethod
     def from_text(cls, spec, **kwargs):
@@ -239,13 +265,16 @@ def parse_csv(data, layout):
                                  f"{layout.date_format}") from None
         currency = get("currency") or layout.currency
         ref = get("ref")
-        if not ref:
+        if ref:
+            ref = _ref(ref, where)
+        else:
             # Identical rows are distinct payments: number their repeats.
             digest = hashlib.sha256("\x1f".join(
                 f"{k}={v}" for k, v in sorted(row.items())).encode()).hexdigest()[:24]
             seen[digest] = seen.get(digest, 0) + 1
             ref = f"{digest}-{seen[digest]}"
-        lines.append(BankLine(ref, date, _amount(get("amount"), currency, where), currency,
+        lines.append(BankLine(ref, date, _amount(get("amount"), currency, where, layout.decimal,
+                                                 layout.group), currency,
                               get("payer"), get("payer_tax_id"), get("payer_account"),
                               get("purpose")))
     return lines

@@ -21,13 +21,19 @@ import json
 import re
 import time
 
-from ..money import MoneyError, format_amount, to_minor
+from ..money import CURRENCY_EXPONENTS, MoneyError, format_amount, parse_canonical
+from .canonical import NotCanonical, number, token
 from .clock import now_us
 from .credit import DuplicateMismatch, credit
 from .lookup import BadAccount, payable_account
 
-_KEY = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
-_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+# Canonical (docs/payments.md): the headers in ASCII — timestamp decimal
+# digits without leading zeros, key 1-100 of A-Z a-z 0-9 . _ : -, signature
+# 64 hex digits; the body one JSON object without a repeated name, its id
+# a string token, its amount a decimal string with a dot.
+_KEY = re.compile(r"[A-Za-z0-9._:\-]+", re.ASCII)
+_ID = re.compile(r"[A-Za-z0-9._\-]+", re.ASCII)
+_SIGNATURE = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 
 
 class Refused(Exception):
@@ -46,24 +52,44 @@ def sign(secret, timestamp, key, body):
 
 def verify(provider, headers, body, now=None):
     """Authenticate a request; returns (idempotency key, parsed body) or raises Refused."""
-    stamp = headers.get("X-Portmonet-Timestamp", "")
-    key = headers.get("Idempotency-Key", "")
-    signature = headers.get("X-Portmonet-Signature", "")
-    if not stamp.isdigit() or not _KEY.match(key) or not signature:
-        raise Refused(401, "unsigned", "timestamp, idempotency key and signature are required")
+    try:
+        stamp = number(headers.get("X-Portmonet-Timestamp", ""), "timestamp", 12)
+        key = token(headers.get("Idempotency-Key", ""), "key", _KEY, 100)
+        signature = token(headers.get("X-Portmonet-Signature", ""), "signature", _SIGNATURE, 64)
+    except NotCanonical:
+        raise Refused(401, "unsigned", "timestamp, idempotency key and signature are required "
+                                       "(ASCII: digits; A-Z a-z 0-9 . _ : -; 64 hex digits)") from None
     expected = sign(provider.secret(), stamp, key, body)
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
         raise Refused(401, "bad_signature", "the signature does not match")
     now = time.time() if now is None else now
     if abs(now - int(stamp)) > provider.max_skew_s:
         raise Refused(401, "stale", "the timestamp is outside the accepted window")
     try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise Refused(400, "bad_json", "the body is not JSON") from None
+        data = json.loads(body.decode("utf-8"), object_pairs_hook=_no_repeats)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise Refused(400, "bad_json", "the body is not JSON (or repeats a name)") from None
     if not isinstance(data, dict):
         raise Refused(400, "bad_json", "the body is not a JSON object")
     return key, data
+
+
+def _no_repeats(pairs):
+    """A JSON object whose names are each given once (two "amount"s are an
+    error, not "last one wins")."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a name is repeated in a JSON object")
+    return out
+
+
+def _id(data, name):
+    """A payment id of the body: a JSON string of A-Z a-z 0-9 . _ - (an
+    opaque token, compared as given); None if it is anything else."""
+    try:
+        return token(data.get(name), name, _ID, 64)
+    except NotCanonical:
+        return None
 
 
 def _answer(status, code, message, **fields):
@@ -87,25 +113,29 @@ def handle(root, provider, key, body, data, user):
 
 def _process(root, provider, data, user):
     kind = data.get("type")
-    pay_id = str(data.get("id", ""))
+    pay_id = _id(data, "id")
+    shown = pay_id or ""
     if kind not in ("check", "pay", "cancel"):
-        return _answer("rejected", "bad_type", "type is check, pay or cancel", id=pay_id)
-    if not _ID.match(pay_id):
-        return _answer("rejected", "bad_id", "id is 1-64 letters, digits, . _ -", id=pay_id)
+        return _answer("rejected", "bad_type", "type is check, pay or cancel", id=shown)
+    if pay_id is None:
+        return _answer("rejected", "bad_id", "id is a string of 1-64 letters, digits, . _ -",
+                       id=shown)
     if kind == "cancel":
         return _cancel(root, provider, data, pay_id, user)
     currency = data.get("currency", provider.currency)
-    amount_text = data.get("amount")
-    if not isinstance(amount_text, str):
-        return _answer("rejected", "bad_amount", "amount is a decimal string", id=pay_id)
+    if not isinstance(currency, str) or currency not in CURRENCY_EXPONENTS:
+        return _answer("rejected", "bad_currency", "currency is an ISO 4217 code", id=pay_id)
     try:
-        amount = to_minor(amount_text, currency)
+        amount = parse_canonical(data.get("amount"), currency)
     except MoneyError as exc:
         return _answer("rejected", "bad_amount", str(exc), id=pay_id)
     if amount < max(provider.min_sum, 1) or amount > provider.max_sum:
         return _answer("rejected", "bad_amount", "amount out of the accepted range", id=pay_id)
+    account_text = data.get("account", "")
     try:
-        account = payable_account(root, str(data.get("account", "")))
+        if not isinstance(account_text, str):
+            raise BadAccount("account is a string")
+        account = payable_account(root, account_text)
     except BadAccount:
         return _answer("rejected", "bad_account", "not an account reference", id=pay_id)
     if account is None:
@@ -132,9 +162,10 @@ def _process(root, provider, data, user):
 
 
 def _cancel(root, provider, data, pay_id, user):
-    original = str(data.get("original_id", ""))
-    where = root.catalog.causes.get(f"callback:{provider.name}:{original}")
-    if not _ID.match(original) or where is None:
+    original = _id(data, "original_id")
+    where = (root.catalog.causes.get(f"callback:{provider.name}:{original}")
+             if original is not None else None)
+    if where is None:
         return _answer("rejected", "not_found", "no such payment to cancel", id=pay_id)
     account = root.catalog.accounts.get(where[0])
     paid = account.ledger[where[1]]

@@ -25,6 +25,7 @@ from zope.interface import implementer
 from .. import clock, crypto
 from ..money import format_amount
 from ..model.folder import Folder
+from .canonical import NotCanonical, digits
 from .clock import now_us
 from .credit import credit
 from .interfaces import ICards
@@ -195,7 +196,12 @@ class Cards(Folder):
         actors = [actors] if isinstance(actors, str) else list(actors)
         if any(self.locked(actor, now) for actor in actors):
             raise Locked("too many wrong card numbers or PINs: try again later")
-        serial, pin = (serial or "").strip(), (pin or "").strip()
+        try:        # the printed form only: 12 ASCII digits each, as given
+            digits(serial, "serial", SERIAL_DIGITS)
+            digits(pin, "pin", PIN_DIGITS)
+        except NotCanonical as exc:
+            raise CardError(f"the card number and the PIN are {SERIAL_DIGITS} digits each "
+                            f"({exc.field})") from None
         card = self.by_serial.get(serial)
         if card is None or not hmac.compare_digest(card.batch.digest(serial, pin), card.pin_digest):
             for actor in actors:

@@ -90,9 +90,14 @@ def bank_group():
 @click.option("--delimiter", default=";", show_default=True)
 @click.option("--encoding", default="cp1251", show_default=True)
 @click.option("--date-format", default="%d.%m.%Y", show_default=True)
+@click.option("--decimal", default=",", show_default=True,
+              help="CSV: the decimal separator of amounts")
+@click.option("--group", default="",
+              help="CSV: the thousands separator of amounts, if the bank writes one")
 @click.option("--batch", type=click.IntRange(1), default=1000, show_default=True)
 @click.pass_obj
-def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, batch):
+def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_format, decimal,
+                group, batch):
     """Import a statement: post what matches, queue the rest in suspense.
 
     The file is journaled once (name, digest, size, its first 64 KiB): an
@@ -131,7 +136,8 @@ def bank_import(env, path, fmt, bank_name, columns, delimiter, encoding, date_fo
         dbmod.transact(env.db, record, "portmonet payments bank import", "statement outcome")
     try:
         layout = CsvLayout.from_text(columns, delimiter=delimiter, encoding=encoding,
-                                     date_format=date_format) if fmt == "csv" else None
+                                     date_format=date_format, decimal=decimal,
+                                     group=group) if fmt == "csv" else None
         lines = parse(data, fmt, layout)
     except StatementError as exc:
         finish("rejected", str(exc))
@@ -316,7 +322,8 @@ def journal_purge(env, days, batch):
 def reconcile_cmd(env, channel, day, agent, register_path):
     """Received vs booked for CHANNEL on DAY (YYYY-MM-DD, UTC); exit 1 on differences."""
     import csv
-    from ..money import format_amount, to_minor
+    from ..money import format_amount, parse_canonical
+    from .canonical import token
     from .reconcile import compare_register, reconcile
     rows = []
     if register_path:
@@ -327,7 +334,8 @@ def reconcile_cmd(env, channel, day, agent, register_path):
                 if not row or row[0].strip().lower() in ("txn_id", "ext_id"):
                     continue
                 try:
-                    rows.append((row[0].strip(), row[1].strip(), to_minor(row[2])))
+                    rows.append((token(row[0], "ext_id"), token(row[1], "account", max_length=64),
+                                 parse_canonical(row[2])))
                 except (IndexError, ValueError) as exc:
                     raise click.ClickException(f"{register_path}:{n}: {exc}")
     with dbmod.connection(env.db) as (conn, tm):

@@ -3,8 +3,7 @@ import ipaddress
 
 from wtforms import PasswordField, SelectField, StringField, TextAreaField, validators as V
 
-from ..money import MoneyError, to_minor
-from ..web.forms import BaseForm, choices
+from ..web.forms import BaseForm, choices, payment_amount
 from .agents import _NAME, PROTOCOLS
 
 
@@ -14,16 +13,6 @@ def _networks(form, field):
             ipaddress.ip_network(item, strict=False)
         except ValueError:
             raise V.ValidationError(f"{item!r} is not an IP address or network")
-
-
-def _amount(form, field):
-    try:
-        value = to_minor(field.data or "")
-    except MoneyError as exc:
-        raise V.ValidationError(str(exc))
-    if value <= 0:
-        raise V.ValidationError("a positive amount")
-    field.minor = value
 
 
 class AgentForm(BaseForm):
@@ -57,9 +46,9 @@ class AgentForm(BaseForm):
 class TransferForm(BaseForm):
     source = SelectField("From", choices=[])
     target = StringField("To account", [V.InputRequired(), V.Length(max=20)])
-    amount = StringField("Amount", [V.InputRequired(), _amount])
+    amount = StringField("Amount", [V.InputRequired(), payment_amount])
 
 
 class ConfirmForm(BaseForm):
-    code = StringField("Confirmation code", [V.InputRequired(), V.Regexp(r"^\d{6}$",
+    code = StringField("Confirmation code", [V.InputRequired(), V.Regexp(r"^[0-9]{6}\Z",
                                                                          message="6 digits")])

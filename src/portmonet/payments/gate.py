@@ -23,12 +23,14 @@ from urllib.parse import parse_qsl
 from . import osmp
 from .clock import now_us
 from .agents import credentials_ok
+from .canonical import NotCanonical, single
 from .interfaces import IOsmpAgent
 
 log = logging.getLogger("portmonet.payments.osmp")
 
 PATH = re.compile(r"^/payments/([a-z0-9][a-z0-9_-]{0,39})/(?:@@)?osmp/?$")
 PARAMS = ("command", "txn_id", "txn_date", "account", "sum")
+NAMES = PARAMS + ("login", "password")
 MAX_BODY = 64 * 1024          # what the journal keeps (it marks a longer body truncated)
 # (database, name) of the OSMP agents this process has served (a hint: the
 # committer looks the agent up again in its transaction).
@@ -49,11 +51,13 @@ class Call:
     *checked* is ``((login, password hash), ok)`` when the request thread
     has checked the credentials already."""
 
-    __slots__ = ("agent", "params", "login", "password", "remote", "raw", "checked")
+    __slots__ = ("agent", "params", "login", "password", "remote", "raw", "checked",
+                 "malformed")
 
-    def __init__(self, agent, params, login, password, remote, raw):
+    def __init__(self, agent, params, login, password, remote, raw, malformed=""):
         self.agent, self.params, self.login, self.password = agent, params, login, password
         self.remote, self.raw, self.checked = remote, raw, None
+        self.malformed = malformed        # why the request is not canonical, or ""
 
     def precheck(self, db):
         held = CREDENTIALS.get((id(db), self.agent))
@@ -95,6 +99,11 @@ def decide(root, call, db=None):
         log.warning("osmp %s: bad credentials from %s", call.agent, call.remote)
         return ("rejected", "bad credentials",
                 (osmp.answer(params, 8, comment="bad credentials"), 403))
+    if call.malformed:
+        log.warning("osmp %s: malformed request from %s: %s", call.agent, call.remote,
+                    call.malformed)
+        return ("rejected", f"malformed: {call.malformed}",
+                (osmp.answer(params, 300, comment=call.malformed), 200))
     command = params.get("command")
     if command == "check":
         ans = osmp.check(root, agent, params)
@@ -148,13 +157,20 @@ def raw_fields(agent, remote, method, path, query, body, headers):
 
 def make_call(agent, pairs, credentials, remote, raw):
     """A :class:`Call` from the request's (name, value) pairs; without
-    HTTP Basic *credentials* the ``login``/``password`` parameters are."""
-    given = dict(pairs)
-    params = {k: given[k].strip() for k in PARAMS if k in given}
+    HTTP Basic *credentials* the ``login``/``password`` parameters are.
+    Values are taken as sent (no trimming: only the canonical spelling is
+    accepted); a parameter given twice makes the call malformed (result
+    300), never "last one wins"."""
+    malformed = ""
+    try:
+        given = single(pairs, NAMES)
+    except NotCanonical as exc:
+        malformed, given = str(exc), dict(pairs)
+    params = {k: given[k] for k in PARAMS if k in given}
     if credentials is None:
         credentials = (given.get("login"), given.get("password"))
-    raw["ext_id"] = params.get("txn_id", "")
-    return Call(agent, params, credentials[0], credentials[1], remote, raw)
+    raw["ext_id"] = params.get("txn_id", "")[:40]
+    return Call(agent, params, credentials[0], credentials[1], remote, raw, malformed)
 
 
 class Gate:
@@ -162,8 +178,8 @@ class Gate:
 
     def __init__(self, app, db, settings):
         self.app, self.db, self.settings = app, db, settings
-        from ..web.headers import HEADERS
-        self.headers = [(k, v) for k, v in HEADERS.items()]
+        from ..web.headers import headers_for
+        self.headers = list(headers_for(settings).items())
 
     def __getattr__(self, name):       # app.registry etc., as Pyramid's router has them
         return getattr(self.app, name)

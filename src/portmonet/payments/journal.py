@@ -13,13 +13,13 @@ Entries written by older releases are persistent :class:`Entry` objects
 with the same attributes; both are read alike.
 """
 import random
-import re
 from collections import namedtuple
 
 from BTrees.LOBTree import LOBTree
 from persistent import Persistent
 from zope.interface import implementer
 
+from ..masking import mask_bytes, mask_text
 from .clock import now_us
 from .interfaces import IJournal
 from .trees import AppendLOBTree, AppendOOTreeSet
@@ -28,16 +28,10 @@ _random = random.SystemRandom()
 MAX_BODY = 64 * 1024
 # A body up to this size stays in the record; a larger one gets a Body object.
 INLINE_BODY = 2048
-# Never keep a secret in the journal, even one a client sent by mistake.
-_SECRET_PARAM = re.compile(r"((?:^|&)(?:password|pin|secret|pwd)=)[^&]*", re.I)
 KEPT_HEADERS = ("content-type", "user-agent", "x-portmonet-timestamp",
                 "x-portmonet-signature", "idempotency-key", "x-forwarded-for")
 # Outcomes nobody has settled: purging keeps them (a difference to explain).
 UNSETTLED = ("received", "error")
-
-
-def mask_secrets(text):
-    return _SECRET_PARAM.sub(r"\1***", text or "")
 
 
 _FIELDS = ("key received_us channel agent remote method path query body headers "
@@ -95,11 +89,10 @@ class Journal(Persistent):
                headers=(), ext_id="", status="received", outcome="", received_us=None):
         """Store a request (and, when known already, its outcome); returns the record."""
         headers = list(headers)
-        form = any(k.lower() == "content-type" and v.startswith("application/x-www-form-urlencoded")
-                   for k, v in headers)
-        body = bytes(body or b"")
-        if form:        # a form's PIN or password stays out of the journal too
-            body = mask_secrets(body.decode("utf-8", "replace")).encode("utf-8")
+        # Never keep a secret, even one a client sent by mistake: whatever
+        # the body's type (form, multipart, JSON, XML), its PINs, passwords,
+        # CSRF tokens and card numbers are masked (portmonet.masking).
+        body = mask_bytes(bytes(body or b"")[:MAX_BODY + 4096])
         received = now_us() if received_us is None else received_us
         key = self.new_key(received)
         truncated = len(body) > MAX_BODY
@@ -112,8 +105,8 @@ class Journal(Persistent):
             body = b""
         ext_id = str(ext_id or "")[:100]
         entry = Record(key, received, channel, agent, remote, method, path,
-                       mask_secrets(query), body,
-                       tuple((k, v) for k, v in headers if k.lower() in KEPT_HEADERS),
+                       mask_text(query), body,
+                       tuple((k, mask_text(v)) for k, v in headers if k.lower() in KEPT_HEADERS),
                        truncated, ext_id, status, str(outcome)[:1000],
                        0 if status == "received" else now_us(), big)
         self.entries[key] = entry

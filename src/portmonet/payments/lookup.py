@@ -11,7 +11,7 @@ class BadAccount(ValueError):
     """The text cannot be an account reference at all (bad format)."""
 
 
-_REFERENCE = re.compile(r"^[A-Za-z0-9._@+\-]{1,64}$")
+_REFERENCE = re.compile(r"[A-Za-z0-9._@+\-]{1,64}", re.ASCII)
 
 
 def contract_account(account):
@@ -25,10 +25,12 @@ def payable_account(root, text):
     """The personal account named by an account number, contract number,
     Internet login or telephone number; None when there is none.
 
-    Raises :class:`BadAccount` for text that cannot name anything.
+    Raises :class:`BadAccount` for text that cannot name anything,
+    including a reference with spaces or line breaks around it: the
+    payment channels take only the canonical spelling.
     """
-    text = (text or "").strip()
-    if not _REFERENCE.match(text):
+    text = text or ""
+    if not isinstance(text, str) or not _REFERENCE.fullmatch(text):
         raise BadAccount(f"{text!r} is not an account reference")
     catalog = root.catalog
     account = contract_account(catalog.accounts.get(text))

@@ -10,7 +10,8 @@ import re
 from collections import namedtuple
 from xml.sax.saxutils import escape
 
-from ..money import MoneyError, format_amount, to_minor
+from ..money import MoneyError, format_amount, parse_canonical
+from .canonical import NotCanonical, digits, number
 from .clock import now_us
 from .credit import DuplicateMismatch, credit
 from .lookup import BadAccount, payable_account
@@ -33,9 +34,12 @@ RESULTS = {
 # Answers a terminal may repeat the request after: never stored as final.
 TEMPORARY = (1, 90)
 
-_TXN_ID = re.compile(r"^\d{1,20}$")
-_SUM = re.compile(r"^\d{1,10}(\.\d{1,2})?$")
-_DATE = re.compile(r"^\d{14}$")
+# Canonical (docs/payments.md): txn_id 1-20 ASCII digits without leading
+# zeros, sum ASCII digits with a dot and at most the currency's decimals,
+# txn_date 14 ASCII digits; each parameter once.
+TXN_ID_DIGITS = 20
+# Characters XML 1.0 cannot carry: an echoed parameter never breaks the answer.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 Answer = namedtuple("Answer", "osmp_txn_id prv_txn sum result comment")
 
@@ -49,24 +53,21 @@ def answer(params, result, prv_txn="", comment=None, amount=None):
 def to_xml(ans):
     fields = [("osmp_txn_id", ans.osmp_txn_id), ("prv_txn", ans.prv_txn),
               ("sum", ans.sum), ("result", ans.result), ("comment", ans.comment)]
-    body = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields if v != "" or k == "result")
+    body = "".join(f"<{k}>{escape(_NOT_XML.sub('?', str(v)))}</{k}>"
+                   for k, v in fields if v != "" or k == "result")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{body}</response>\n'.encode()
 
 
 def _validate(root, agent, params):
     """(account, amount) or an error Answer."""
-    txn_id = params.get("txn_id", "")
-    if not _TXN_ID.match(txn_id):
-        return answer(params, 300, comment="txn_id must be 1-20 digits")
+    if canonical_txn_id(params) is None:
+        return answer(params, 300, comment="txn_id must be 1-20 ASCII digits without leading zeros")
     if not agent.active:
         return answer(params, 8, comment="agent disabled")
-    text = params.get("sum", "")
-    if not _SUM.match(text):
-        return answer(params, 300, comment="bad sum")
     try:
-        amount = to_minor(text, agent.currency)
+        amount = parse_canonical(params.get("sum", ""), agent.currency)
     except MoneyError:
-        return answer(params, 300, comment="bad sum")
+        return answer(params, 300, comment="bad sum: ASCII digits and a dot, as 150.00")
     if amount < max(agent.min_sum, 1):
         return answer(params, 241)
     if amount > agent.max_sum:
@@ -82,6 +83,25 @@ def _validate(root, agent, params):
     if account.currency != agent.currency:
         return answer(params, 7, comment="account currency differs")
     return account, amount
+
+
+def canonical_txn_id(params):
+    """The request's txn_id if it is canonical, else None."""
+    try:
+        return number(params.get("txn_id", ""), "txn_id", TXN_ID_DIGITS)
+    except NotCanonical:
+        return None
+
+
+def _bad_date(params):
+    date = params.get("txn_date", "")
+    if not date:
+        return False
+    try:
+        digits(date, "txn_date", 14)
+    except NotCanonical:
+        return True
+    return False
 
 
 def check(root, agent, params):
@@ -110,12 +130,12 @@ def prefetch(root, texts):
 
 def pay(root, agent, params, user=""):
     """Take a payment (in the caller's transaction); returns the Answer."""
-    txn_id = params.get("txn_id", "")
-    held = agent.txns.get(txn_id) if _TXN_ID.match(txn_id) else None
+    txn_id = canonical_txn_id(params)
+    held = agent.txns.get(txn_id) if txn_id is not None else None
     if held is not None:
         return Answer(txn_id, *held[:4])
     date = params.get("txn_date", "")
-    if date and not _DATE.match(date):
+    if _bad_date(params):
         ans = answer(params, 300, comment="txn_date must be YYYYMMDDhhmmss")
     else:
         got = _validate(root, agent, params)
@@ -124,7 +144,7 @@ def pay(root, agent, params, user=""):
         else:
             account, amount = got
             ans = _book(root, agent, account, amount, txn_id, date, user)
-    if ans.result not in TEMPORARY and _TXN_ID.match(txn_id):
+    if ans.result not in TEMPORARY and txn_id is not None:
         agent.txns[txn_id] = (ans.prv_txn, ans.sum, ans.result, ans.comment,
                               params.get("account", ""), now_us())
     return ans

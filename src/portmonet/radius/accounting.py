@@ -10,6 +10,8 @@ import logging
 from ..ledger.account import now_us
 from ..usage import UsageRecord
 from ..web.figures import record as record_figure
+from . import plausible
+from .logbook import LIMITED
 from .pools import bind_session, release_session
 from .sessions import Session, octets
 
@@ -18,6 +20,11 @@ log = logging.getLogger(__name__)
 START, STOP, INTERIM, ON, OFF = 1, 2, 3, 7, 8
 STATUS_NAMES = {START: "Start", STOP: "Stop", INTERIM: "Interim-Update",
                 ON: "Accounting-On", OFF: "Accounting-Off"}
+
+
+# A NAS may hold an accounting packet for a while (RFC 2866 Acct-Delay-Time),
+# not for weeks.
+MAX_DELAY_S = 7 * 86400
 
 
 class AcctError(ValueError):
@@ -30,6 +37,7 @@ def _first(packet, code, default=None):
 
 
 def _int(raw):
+    """An integer attribute (the codec has checked its four octets)."""
     return int.from_bytes(raw, "big") if raw is not None else 0
 
 
@@ -44,6 +52,10 @@ def parse(packet, received_us=None):
         raise AcctError(f"unsupported Acct-Status-Type {status}")
     received_us = now_us() if received_us is None else received_us
     delay = _int(_first(packet, 41))
+    if delay > MAX_DELAY_S:
+        raise AcctError(f"Acct-Delay-Time {delay} s is implausible")
+    if _int(_first(packet, 46)) > plausible.MAX_SESSION_S:
+        raise AcctError("Acct-Session-Time is implausible")
     ip = _first(packet, 8)
     record = {
         "status": status,
@@ -82,16 +94,19 @@ def _open(root, nas, rec):
     return session
 
 
-def _advance(root, nas, session, rec):
+def _advance(root, nas, session, rec, warn):
     """Take new counters; emit the traffic since the last record. Returns
-    True if anything changed."""
+    True if anything changed.  Implausible counters (:mod:`.plausible`)
+    are not taken: logged (bounded), counted on the session, never billed."""
     new = (rec["octets_in"], rec["octets_out"], rec["seconds"])
     old = (session.octets_in, session.octets_out, session.seconds)
     if new == old:
         return False
-    if any(n < o for n, o in zip(new, old)):
-        # Older than what we hold (reordered) or a counter reset: keep ours.
-        log.info("radius: %s/%s counters went back; ignored", nas.name, session.session_id)
+    why = plausible.why_not(session, rec, plausible.link_bytes_per_s(nas))
+    if why is not None:
+        session.implausible += 1
+        warn("implausible-counters", nas.name, "radius: %s/%s (%s): %s; not taken",
+             nas.name, session.session_id, session.login, why)
         return False
     session.octets_in, session.octets_out, session.seconds = new
     if rec["framed_ip"] and not session.framed_ip:
@@ -139,8 +154,10 @@ def close(root, nas, session, when_us, cause):
         release_session(root, session)
 
 
-def apply(root, nas, rec):
-    """Apply one parsed Accounting-Request of *nas* (the persistent Nas)."""
+def apply(root, nas, rec, warn=None):
+    """Apply one parsed Accounting-Request of *nas* (the persistent Nas);
+    *warn* is the bounded logger (:meth:`logbook.Limited.warn`)."""
+    warn = warn or LIMITED.warn
     status = rec["status"]
     if status in (ON, OFF):
         cause = "NAS-Reboot" if status == ON else "Accounting-Off"
@@ -164,7 +181,7 @@ def apply(root, nas, rec):
         session = _open(root, nas, rec)  # counters start at 0: all traffic is new
     if not session.online:
         return                           # a repeated or late packet for a closed session
-    _advance(root, nas, session, rec)
+    _advance(root, nas, session, rec, warn)
     if status == STOP:
         close(root, nas, session, rec["when_us"], STOP_CAUSES.get(rec["cause"], str(rec["cause"] or "")))
 

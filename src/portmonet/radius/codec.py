@@ -28,6 +28,14 @@ class CodecError(ValueError):
     """A malformed packet: it is dropped."""
 
 
+# Attributes of a fixed size (RFC 2865, 2866, 2869 "integer", "address",
+# "time"): any other length makes the packet malformed, not a shorter or
+# longer number read as something else.
+FIXED_LENGTH = {code: 4 for code in (
+    4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 27, 28, 29, 37, 38, 40, 41, 42, 43, 45, 46,
+    47, 48, 49, 51, 52, 53, 55, 61, 62)}
+
+
 class Request:
     """A decoded request: raw attribute values by code, vendor attributes by
     (vendor id, type); every value is ``bytes``."""
@@ -144,6 +152,8 @@ def decode(data):
                 if alen != 18 or ma_offset is not None:
                     raise CodecError("bad Message-Authenticator")
                 ma_offset = pos + 2
+            elif FIXED_LENGTH.get(kind, alen - 2) != alen - 2:
+                raise CodecError(f"attribute {kind} is {alen - 2} octets, not {FIXED_LENGTH[kind]}")
             attrs.setdefault(kind, []).append(value)
         pos += alen
     return Request(code, pid, raw[4:20], raw, attrs, ma_offset)

@@ -24,7 +24,7 @@ from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
 from ..model.root import get_root
-from . import accounting, codec, coa, dictionary, eap, pools
+from . import accounting, codec, coa, dictionary, eap, logbook, pools
 from .interfaces import INas
 from .nas import NasTable
 from .policy import Decision, authorize, clear_password, reject
@@ -66,21 +66,6 @@ class Config:
         self.accounting = _bool(get("radius.accounting", "true"))
 
 
-class _Limited:
-    """Log a repeated warning at most once a minute per key."""
-
-    def __init__(self):
-        self.last = {}
-
-    def warn(self, key, msg, *args):
-        now = time.monotonic()
-        if now - self.last.get(key, -1e9) >= 60:
-            if len(self.last) > 10_000:
-                self.last.clear()
-            self.last[key] = now
-            log.warning(msg, *args)
-
-
 class AcctItem:
     __slots__ = ("nas_name", "record", "reply", "addr")
 
@@ -105,7 +90,7 @@ class RadiusServer:
         self.dict = dictionary()
         self.encoder = codec.AttributeEncoder(self.dict)
         self.table = NasTable()
-        self.limited = _Limited()
+        self.limited = logbook.Limited()
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
         self.lease_queue = collections.deque()
@@ -210,13 +195,16 @@ class RadiusServer:
         nas = self.table.get(addr[0])
         if nas is None:
             self.stats["unknown_nas"] += 1
-            self.limited.warn(("unknown", addr[0]), "radius: %s from unknown NAS %s dropped",
+            self.limited.warn("unknown-nas", addr[0], "radius: %s from unknown NAS %s dropped",
                               what, addr[0])
         return nas
 
-    def _drop(self, nas, addr, why):
+    def _drop(self, nas, addr, cls, why):
+        """Drop a packet: counted by *cls* (a fixed word), logged within
+        the bounds of :class:`logbook.Limited` keyed by (cls, sender),
+        never by the varying text *why*."""
         self.stats["dropped"] += 1
-        self.limited.warn((why, addr[0]), "radius: packet from %s (%s) dropped: %s",
+        self.limited.warn(cls, addr[0], "radius: packet from %s (%s) dropped: %s",
                           addr[0], nas.name if nas else "?", why)
 
     @staticmethod
@@ -262,10 +250,10 @@ class RadiusServer:
         try:
             req = codec.decode(data)
         except codec.CodecError as exc:
-            self._drop(nas, addr, f"malformed ({exc})")
+            self._drop(nas, addr, "malformed", f"malformed ({exc})")
             return None
         if req.code != code and req.code != codec.STATUS_SERVER:
-            self._drop(nas, addr, f"code {req.code} on the {port_name} port")
+            self._drop(nas, addr, "wrong-code", f"code {req.code} on the {port_name} port")
             return None
         req.secret = nas.secret
         return req
@@ -276,7 +264,8 @@ class RadiusServer:
         Message-Authenticator) only when it carries a valid one; never
         cached, never touches the database."""
         if not req.message_authenticator or not req.verify_message_authenticator():
-            self._drop(nas, addr, "Status-Server without a valid Message-Authenticator")
+            self._drop(nas, addr, "bad-message-authenticator",
+                       "Status-Server without a valid Message-Authenticator")
             return None
         self.stats["status_server"] += 1
         return codec.encode_reply(reply_code, req.id, req.authenticator, nas.secret,
@@ -292,10 +281,12 @@ class RadiusServer:
         if req.code == codec.STATUS_SERVER:
             return self._status(nas, req, addr, codec.ACCESS_ACCEPT)
         if not req.message_authenticator:
-            self._drop(nas, addr, "no Message-Authenticator (BlastRADIUS, CVE-2024-3596)")
+            self._drop(nas, addr, "no-message-authenticator",
+                       "no Message-Authenticator (BlastRADIUS, CVE-2024-3596)")
             return None
         if not req.verify_message_authenticator():
-            self._drop(nas, addr, "bad Message-Authenticator: wrong secret?")
+            self._drop(nas, addr, "bad-message-authenticator",
+                       "bad Message-Authenticator: wrong secret?")
             return None
         cache_key = (addr, req.id, req.authenticator)
         cached = self.reply_cache.get(cache_key)
@@ -426,15 +417,15 @@ class RadiusServer:
                     self._send(self.acct_sock, reply, addr)
                 continue
             if not req.verify_accounting_authenticator():
-                self._drop(nas, addr, "bad Request Authenticator: wrong secret?")
+                self._drop(nas, addr, "bad-authenticator", "bad Request Authenticator: wrong secret?")
                 continue
             if req.message_authenticator and not req.verify_message_authenticator():
-                self._drop(nas, addr, "bad Message-Authenticator")
+                self._drop(nas, addr, "bad-message-authenticator", "bad Message-Authenticator")
                 continue
             try:
                 record = accounting.parse(req, received)
             except accounting.AcctError as exc:
-                self._drop(nas, addr, str(exc))
+                self._drop(nas, addr, "bad-accounting", str(exc))
                 continue
             reply = codec.encode_reply(codec.ACCOUNTING_RESPONSE, req.id, req.authenticator,
                                        nas.secret, message_authenticator=False)
@@ -490,11 +481,11 @@ class RadiusServer:
             if nas is None or not INas.providedBy(nas):
                 continue
             try:
-                accounting.apply(root, nas, item.record)
+                accounting.apply(root, nas, item.record, self.limited.warn)
             except accounting.AcctError as exc:
                 # Checked before anything is written: safe to skip alone.
-                self.limited.warn(("acct", item.nas_name), "radius: accounting from %s "
-                                  "refused: %s", item.nas_name, exc)
+                self.limited.warn("refused-accounting", item.nas_name, "radius: accounting "
+                                  "from %s refused: %s", item.nas_name, exc)
                 continue
             done.append(item)
         return done
@@ -653,6 +644,8 @@ def run(db, settings, started=None):
             await server._stopping.wait()
         finally:
             await server.stop()
+        server.stats.update(server.limited.stats())
+        server.stats.update(logbook.LIMITED.stats())
         log.info("radius: stopped (%s)", ", ".join(f"{k}={v}" for k, v in
                                                     sorted(server.stats.items())))
         return server.stats

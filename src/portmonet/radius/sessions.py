@@ -38,6 +38,7 @@ class Session(Persistent):
     billed_out = 0
     billed_seconds = 0
     records = 0
+    implausible = 0          # updates refused as implausible (radius.plausible)
 
     def __init__(self, nas, session_id, login, start_us):
         self.nas = nas

@@ -16,11 +16,14 @@ from .. import db as dbmod
 
 
 def wsgi_app(config):
-    """The Pyramid application with the features' WSGI filters in front."""
+    """The Pyramid application with the features' WSGI filters in front,
+    and before everything the trusted-proxy filter (so every filter and
+    view sees the real client address)."""
+    from . import proxy
     app = config.make_wsgi_app()
     for wrap in getattr(config.registry, "pm_wsgi_filters", ()):     # (web.directives)
         app = wrap(app, config.registry)
-    return app
+    return proxy.wrap(app, config.registry.settings)
 
 
 def session_secret(settings):
@@ -69,11 +72,23 @@ def includeme(config):
     config.set_default_csrf_options(require_csrf=True)
     config.set_default_permission("view")
     acl.install()
-    from .throttle import Throttle
-    config.registry.pm_throttle = Throttle(
-        limit=int(settings.get("portmonet.login_throttle", 10)), window=300)
+    from .security import SessionLimits
+    config.registry.pm_session_limits = SessionLimits(
+        idle=int(settings.get("portmonet.session_idle", 1800)),
+        max_age=int(settings.get("portmonet.session_max_age", 12 * 3600)))
+    from .throttle import Backoff, Throttle
+    # Sign-in guessing: per client address and per account, an exponential
+    # delay after a few failures (no lock an attacker could set).
+    free = int(settings.get("portmonet.login_free_attempts", 5))
+    base = float(settings.get("portmonet.login_delay_base", 5))
+    config.registry.pm_login_source = Backoff(
+        free=free, base=base, cap=float(settings.get("portmonet.login_source_cap", 900)))
+    config.registry.pm_login_account = Backoff(
+        free=free, base=base, cap=float(settings.get("portmonet.login_account_cap", 300)))
     config.registry.pm_register_throttle = Throttle(limit=5, window=3600)
     config.registry.pm_cookie_secure = secure
+    config.registry.pm_device_secret = hashlib.sha256(
+        b"portmonet-device\0" + session_secret(settings).encode()).digest()
     from .figures import Memo
     config.registry.pm_dashboard_memo = Memo(
         ttl=float(settings.get("portmonet.dashboard_ttl", 30)))

@@ -55,11 +55,27 @@ class BaseForm(Form):
     class Meta:
         locales = ("en",)
 
+    # Field names given more than once in the request (see validate).
+    _repeated = ()
+
     @classmethod
     def from_request(cls, request, get=False, **kw):
         data = request.GET if get else request.POST
         formdata = _PostData(data) if (get or request.method == "POST") else None
-        return cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kw)
+        form = cls(formdata, meta={"locales": [request.locale_name, "en"]}, **kw)
+        if formdata is not None:
+            form._repeated = [name for name, field in form._fields.items()
+                              if not isinstance(field, SelectMultipleField)
+                              and len(data.getall(name)) > 1]
+        return form
+
+    def validate(self, extra_validators=None):
+        """WTForms' validation, and a single-valued field sent twice is an
+        error (two ``amount=`` are not "the first one wins")."""
+        ok = super().validate(extra_validators)
+        for name in self._repeated:
+            self.add_error(name, "given more than once")
+        return ok and not self._repeated
 
     def add_error(self, field, message):
         """Put a model's refusal (a ValueError) on the field it is about."""
@@ -76,18 +92,19 @@ def _normalized(func, message=None):
     return check
 
 
-def _amount(form, field):
+def payment_amount(form, field):
+    """A positive amount of money paid in, as a person types it
+    (:func:`portmonet.money.parse_typed`); sets ``field.minor``."""
     try:
-        value = money.to_minor(field.data or "")
+        value = money.parse_typed(field.data or "")
     except money.MoneyError as exc:
         raise V.ValidationError(str(exc))
-    except ArithmeticError:          # decimal overflow on absurd input
-        raise V.ValidationError("not an amount")
     if value <= 0:
         raise V.ValidationError("the amount must be positive")
     if value > 10**11:
         raise V.ValidationError("the amount is too large")
     field.minor = value
+
 
 
 def _non_negative_amount(form, field):
@@ -139,7 +156,7 @@ class SubscriberForm(BaseForm):
 
 class ContractForm(BaseForm):
     number = StringField(_("Contract number (empty: automatic)"),
-                         [V.Optional(), V.Length(max=32), V.Regexp(r"^[^/@][^/]*$")])
+                         [V.Optional(), V.Length(max=32), V.Regexp(r"^[^/@][^/]*\Z")])
     credit_limit = StringField(_("Credit limit"), [V.Optional(), _non_negative_amount], default="0")
 
 
@@ -173,14 +190,14 @@ class TariffForm(BaseForm):
 
 
 class PaymentForm(BaseForm):
-    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), payment_amount])
     text = StringField(_("Comment"), [V.Optional(), V.Length(max=200)])
     # One token per rendered form: the posting's cause, so a double submit
     # or a retried request posts once.
-    token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}$")])
+    token = HiddenField("", [V.InputRequired(), V.Regexp(r"^[0-9a-f]{32}\Z")])
 
 
-_NAME = [V.InputRequired(), V.Length(max=64), V.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+_NAME = [V.InputRequired(), V.Length(max=64), V.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z",
                                                       message="letters, digits, _ . -")]
 
 
@@ -191,7 +208,7 @@ class DeviceForm(BaseForm):
                                                                   "server", "other")))
     address = StringField(_("Address (IP or host name)"),
                           [V.Optional(), V.Length(max=253),
-                           V.Regexp(r"^[A-Za-z0-9.:-]*$", message="an IP address or host name")])
+                           V.Regexp(r"^[A-Za-z0-9.:-]*\Z", message="an IP address or host name")])
     vendor = StringField(_("Vendor"), [V.Optional(), V.Length(max=100)])
 
 
@@ -205,13 +222,13 @@ class OperatorForm(BaseForm):
 
 class PromiseForm(BaseForm):
     contract = SelectField(_("Contract"), [V.InputRequired()])
-    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
-    days = StringField(_("Days"), [V.InputRequired(), V.Regexp(r"^[1-9][0-9]?$")])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), payment_amount])
+    days = StringField(_("Days"), [V.InputRequired(), V.Regexp(r"^[1-9][0-9]?\Z")])
 
 
 class LedgerFilterForm(BaseForm):
-    start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
-    end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^\d{4}-\d{2}-\d{2}$")])
+    start = StringField(_("From (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")])
+    end = StringField(_("To (YYYY-MM-DD)"), [V.Optional(), V.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")])
     kind = SelectField(_("Kind"), [V.Optional(), V.AnyOf(("",) + POSTING_KINDS)],
                        choices=choices([("", "all")] + [(k, k) for k in POSTING_KINDS]),
                        validate_choice=False)
@@ -263,7 +280,7 @@ class TopUpForm(BaseForm):
     """The office's "Top up": which provider, onto which of one's contracts."""
     provider = SelectField(_("Pay with"), [V.InputRequired()])
     contract = SelectField(_("Contract"), [V.InputRequired()])
-    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), _amount])
+    amount = StringField(_("Amount"), [V.InputRequired(), V.Length(max=20), payment_amount])
 
 
 class ScratchCardForm(BaseForm):

@@ -1,25 +1,46 @@
-"""Login throttling kept in the web process's memory.
+"""Throttles kept in the web process's memory (per process, bounded).
 
-Counts failed attempts per key (a client address, a login) in a sliding
-window; past the limit every attempt for that key is refused without looking
-at the password, so guessing is slow and costs the server nothing.  Staff
-accounts also lock in the database (``StaffUser.locked_until_us``), which
-every web process sees; this in-memory layer is per process and bounded.
+:class:`Throttle` is a quota: at most *limit* events per key in a sliding
+window (applications from one address).  :class:`Backoff` slows sign-in
+guessing by an exponential delay per client address and per account,
+without ever locking an account (an attacker must not be able to lock
+staff out).
 """
 import threading
 import time
 from collections import OrderedDict
 
 
-class Throttle:
+class _Book:
+    """Per-key records in a bounded, least-recently-written-first dict."""
 
-    def __init__(self, limit=10, window=300.0, max_keys=100_000, clock=time.monotonic):
-        self.limit = limit
-        self.window = window
+    def __init__(self, max_keys, clock):
         self.max_keys = max_keys
         self.clock = clock
-        self._failures = OrderedDict()     # key -> (first failure time, count)
+        self._failures = OrderedDict()
         self._lock = threading.Lock()
+
+    def _put(self, key, value):
+        """Keep *value* for *key* (the caller holds the lock)."""
+        self._failures[key] = value
+        self._failures.move_to_end(key)
+        while len(self._failures) > self.max_keys:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, *keys):
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+class Throttle(_Book):
+    """A quota: at most *limit* events per key in *window* seconds
+    (kept per key: (first event time, count))."""
+
+    def __init__(self, limit=10, window=300.0, max_keys=100_000, clock=time.monotonic):
+        super().__init__(max_keys, clock)
+        self.limit = limit
+        self.window = window
 
     def _current(self, key, now):
         entry = self._failures.get(key)
@@ -38,12 +59,40 @@ class Throttle:
         with self._lock:
             for key in keys:
                 entry = self._current(key, now)
-                self._failures[key] = (now, 1) if entry is None else (entry[0], entry[1] + 1)
-                self._failures.move_to_end(key)
-            while len(self._failures) > self.max_keys:
-                self._failures.popitem(last=False)
+                self._put(key, (now, 1) if entry is None else (entry[0], entry[1] + 1))
 
-    def succeeded(self, *keys):
+
+class Backoff(_Book):
+    """Sign-in throttling by exponential delay, kept in memory.
+
+    Each key (a client address, an account) gets *free* failed password
+    checks; after that the next check waits ``base * 2**(n - free)``
+    seconds after the last failure, up to *cap*.  An attempt that comes
+    too early is refused without checking the password and without being
+    counted: so the attacker is slowed to a check per delay and can push
+    an account's delay no further than *cap*, and a person who waits gets
+    a check.  Nothing is locked.  A success forgets the keys.
+    """
+
+    def __init__(self, free=3, base=1.0, cap=300.0, max_keys=100_000, clock=time.monotonic):
+        super().__init__(max_keys, clock)
+        self.free, self.base, self.cap = free, base, cap   # kept: (count, last failure time)
+
+    def delay(self, count):
+        return 0.0 if count < self.free else min(self.base * 2 ** (count - self.free), self.cap)
+
+    def wait(self, *keys):
+        """Seconds until a password check for *keys* is allowed (0: now)."""
+        now = self.clock()
+        with self._lock:
+            held = [self._failures[key] for key in keys if key in self._failures]
+        return max([0.0] + [last + self.delay(count) - now for count, last in held])
+
+    def failed(self, *keys):
+        now = self.clock()
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                count, last = self._failures.get(key, (0, now))
+                if now - last > 4 * self.cap:       # quiet long enough: start again
+                    count = 0
+                self._put(key, (count + 1, now))

@@ -10,10 +10,10 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from .. import callback
-from ...money import MoneyError, format_amount, to_minor
+from ...money import MoneyError, format_amount, parse_typed
 from ..interfaces import IProvider
-from ..lookup import payable_account
-from .unit import submit
+from ..lookup import BadAccount, payable_account
+from .unit import form_values, submit
 
 log = logging.getLogger("portmonet.payments.callback")
 
@@ -73,13 +73,15 @@ def start_card_payment(context, request):
     """The office's "pay by card": redirect to the provider's payment page."""
     if not context.pay_url:
         raise HTTPBadRequest("this provider takes no card payments from the office")
-    account = request.POST.get("account", "")
+    form = form_values(request, ("account", "amount"))
+    account = form.get("account", "")
     try:
-        amount = to_minor(request.POST.get("amount", ""))
-    except MoneyError as exc:
+        amount = parse_typed(form.get("amount", ""))
+        found = payable_account(request.root, account)
+    except (MoneyError, BadAccount) as exc:
         raise HTTPBadRequest(str(exc))
-    if payable_account(request.root, account) is None:
-        raise HTTPBadRequest("no such account")
+    if found is None or amount <= 0:
+        raise HTTPBadRequest("no such account" if found is None else "a positive amount")
     return card_payment_redirect(request, context, account, amount)
 
 

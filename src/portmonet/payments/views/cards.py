@@ -5,6 +5,7 @@ import logging
 
 from pyramid.view import view_config
 
+from ..canonical import NotCanonical, single_values
 from ..cards import CardError, Locked
 from ..interfaces import ICards
 from ..lookup import payable_account
@@ -16,9 +17,15 @@ log = logging.getLogger("portmonet.payments.cards")
 @view_config(context=ICards, name="activate", permission="activate_card",
              request_method="POST", renderer="json")
 def activate(context, request):
-    status, body, _balance = activate_card(request, request.POST.get("account", ""),
-                                           request.POST.get("serial", ""),
-                                           request.POST.get("pin", ""))
+    try:
+        form = single_values(request.POST, ("account", "serial", "pin"))
+    except NotCanonical as exc:        # refused, and journaled like any refusal
+        key = journal_request(request, "card", "activate")
+        finish_alone(request, key, "rejected", str(exc))
+        request.response.status_int = 400
+        return {"status": "rejected", "message": str(exc)}
+    status, body, _balance = activate_card(request, form.get("account", ""),
+                                           form.get("serial", ""), form.get("pin", ""))
     request.response.status_int = status
     return body
 
@@ -41,7 +48,11 @@ def activate_card(request, account_text, serial, pin):
         cards = root["payments"].cards
         try:
             posting = cards.activate(root, serial, pin, account,
-                                     (f"account:{account.number}", f"ip:{request.remote_addr}"),
+                                     # Wrong tries lock out the address, and the account
+                                     # only from that address: a stranger guessing PINs
+                                     # cannot stop the owner from activating a card.
+                                     (f"ip:{request.remote_addr}",
+                                      f"account:{account.number}@{request.remote_addr}"),
                                      user)
         except Locked as exc:
             return "rejected", "locked out", (429, {"status": "locked", "message": str(exc)}, None)

@@ -14,12 +14,12 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from ... import clock
-from ...money import MoneyError, format_amount, to_minor
+from ...money import MoneyError, format_amount, parse_typed
 from .. import cashdesk
 from ..interfaces import ICashDesk
 from ..lookup import find_accounts, payable_account
 from ..permissions import NotPermitted
-from .unit import database, transact
+from .unit import database, form_values, transact
 
 TEMPLATE = "portmonet:payments/templates/cashdesk.pt"
 
@@ -55,11 +55,21 @@ def _account(root, text):
     return account
 
 
-def _amount(request):
+FIELDS = ("account", "amount", "token", "reason")
+
+
+def _form(request, signed=False):
+    """The desk form's fields (each once) and its amount in minor units:
+    a positive canonical amount (:func:`money.parse_typed`), or with
+    *signed* a correction's, which may start with a minus."""
+    form = form_values(request, FIELDS)
+    text = form.get("amount", "").strip()
+    negative = signed and text.startswith("-")
     try:
-        return to_minor(request.POST.get("amount", ""))
+        amount = parse_typed(text[1:] if negative else text)
     except MoneyError as exc:
         raise HTTPBadRequest(str(exc))
+    return form, -amount if negative else amount
 
 
 @view_config(context=ICashDesk, renderer=TEMPLATE, permission="take_payment",
@@ -90,10 +100,10 @@ def close_shift(context, request):
 
 @view_config(context=ICashDesk, name="pay", permission="take_payment", request_method="POST")
 def pay(context, request):
-    amount = _amount(request)
-    token = request.POST.get("token") or secrets.token_hex(8)
+    form, amount = _form(request)
+    token = form.get("token") or secrets.token_hex(8)
     number, _ = _run(request, lambda root, staff: cashdesk.take_payment(
-        root, staff, _account(root, request.POST.get("account", "")), amount, token),
+        root, staff, _account(root, form.get("account", "")), amount, token),
         f"cash payment {token}")
     return HTTPFound(request.resource_url(context, "receipt", query={"no": number}))
 
@@ -102,11 +112,11 @@ def pay(context, request):
 def refund(context, request):
     if not request.has_permission("refund", context):
         raise HTTPForbidden("refunds need the refund permission")
-    amount = _amount(request)
-    token = request.POST.get("token") or secrets.token_hex(8)
+    form, amount = _form(request)
+    token = form.get("token") or secrets.token_hex(8)
     number, _ = _run(request, lambda root, staff: cashdesk.refund(
-        root, staff, _account(root, request.POST.get("account", "")), amount,
-        request.POST.get("reason", ""), token), f"cash refund {token}")
+        root, staff, _account(root, form.get("account", "")), amount,
+        form.get("reason", ""), token), f"cash refund {token}")
     return HTTPFound(request.resource_url(context, "receipt", query={"no": number}))
 
 
@@ -115,14 +125,11 @@ def refund(context, request):
 def correct(context, request):
     if not request.has_permission("correct", context):
         raise HTTPForbidden("corrections need the correct permission")
-    try:
-        amount = to_minor(request.POST.get("amount", ""))
-    except MoneyError as exc:
-        raise HTTPBadRequest(str(exc))
-    token = request.POST.get("token") or secrets.token_hex(8)
+    form, amount = _form(request, signed=True)
+    token = form.get("token") or secrets.token_hex(8)
     key = _run(request, lambda root, staff: cashdesk.correct(
-        root, staff, _account(root, request.POST.get("account", "")), amount,
-        request.POST.get("reason", ""), token).key, f"correction {token}")
+        root, staff, _account(root, form.get("account", "")), amount,
+        form.get("reason", ""), token).key, f"correction {token}")
     return {"posting": key}
 
 

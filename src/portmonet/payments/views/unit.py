@@ -12,10 +12,12 @@ import random
 import time
 
 import transaction
+from pyramid.httpexceptions import HTTPBadRequest
 from pyramid_zodbconn import get_connection
 from ZODB.POSException import ConflictError
 
 from ...model.root import get_root
+from ..canonical import NotCanonical, single_values
 from ..clock import now_us
 
 log = logging.getLogger("portmonet.payments")
@@ -85,6 +87,15 @@ def process(request, key, func, user, note):
         root["payments"].journal.finish(key, status, outcome)
         return result
     return transact(database(request), work, user, note)
+
+
+def form_values(request, names):
+    """``{name: value}`` of the POSTed *names*, each given at most once;
+    a repeated one is a 400 (see :func:`canonical.single_values`)."""
+    try:
+        return single_values(request.POST, names)
+    except NotCanonical as exc:
+        raise HTTPBadRequest(str(exc))
 
 
 def raw_request(request, channel, agent, ext_id=""):

@@ -23,16 +23,16 @@ def register(context, request):
     form = RegistrationForm.from_request(request)
     if request.method == "POST" and form.validate():
         limiter = request.registry.pm_register_throttle
-        key = f"register:{request.client_addr}"
+        key = f"register:{request.remote_addr}"
         if limiter.blocked(key):
             form.add_error("name", _("Too many applications from your address: try again later."))
         else:
             limiter.failed(key)           # every application counts against the address
             app = Application(form.name.data, form.phone.data or "", form.email.data or "",
                               form.address.data or "", crypto.hash_password(form.password.data),
-                              request.client_addr or "")
+                              request.remote_addr or "")
             folder.add(folder.new_key(), app)
-            request.tm.get().user = f"office:{request.client_addr}"
+            request.tm.get().user = f"office:{request.remote_addr}"
             audit(request, "office application received")
             flash(request, _("Your application is received; we will call you."))
             return HTTPFound(request.resource_url(context, "@@office-login"))

@@ -1,29 +1,85 @@
 """Signing in and out (staff and office), the first administrator, the
 language switch, and what a refused request sees."""
+import hashlib
+import hmac
+
 from pyramid.httpexceptions import HTTPFound, HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import forbidden_view_config, view_config
 
-from ... import crypto
+from ... import clock, crypto
 from ...catalog import normalize
 from ...interfaces import IRoot
 from ...ledger.account import now_us
 from ...model.staff import StaffUser
 from ..forms import LoginForm, OfficeLoginForm, SetupForm
-from ..helpers import audit
+from ..helpers import audit, flash
 from ..i18n import COOKIE, LANGUAGES, _
 from .forms import form_page
 from ..security import office_password_hash, spend_password_time
 
-LOCK_AFTER = 5                    # consecutive failures of one staff account
-LOCK_FOR_US = 15 * 60 * 1_000_000
-# One message for every refusal: unknown login, wrong password, locked,
-# disabled, throttled; nobody learns which logins exist.
+# One message for every refusal: unknown login, wrong password, disabled,
+# throttled; nobody learns which logins exist.
 REFUSED = _("Wrong login or password, or too many attempts: try again later.")
+# A browser that signed in to an account before carries this signed cookie
+# and is spared that account's delay (OWASP "device cookies"): someone
+# guessing elsewhere slows only browsers that never signed in to it.
+DEVICE_COOKIE = "portmonet_device"
 
 
-def throttle(request):
-    return request.registry.pm_throttle
+def _device_token(request, account):
+    return hmac.new(request.registry.pm_device_secret, f"device\0{account}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def known_device(request, account):
+    given = request.cookies.get(DEVICE_COOKIE, "")
+    return given.isascii() and hmac.compare_digest(given.encode(),
+                                                   _device_token(request, account).encode())
+
+
+def remember_device(request, response, account):
+    response.set_cookie(DEVICE_COOKIE, _device_token(request, account), max_age=365 * 86400,
+                        httponly=True, samesite="Strict", secure=request.registry.pm_cookie_secure)
+
+
+class Attempt:
+    """One sign-in attempt's throttling: per client address (as the
+    trusted proxy setting gives it) and per account, exponential delay
+    (:class:`portmonet.web.throttle.Backoff`)."""
+
+    def __init__(self, request, account):
+        self.source, self.account = f"ip:{request.remote_addr}", account
+        self.by_source = request.registry.pm_login_source
+        self.by_account = request.registry.pm_login_account
+        self.spared = known_device(request, account)
+
+    def allowed(self):
+        return (self.by_source.wait(self.source) <= 0
+                and (self.spared or self.by_account.wait(self.account) <= 0))
+
+    def failed(self):
+        self.by_source.failed(self.source)
+        self.by_account.failed(self.account)
+
+    def succeeded(self):
+        self.by_source.succeeded(self.source)
+        self.by_account.succeeded(self.account)
+
+
+def throttled_check(request, account, password, check):
+    """``check()`` (the password check) if the attempt is not throttled,
+    its result counted; a throttled attempt spends the same time and is
+    refused (None)."""
+    attempt = Attempt(request, account)
+    if not attempt.allowed():
+        return spend_password_time(password) or None
+    found = check()
+    if found is None:
+        attempt.failed()
+    else:
+        attempt.succeeded()
+    return found
 
 
 def _next_url(request, default):
@@ -36,33 +92,37 @@ def _next_url(request, default):
 
 
 def check_staff_login(request, login, password):
-    """The StaffUser if *login*/*password* may sign in, else None."""
-    keys = (f"ip:{request.client_addr}", f"staff:{login}")
-    limiter = throttle(request)
-    if limiter.blocked(*keys):
-        return spend_password_time(password) or None
-    try:
-        user = request.root["staff"].get(normalize.login(login))
-    except ValueError:
-        user = None
-    now = now_us()
-    if user is None or not user.active or user.locked_until_us > now:
-        spend_password_time(password)
-        limiter.failed(*keys)
-        return None
-    if not user.check_password(password):
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER:
-            user.locked_until_us = now + LOCK_FOR_US
-            user.failed_logins = 0
-        request.tm.get().user = user.login
-        audit(request, "failed staff login")
-        limiter.failed(*keys)
-        return None
-    if user.failed_logins:
-        user.failed_logins = 0
-    limiter.succeeded(keys[1])
-    return user
+    """The StaffUser if *login*/*password* may sign in, else None.  A
+    wrong password is counted on the account, and the employee is told at
+    their next sign-in (:func:`tell_failed_attempts`)."""
+    def check():
+        try:
+            user = request.root["staff"].get(normalize.login(login))
+        except ValueError:
+            user = None
+        if user is None or not user.active:
+            return spend_password_time(password) or None
+        if not user.check_password(password):
+            user.failed_logins += 1
+            user.last_failed_us = now_us()
+            user.last_failed_from = request.remote_addr or ""
+            request.tm.get().user = user.login
+            audit(request, "failed staff login")
+            return None
+        return user
+    return throttled_check(request, f"staff:{login}", password, check)
+
+
+def tell_failed_attempts(request, user):
+    """After a sign-in: say how many wrong passwords were tried on this
+    account since its last sign-in, when and from where the last one."""
+    if not user.failed_logins:
+        return
+    flash(request, _("${n} failed sign-in attempt(s) since your last sign-in, the last "
+                     "at ${when} from ${source}."),
+          n=user.failed_logins, when=clock.stamp(user.last_failed_us)[:16],
+          source=user.last_failed_from)
+    user.failed_logins = 0
 
 
 @view_config(context=IRoot, name="login", renderer="portmonet:web/templates/login.pt",
@@ -78,7 +138,10 @@ def login(context, request):
             request.tm.get().user = user.login
             audit(request, "staff login")
             remember(request, f"staff:{user.login}", password_hash=user.password_hash)
-            return HTTPFound(_next_url(request, request.resource_url(context)))
+            tell_failed_attempts(request, user)
+            response = HTTPFound(_next_url(request, request.resource_url(context)))
+            remember_device(request, response, f"staff:{user.login}")
+            return response
         error = REFUSED
     request.response.status_int = 200 if error is None else 403
     return {"form": form, "error": error, "page_title": _("Sign in"),
@@ -165,19 +228,15 @@ def office_login(context, request):
     error = None
     if request.method == "POST" and form.validate():
         identifier = form.identifier.data.strip()
-        keys = (f"ip:{request.client_addr}", f"office:{identifier}")
-        limiter = throttle(request)
-        subscriber = None
-        if limiter.blocked(*keys):
-            spend_password_time(form.password.data)
-        else:
-            subscriber = find_office_subscriber(context, identifier, form.password.data)
+        subscriber = throttled_check(
+            request, f"office:{identifier}", form.password.data,
+            lambda: find_office_subscriber(context, identifier, form.password.data))
         if subscriber is not None:
-            limiter.succeeded(keys[1])
             remember(request, f"subscriber:{subscriber.id}",
-                             password_hash=office_password_hash(subscriber))
-            return HTTPFound(request.resource_url(subscriber, "@@office"))
-        limiter.failed(*keys)
+                     password_hash=office_password_hash(subscriber))
+            response = HTTPFound(request.resource_url(subscriber, "@@office"))
+            remember_device(request, response, f"office:{identifier}")
+            return response
         error = REFUSED
     request.response.status_int = 200 if error is None else 403
     return {"form": form, "error": error, "page_title": _("Subscriber's office"), "came_from": ""}

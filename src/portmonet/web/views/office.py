@@ -13,7 +13,7 @@ from ...ledger.account import now_us
 from ..forms import NotificationsForm, PasswordForm
 from ..helpers import audit, flash
 from ..i18n import _
-from ..security import office_password_hash
+from ..security import end_sessions, office_password_hash
 from .contract import filtered_postings, newest
 from .subscriber import prefetch_contracts
 from .forms import form_page
@@ -90,7 +90,8 @@ def office_password(context, request):
         else:
             context.office_password_hash = crypto.hash_password(form.new.data)
             audit(request, f"subscriber {context.id} changed the office password")
-            # Stay signed in here; other sessions end (the fingerprint changed).
+            # Stay signed in here (a new session); every other one ends.
+            end_sessions(request, f"subscriber:{context.id}", keep_current=True)
             remember(request, f"subscriber:{context.id}", password_hash=context.office_password_hash)
             flash(request, _("Password changed"))
             return HTTPFound(request.resource_url(context, "@@office"))

@@ -7,6 +7,7 @@ from ...interfaces import IRoot, IStaffFolder, IStaffUser
 from ...model.staff import StaffUser
 from ..forms import PasswordForm, StaffForm
 from ..acl import ROLE_PERMISSIONS
+from ..security import end_sessions
 from ..helpers import audit, flash
 from ..i18n import _
 from .forms import form_page
@@ -54,7 +55,9 @@ def edit_staff(context, request):
             context.active = form.active.data
             if form.password.data:
                 context.set_password(form.password.data)
-                context.locked_until_us = 0
+            if form.password.data or not context.active:
+                # A reset password or a disabled employee: their sessions end now.
+                end_sessions(request, f"staff:{context.login}")
             audit(request, f"staff user {context.login} changed: roles {','.join(context.roles)}, "
                            f"active {context.active}"
                            + (", password reset" if form.password.data else ""))
@@ -77,7 +80,8 @@ def own_password(context, request):
         else:
             user.set_password(form.new.data)
             audit(request, f"staff user {user.login} changed their password")
-            # This session stays; the others end (the fingerprint changed).
+            # Every other session ends; this browser gets a new one.
+            end_sessions(request, f"staff:{user.login}", keep_current=True)
             remember(request, f"staff:{user.login}", password_hash=user.password_hash)
             flash(request, _("Password changed"))
             return HTTPFound(request.resource_url(context))
