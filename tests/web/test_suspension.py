@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from portmonet import clock
 from portmonet.clock import day_start_us
 from portmonet.billing.run import Options, run
 from portmonet.model.staff import ROLES
@@ -13,10 +14,12 @@ from portmonet.tariffs.loader import install, load_text, parse_document
 from portmonet.tariffs.rules import days_in_month, prorate
 from portmonet.web.acl import ROLE_PERMISSIONS
 
+from conftest import today_pinned_to
 from .conftest import assert_pages_for_role, assert_refused, cheap_argon2, csrf_of, site  # noqa: F401
 
 D = datetime.date
-TODAY = D.today()
+TODAY = clock.today()
+_today = today_pinned_to(TODAY)
 # Fees every month length divides (28..31 days), so a hand-computed
 # proration is exact: 7551.60 a month, 3775.80 while suspended.
 PLAN = """
@@ -199,7 +202,7 @@ def test_an_ended_service_or_terminated_contract_is_not_suspended(world):
 def test_the_billing_run_prorates_the_suspension_made_on_the_page(world):
     """Suspended on the page from the 10th to the 20th of next month: the
     run charges 10 days at the suspended fee, the others at the full fee."""
-    month = D(TODAY.year + (TODAY.month == 12), TODAY.month % 12 + 1, 1)
+    month = clock.next_month(TODAY)
     start, until = month + datetime.timedelta(days=9), month + datetime.timedelta(days=19)
     _, url = _paths(world)
     client = world.login("manager")
@@ -224,7 +227,7 @@ def test_tariff_change_from_the_service_page(world):
     assert form["tariff"].value == "even"
     form["tariff"], form["when"] = "other", "next"
     form.submit(status=302)
-    month = D(TODAY.year + (TODAY.month == 12), TODAY.month % 12 + 1, 1)
+    month = clock.next_month(TODAY)
 
     def tariffs(root):
         from portmonet.tariffs.assign import tariff_for
