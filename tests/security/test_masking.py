@@ -14,7 +14,7 @@ SECRET = "s3cr3t-value"
     (f"pin={SECRET}", "pin=***"),
     (f"a=1&csrf_token={SECRET}&new_password={SECRET}", "a=1&csrf_token=***&new_password=***"),
     (f"x=1;pwd={SECRET}", "x=1;pwd=***"),
-    (f"retry with PASSWORD={SECRET} now", "retry with PASSWORD=***"),
+    (f"retry with PASSWORD={SECRET} now", "retry with PASSWORD=*** now"),
     (f'{{"pin": "{SECRET}", "amount": "1.00"}}', '{"pin": "***", "amount": "1.00"}'),
     (f'{{"card": {{"pan": "{SECRET}", "cvv": 123}}}}', '{"card": {"pan": "***", "cvv": "***"}}'),
     (f'{{"cardNumber":"{SECRET}","apiKey":"{SECRET}"}}', '{"cardNumber":"***","apiKey":"***"}'),
