@@ -40,10 +40,10 @@ def _eventually(db, tm, expected, tries=50):
     try:
         for _ in range(tries):
             tm.begin()
-            if conn.root()["n"] == expected:
+            if conn.root().get("n") == expected:      # (not there yet: not seen yet)
                 break
             time.sleep(0.1)
-        value = conn.root()["n"]
+        value = conn.root().get("n")
         tm.abort()
         return value
     finally:
