@@ -58,3 +58,7 @@ def test_without_radius_the_app_starts_without_its_pages():
     assert contract.html.find("a", class_="tariff") is not None
     assert client.get("/subscribers/1001/@@sessions", expect_errors=True).status_int == 404
     assert client.get("/@@sessions", expect_errors=True).status_int == 404
+    dashboard = client.get("/")
+    assert dashboard.html.find(id="op-online") is None           # radius's figure
+    assert dashboard.html.find(id="op-debtors") is not None      # billing's
+    assert dashboard.html.find(id="figure-rating-errors") is not None
