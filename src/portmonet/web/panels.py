@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render
+from transaction.interfaces import TransientError
 from zope.interface import Interface
 
 from ..interfaces import ISubscriber
@@ -56,7 +57,7 @@ PAGE_TEMPLATE = "portmonet:web/templates/panel_page.pt"
 
 
 class IPanels(Interface):
-    """The registry's panels and links (a ``Contributions``)."""
+    """The registry's panels, links and figures (a ``Contributions``)."""
 
 
 @dataclass
@@ -186,25 +187,27 @@ def _draw(request, context, panel, slot):
     return Markup(render(panel.renderer, values, request=request))
 
 
-def _error_box(panel):
+def _error_box(request, panel):
     return Markup('<section class="panel panel-error" id="panel-{}"><h2>{}</h2>'
                   '<p class="error">This block could not be shown; the error is logged.</p>'
-                  '</section>').format(panel.name, panel.title)
+                  '</section>').format(panel.name, request.localizer.translate(panel.title))
 
 
 def draw_panels(request, context, where):
     """The HTML of every panel registered for *where* that the viewer may
     see, in order; a panel that raises becomes an error box."""
-    permission_of = (lambda p: OFFICE_PERMISSION) if where == OFFICE else (lambda p: p.permission)
     drawn = []
     for panel in contributions(request.registry).panels_for(where, context):
-        if not request.has_permission(permission_of(panel), context):
+        permission = OFFICE_PERMISSION if where == OFFICE else panel.permission
+        if not request.has_permission(permission, context):
             continue
         try:
             html = _draw(request, context, panel, Slot(request, panel, where))
+        except TransientError:
+            raise                # a read conflict: pyramid_retry runs the request again
         except Exception:        # noqa: BLE001 (one block, not the page)
             log.exception("panel %s failed on %s", panel.name, request.path)
-            html = _error_box(panel)
+            html = _error_box(request, panel)
         if html is not None:
             drawn.append(html)
     return drawn
