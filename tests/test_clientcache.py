@@ -40,8 +40,7 @@ def _eventually(db, tm, expected, tries=50):
     try:
         for _ in range(tries):
             tm.begin()
-            # .get: before the first commit's invalidation arrives "n" is not there yet
-            if conn.root().get("n") == expected:
+            if conn.root().get("n") == expected:      # (not there yet: not seen yet)
                 break
             time.sleep(0.1)
         value = conn.root().get("n")

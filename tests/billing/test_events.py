@@ -112,3 +112,20 @@ def test_unblocking_queues_a_coa(db, debtor, registry):
     assert tx(db, block_then_pay) == "unblocked"
     assert [(m["action"], m["reason"]) for m in radius_messages(db)] == [
         ("disconnect", "debt"), ("coa", "unblocked")]
+
+
+def test_a_payment_from_any_channel_unblocks_through_billing(db, debtor, registry):
+    from portmonet.payments.credit import credit
+
+    def block(root):
+        return debt.control(root, root["billing"], root.catalog.contracts.get(debtor), TODAY)
+    assert tx(db, block) == "blocked"
+
+    def pay(root):
+        account = root.catalog.contracts.get(debtor).account
+        credit(root, account, 100000, "osmp", "qiwi", "txn-1")
+        contract = account.__parent__
+        return contract.status, debtor in root["billing"].blocked
+    assert tx(db, pay) == ("active", False)
+    assert [(m["action"], m["reason"]) for m in radius_messages(db)] == [
+        ("disconnect", "debt"), ("coa", "unblocked")]

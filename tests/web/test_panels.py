@@ -58,3 +58,31 @@ def test_without_radius_the_app_starts_without_its_pages():
     assert contract.html.find("a", class_="tariff") is not None
     assert client.get("/subscribers/1001/@@sessions", expect_errors=True).status_int == 404
     assert client.get("/@@sessions", expect_errors=True).status_int == 404
+    dashboard = client.get("/")
+    assert dashboard.html.find(id="op-online") is None           # radius's figure
+    assert dashboard.html.find(id="op-debtors") is not None      # billing's
+    assert dashboard.html.find(id="figure-rating-errors") is not None
+
+
+def test_a_read_conflict_in_a_panel_retries_the_request_instead_of_a_box():
+    """A ConflictError is no broken panel: it leaves the page, so that
+    pyramid_retry runs the request again."""
+    import pytest
+    from pyramid import testing
+    from zope.interface import directlyProvides
+    from ZODB.POSException import ReadConflictError
+
+    from portmonet.interfaces import ISubscriber
+    from portmonet.web.panels import draw_panels
+
+    def conflicting(context, request, slot):
+        raise ReadConflictError()
+    with testing.testConfig() as config:
+        config.include("portmonet.web.directives")
+        config.testing_securitypolicy(userid="manager", permissive=True)
+        config.add_panel("racy", conflicting, where=("card",), renderer="unused.pt")
+        config.commit()
+        subscriber = testing.DummyResource()
+        directlyProvides(subscriber, ISubscriber)
+        with pytest.raises(ReadConflictError):
+            draw_panels(testing.DummyRequest(context=subscriber), subscriber, "card")

@@ -174,10 +174,11 @@ def test_dashboard_operations(site):
     world(site)
     def debt(root):
         from portmonet.payments.credit import credit
-        root["billing"].debt["1002-1"] = clock.today().toordinal()
         contract = root["subscribers"][1002]["1002-1"]
         # Booked the one way payments are booked: recorded in the day figures.
         credit(root, contract.account, 12345, "osmp", "agent", "t1")
+        # (a debtor after the payment: a payment clears the debt it covers)
+        root["billing"].debt["1002-1"] = clock.today().toordinal()
         contract.set_status("blocked", "debt", "test")
         return dict(root.contract_counts.as_dict())
     counts = site.change(debt)

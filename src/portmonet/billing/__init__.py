@@ -10,6 +10,7 @@ def includeme(config):
     """Its views and pages (``config.scan``), and the discount groups the
     contract form offers (those the tariffs' discounts name)."""
     config.registry.registerUtility(known_discount_groups, IDiscountGroups)
+    config.include(".subscribers")
     config.include(".panels")
     config.include(".office")
     config.add_link("nav", "debtors", _("Debtors"),

@@ -12,6 +12,7 @@ from ..money import format_amount, to_minor
 from ..web.forms import PromiseForm, choices
 from ..web.helpers import audit, flash
 from ..web.i18n import _
+from ..web.panels import OFFICE
 from ..web.views.forms import form_page
 from . import render
 from .debt import PromiseRefused, take_promise
@@ -82,5 +83,19 @@ def promise_link(request, subscriber):
     return request.resource_url(subscriber, "@@office-promise")
 
 
+def promises_panel(subscriber, request, slot):
+    """The promised payments running on the subscriber's contracts."""
+    billing = request.root.get("billing")
+    if billing is None:
+        return None
+    running = [(c, billing.promises.get(c.number)) for c in subscriber.contracts()
+               if c.account is not None]
+    running = [(c, p) for c, p in running if p is not None and p.active]
+    return {"promises": running} if running else None
+
+
 def includeme(config):
     config.add_link("office", "promise", _("Promised payment"), promise_link, order=40)
+    config.add_panel("promises", promises_panel, context=ISubscriber, where=(OFFICE,), order=5,
+                     title=_("Promised payment"), page=False,
+                     renderer="portmonet:billing/templates/promises_panel.pt")

@@ -1,11 +1,13 @@
-"""The billing feature's block on the card and the office home: a
-contract's invoices (newest three; paged on ``@@invoices?contract=``),
+"""What the billing feature shows on the core's pages: the debtors on the
+dashboard, and on the card and the office home a contract's invoices (newest three; paged on ``@@invoices?contract=``),
 each a link to its PDF (billing's ``@@invoice`` for staff, the office's
 own ``@@office-invoice``, which checks the owner, for the subscriber)."""
 from ..interfaces import ISubscriber
 from ..web.helpers import prefetch_keys
 from ..web.i18n import _
+from ..web.figures import bounded_len
 from ..web.panels import CARD, OFFICE, contract_tables
+from ..web.views.dashboard import count_text
 
 HIGH = "\U0010ffff"
 CARD_INVOICES = 3
@@ -78,7 +80,14 @@ def invoices_panel(subscriber, request, slot):
     return values
 
 
+def debtors_figure(root):
+    """Billing keeps no counter of its debt list (yet): a bounded count."""
+    billing = root.get("billing")
+    return count_text(bounded_len(billing.debt.keys())) if billing is not None else None
+
+
 def includeme(config):
+    config.add_figure("operations", "debtors", _("Debtors"), debtors_figure, order=30)
     config.add_panel("invoices", invoices_panel, context=ISubscriber, where=(CARD, OFFICE),
                      order=30, title=_("Invoices"),
                      renderer="portmonet:billing/templates/invoices_panel.pt")

@@ -50,8 +50,10 @@ def credit(root, account, amount, channel, agent, ext_id, text="", user="",
         # The dashboard's "payments per day" and "payments today": every
         # channel books here, so this one call counts them all, O(1) to read.
         record(root, "payments", amount)
-        after_payment(root, account, posting, user)
+        # told first: billing unblocks what its debt control blocked (with
+        # the CoA and notice); a contract blocked by hand is set active below
         events.notify(events.PaymentPosted(root, account, posting, user))
+        after_payment(root, account, posting, user)
     return posting, created
 
 

@@ -26,8 +26,9 @@ def dictionary():
 
 
 def includeme(config):
-    """Its views and pages, and the outbox messages it owes the NASes when a
-    service loses or gets back its access (:mod:`.subscribers`)."""
+    """Its views and pages, its panels (:mod:`.panels`) and links, and the
+    outbox messages it owes the NASes when a service loses or gets back its
+    access (:mod:`.subscribers`)."""
     config.include(".subscribers")
     config.include(".panels")
     config.add_link("nav", "online", _("Online"), under("@@sessions"), order=10)

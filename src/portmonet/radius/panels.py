@@ -1,6 +1,7 @@
-"""The RADIUS feature's blocks on the subscriber's card and office home:
-sessions (online and recent, paged on ``@@sessions``), the refused logins
-(staff only) and the traffic per day.
+"""What the RADIUS feature shows on the core's pages: on the subscriber's
+card and office home the sessions (online and recent, paged on
+``@@sessions``), the refused logins (staff only) and the traffic per day;
+on the dashboard the sessions online.
 
 Every function reads one page of one subscriber's objects by walking a
 BTree's keys downward from a cursor (``tree.maxKey(below)``), so a page
@@ -11,9 +12,11 @@ import datetime
 
 from .. import clock
 from ..interfaces import ISubscriber
-from ..web.figures import bar_plot, svg
+from ..web.figures import bar_plot, bounded_len, svg
 from ..web.i18n import _
 from ..web.panels import CARD, OFFICE
+from ..web.views.dashboard import count_text
+from .interfaces import INas
 from . import queries
 
 TEMPLATES = "portmonet:radius/templates/"
@@ -69,6 +72,19 @@ def traffic_panel(subscriber, request, slot, days=14):
             "svg": svg(bar_plot(series, value_index=2, label=megabytes), "plot-traffic")}
 
 
+def online_figure(root):
+    """Sessions online: the gauge accounting keeps, else a count over every
+    NAS's open sessions, at most ``web.figures.CAP``."""
+    if getattr(root, "radius", None) is None:
+        return None
+    day_figures = getattr(root, "day_figures", None)
+    online = day_figures.gauge("online_sessions") if day_figures is not None else None
+    if online is not None:
+        return f"{online:,}"
+    return count_text(bounded_len(key for device in root["equipment"].values()
+                                  if INas.providedBy(device) for key in device.online.keys()))
+
+
 def includeme(config):
     config.add_panel("sessions", sessions_panel, context=ISubscriber, where=(CARD, OFFICE),
                      order=10, title=_("Sessions"), renderer=TEMPLATES + "sessions_panel.pt")
@@ -78,3 +94,4 @@ def includeme(config):
     config.add_panel("traffic", traffic_panel, context=ISubscriber, where=(CARD, OFFICE),
                      order=12, title=_("Traffic per day, last 14 days"),
                      renderer=TEMPLATES + "traffic_panel.pt", page=False)
+    config.add_figure("operations", "online", _("Sessions online"), online_figure, order=10)

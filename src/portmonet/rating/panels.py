@@ -1,6 +1,7 @@
-"""The rating feature's block on the card and the office home: a
-contract's rated telephone calls (until the telephony feature takes them
-over), paged on ``@@calls?contract=``."""
+"""What the rating feature shows on the core's pages: a contract's rated
+telephone calls on the card and the office home (until the telephony
+feature takes them over), paged on ``@@calls?contract=``; the rating
+errors on the dashboard."""
 from ..interfaces import ISubscriber
 from ..web.i18n import _
 from ..web.panels import CARD, OFFICE, contract_tables
@@ -53,6 +54,12 @@ def calls_panel(subscriber, request, slot):
                            only=lambda c: any(True for _ in c.services("phone")))
 
 
+def errors_figure(root):
+    rating = root.get("rating")
+    return rating.error_count() if rating is not None else None
+
+
 def includeme(config):
+    config.add_figure("figures", "rating-errors", _("Rating errors"), errors_figure, order=60)
     config.add_panel("calls", calls_panel, context=ISubscriber, where=(CARD, OFFICE), order=20,
                      title=_("Calls"), renderer="portmonet:rating/templates/calls_panel.pt")

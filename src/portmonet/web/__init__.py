@@ -97,4 +97,5 @@ def includeme(config):
     config.add_static_view("static", "portmonet:web/static", cache_max_age=3600)
     config.include(".directives")
     config.include(".navigation")
+    config.include(".views.dashboard")
     config.scan(ignore=[".tests"])

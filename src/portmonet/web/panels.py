@@ -28,6 +28,11 @@ href, order=20, permission="view")`` where ``href(request, context)`` gives
 the URL, or None to leave the link out; ``permission`` is checked on the
 root (``nav``), the subscriber (``office``) or the service (``service``);
 ``method="post"`` draws a button in a form with the CSRF token.
+
+A **figure** is a number on the dashboard: ``config.add_figure(where,
+name, title, value, order)``, where ``where`` is ``figures`` (counts kept
+as they change, O(1)) or ``operations`` (what an operator acts on today),
+and ``value(root)`` gives the text, or None to leave it out.
 """
 import logging
 from collections import namedtuple
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render
+from transaction.interfaces import TransientError
 from zope.interface import Interface
 
 from ..interfaces import ISubscriber
@@ -51,7 +57,7 @@ PAGE_TEMPLATE = "portmonet:web/templates/panel_page.pt"
 
 
 class IPanels(Interface):
-    """The registry's panels and links (a ``Contributions``)."""
+    """The registry's panels, links and figures (a ``Contributions``)."""
 
 
 @dataclass
@@ -77,6 +83,15 @@ class Link:
     method: str
 
 
+@dataclass
+class Figure:
+    where: str
+    name: str
+    title: str
+    value: object
+    order: int
+
+
 # A link as a template draws it.
 Drawn = namedtuple("Drawn", "name title url method")
 
@@ -85,6 +100,7 @@ Drawn = namedtuple("Drawn", "name title url method")
 class Contributions:
     panels: list = field(default_factory=list)
     links: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
 
     def panels_for(self, where, context):
         return sorted((p for p in self.panels
@@ -94,6 +110,10 @@ class Contributions:
     def links_for(self, where):
         return sorted((k for k in self.links if k.where == where),
                       key=lambda k: (k.order, k.name))
+
+    def figures_for(self, where):
+        return sorted((f for f in self.figures if f.where == where),
+                      key=lambda f: (f.order, f.name))
 
 
 class Slot:
@@ -167,25 +187,27 @@ def _draw(request, context, panel, slot):
     return Markup(render(panel.renderer, values, request=request))
 
 
-def _error_box(panel):
+def _error_box(request, panel):
     return Markup('<section class="panel panel-error" id="panel-{}"><h2>{}</h2>'
                   '<p class="error">This block could not be shown; the error is logged.</p>'
-                  '</section>').format(panel.name, panel.title)
+                  '</section>').format(panel.name, request.localizer.translate(panel.title))
 
 
 def draw_panels(request, context, where):
     """The HTML of every panel registered for *where* that the viewer may
     see, in order; a panel that raises becomes an error box."""
-    permission_of = (lambda p: OFFICE_PERMISSION) if where == OFFICE else (lambda p: p.permission)
     drawn = []
     for panel in contributions(request.registry).panels_for(where, context):
-        if not request.has_permission(permission_of(panel), context):
+        permission = OFFICE_PERMISSION if where == OFFICE else panel.permission
+        if not request.has_permission(permission, context):
             continue
         try:
             html = _draw(request, context, panel, Slot(request, panel, where))
+        except TransientError:
+            raise                # a read conflict: pyramid_retry runs the request again
         except Exception:        # noqa: BLE001 (one block, not the page)
             log.exception("panel %s failed on %s", panel.name, request.path)
-            html = _error_box(panel)
+            html = _error_box(request, panel)
         if html is not None:
             drawn.append(html)
     return drawn
@@ -206,6 +228,16 @@ def draw_links(request, where, context=None):
     return rows
 
 
+def figures(registry, root, where):
+    """[(name, title, text)] of the dashboard's figures for *where*."""
+    rows = []
+    for figure in contributions(registry).figures_for(where):
+        text = figure.value(root)
+        if text is not None:
+            rows.append((figure.name, figure.title, text))
+    return rows
+
+
 def _page_view(panel, where):
     def page(context, request):
         slot = Slot(request, panel, where, page=True)
@@ -213,6 +245,19 @@ def _page_view(panel, where):
         return {"page_title": panel.title, "s": context, "panel": panel, "slot": slot,
                 "body": body or ""}
     return page
+
+
+def _contribute(config, kind, item, discriminator, **described):
+    """Add *item* to the registry's *kind* ("panels", "links", "figures") as
+    a configuration action: two with one discriminator conflict, and the
+    introspector lists it under "portmonet <kind>"."""
+    intr = config.introspectable(f"portmonet {kind}", discriminator, item.name,
+                                 f"portmonet {kind[:-1]}")
+    intr.update(described)
+
+    def register():
+        getattr(contributions(config.registry), kind).append(item)
+    config.action(discriminator, register, introspectables=(intr,))
 
 
 def add_panel(config, name, view, context=ISubscriber, where=(CARD,), order=100,
@@ -226,14 +271,8 @@ def add_panel(config, name, view, context=ISubscriber, where=(CARD,), order=100,
         raise ValueError(f"add_panel({name!r}) needs a renderer (a .pt template)")
     panel = Panel(name, config.maybe_dotted(view), context, where, order, permission,
                   renderer, title or name)
-    discriminator = ("portmonet-panel", name)
-    intr = config.introspectable("portmonet panels", discriminator, name, "portmonet panel")
-    intr.update(where=where, order=order, permission=permission, renderer=renderer,
-                context=context)
-
-    def register():
-        contributions(config.registry).panels.append(panel)
-    config.action(discriminator, register, introspectables=(intr,))
+    _contribute(config, "panels", panel, ("portmonet-panel", name), where=where, order=order,
+                permission=permission, renderer=renderer, context=context)
     if page:
         if CARD in where or CONTRACT in where:
             config.add_view(_page_view(panel, CARD), context=context, name=name,
@@ -246,16 +285,19 @@ def add_panel(config, name, view, context=ISubscriber, where=(CARD,), order=100,
 def add_link(config, where, name, title, href, order=100, permission=None, method="get"):
     """The ``config.add_link`` directive (see this module's doc)."""
     link = Link(where, name, title, config.maybe_dotted(href), order, permission, method)
-    discriminator = ("portmonet-link", where, name)
-    intr = config.introspectable("portmonet links", discriminator, name, "portmonet link")
-    intr.update(where=where, order=order, permission=permission)
+    _contribute(config, "links", link, ("portmonet-link", where, name), where=where,
+                order=order, permission=permission)
 
-    def register():
-        contributions(config.registry).links.append(link)
-    config.action(discriminator, register, introspectables=(intr,))
+
+def add_figure(config, where, name, title, value, order=100):
+    """The ``config.add_figure`` directive (see this module's doc)."""
+    figure = Figure(where, name, title, config.maybe_dotted(value), order)
+    _contribute(config, "figures", figure, ("portmonet-figure", where, name), where=where,
+                order=order)
 
 
 def includeme(config):
     config.add_directive("add_panel", add_panel, action_wrap=False)
+    config.add_directive("add_figure", add_figure, action_wrap=False)
     config.add_directive("add_link", add_link, action_wrap=False)
 

@@ -8,92 +8,79 @@ from ... import clock
 from ..i18n import _
 from ...interfaces import IRoot
 from ...money import format_amount
-from ..figures import CAP, COUNTED, KNOWN, LABELS, OPTIONAL, bar_plot, bounded_len, svg
+from ..figures import COUNTED, KNOWN, LABELS, OPTIONAL, bar_plot, bounded_len, svg
 from ..forms import SearchForm
 from ..helpers import prefetch, prefetch_keys
+from ..panels import figures
 from ..search import MAX_PAGE, search_page
 
 PAGE_SIZE = 20
 
 
-def online_count(root, cap):
-    """Sessions online over every NAS (each keeps its open ones in
-    ``online``), counting at most *cap*: (n, exact?)."""
-    n = 0
-    for device in root["equipment"].values():
-        online = getattr(device, "online", None)
-        if online is not None:
-            for _key in online.keys():
-                n += 1
-                if n >= cap:
-                    return n, False
-    return n, True
-
-
-def _count(pair):
+def count_text(pair):
+    """(n, exact?) of a bounded count as the dashboard shows it: "N" or "N+"."""
     n, exact = pair
     return f"{n:,}" if exact else f"{n:,}+"
 
 
-def _figures(root):
-    """Figures that cost O(1): counters kept by the model, queue lengths."""
-    figures = [(_("Subscribers"), len(root["subscribers"])),
-               (_("Tariffs"), len(root["tariffs"])),
-               (_("Equipment"), len(root["equipment"])),
-               (_("Staff users"), len(root["staff"]))]
+def _usage_waiting(root):
     usage = getattr(root, "usage", None)
-    if usage is not None and hasattr(usage, "__len__"):
-        figures.append((_("Usage records waiting"), len(usage)))
-    rating = root.get("rating")
-    if rating is not None:
-        figures.append((_("Rating errors"), rating.error_count()))
-    return figures
+    return len(usage) if usage is not None and hasattr(usage, "__len__") else None
 
 
-def _operations(root):
-    """What an operator acts on: online sessions, today's payments, debtors,
-    open tasks.  A gauge a feature keeps (``figures.adjust``) is read in
-    O(1); otherwise a count of at most ``figures.CAP`` keys, shown as "N+"
-    beyond it (memoised per process, see ``dashboard``)."""
-    out = []
+def _payments_today(root):
+    """Every payment channel records "payments" where it books
+    (payments.credit), the web cash desk "cashdesk_payments"."""
     day_figures = getattr(root, "day_figures", None)
-    radius = getattr(root, "radius", None)
-    online = day_figures.gauge("online_sessions") if day_figures is not None else None
-    if online is not None:
-        out.append(("online", _("Sessions online"), f"{online:,}"))
-    elif radius is not None:
-        out.append(("online", _("Sessions online"), _count(online_count(root, CAP))))
-    # Today's payments: every payment channel records "payments" where it
-    # books (payments.credit), the web cash desk "cashdesk_payments".
     count, amount = 0, 0
     if day_figures is not None:
         today = clock.today()
         for name in ("payments", "cashdesk_payments"):
             _day, n, total = day_figures.series(name, days=1, today=today)[0]
             count, amount = count + n, amount + total
-    out.append(("payments-today", _("Payments today"), f"{count:,} / {format_amount(amount)}"))
-    billing = root.get("billing")
-    if billing is not None:
-        # Billing keeps no counter of its debt list (yet): bounded count.
-        out.append(("debtors", _("Debtors"), _count(bounded_len(billing.debt.keys()))))
-    counts = getattr(root, "contract_counts", None)
-    if counts is not None:
-        # Counters kept by Contract (model.contract.StatusCounts): O(1).
-        out.append(("blocked", _("Blocked contracts"), f"{counts.get('blocked'):,}"))
-        out.append(("suspended", _("Suspended contracts"), f"{counts.get('suspended'):,}"))
-        out.append(("active", _("Active contracts"), f"{counts.get('active'):,}"))
-    elif billing is not None:
-        out.append(("blocked", _("Blocked for debt"), _count(bounded_len(billing.blocked.keys()))))
+    return f"{count:,} / {format_amount(amount)}"
+
+
+def _contracts(status):
+    """Contracts per status: counters kept by Contract
+    (model.contract.StatusCounts), O(1)."""
+    def value(root):
+        counts = getattr(root, "contract_counts", None)
+        return f"{counts.get(status):,}" if counts is not None else None
+    return value
+
+
+def _tasks(root):
     applications = root.get("applications")
-    if applications is not None:
-        pending = applications.pending(limit=100)
-        out.append(("tasks", _("Applications to decide"),
-                    f"{len(pending)}{'+' if len(pending) >= 100 else ''}"))
+    if applications is None:
+        return None
+    pending = applications.pending(limit=100)
+    return f"{len(pending)}{'+' if len(pending) >= 100 else ''}"
+
+
+def _outbox(root):
     outbox = getattr(root, "outbox", None)
-    if outbox is not None:
-        out.append(("outbox", _("Messages waiting to be sent"),
-                    _count(bounded_len(outbox.pending.keys()))))
-    return out
+    return count_text(bounded_len(outbox.pending.keys())) if outbox is not None else None
+
+
+def includeme(config):
+    """The core's figures; features add theirs (``config.add_figure``):
+    "figures" cost O(1) (counters kept by the model, queue lengths);
+    "operations" are what an operator acts on today, read in O(1) from a
+    gauge or counted up to ``figures.CAP`` ("N+" beyond it), memoised per
+    process (see ``dashboard``)."""
+    add = config.add_figure
+    add("figures", "subscribers", _("Subscribers"), lambda root: len(root["subscribers"]), 10)
+    add("figures", "tariffs", _("Tariffs"), lambda root: len(root["tariffs"]), 20)
+    add("figures", "equipment", _("Equipment"), lambda root: len(root["equipment"]), 30)
+    add("figures", "staff", _("Staff users"), lambda root: len(root["staff"]), 40)
+    add("figures", "usage", _("Usage records waiting"), _usage_waiting, 50)
+    add("operations", "payments-today", _("Payments today"), _payments_today, 20)
+    add("operations", "blocked", _("Blocked contracts"), _contracts("blocked"), 40)
+    add("operations", "suspended", _("Suspended contracts"), _contracts("suspended"), 41)
+    add("operations", "active", _("Active contracts"), _contracts("active"), 42)
+    add("operations", "tasks", _("Applications to decide"), _tasks, 50)
+    add("operations", "outbox", _("Messages waiting to be sent"), _outbox, 60)
 
 
 @view_config(context=IRoot, renderer="portmonet:web/templates/dashboard.pt",
@@ -113,8 +100,10 @@ def dashboard(context, request):
                           "svg": svg(bar_plot(series, value_index=value, label=label),
                                      f"plot-{name}")})
     memo = request.registry.pm_dashboard_memo
-    return {"page_title": _("Dashboard"), "figures": _figures(context),
-            "operations": memo.get("operations", lambda: _operations(context)),
+    return {"page_title": _("Dashboard"),
+            "figures": figures(request.registry, context, "figures"),
+            "operations": memo.get("operations",
+                                   lambda: figures(request.registry, context, "operations")),
             "plots": plots}
 
 

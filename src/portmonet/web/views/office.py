@@ -52,15 +52,13 @@ def office_home(context, request):
     """The contracts with their balances and newest postings; the features'
     panels and links (``office``) follow."""
     contracts = prefetch_contracts(context)
-    billing = request.root.get("billing")
     rows = []
     for contract in contracts:
         if contract.account is None:
             continue
         recent, _more = newest(contract.account.ledger, 10)
-        promise = billing.promises.get(contract.number) if billing is not None else None
         rows.append({"c": contract, "a": contract.account, "runs_out": runs_out(contract),
-                     "recent": recent, "promise": promise if promise and promise.active else None})
+                     "recent": recent})
     return {"page_title": _("Subscriber's office"), "s": context, "rows": rows}
 
 
