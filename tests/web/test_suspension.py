@@ -118,6 +118,8 @@ def test_suspend_now_and_resume_with_the_history(world):
     form["reason"] = "back early"
     form.submit(status=302)
     assert world.read(lambda root: _service(root, world).suspended) is False
+    # resumed today: told as unblocked, so RADIUS re-authorizes the login (CoA)
+    assert {"action": "coa", "login": "ivanov"} in world.read(state)[3]
     rows = client.get(url).html.find(id="suspension-history").find_all("tr")[1:]
     assert [[td.text for td in r.find_all("td")][2:4] for r in rows] == \
         [["resumed", "back early"], ["suspended", "holiday at the sea"]]

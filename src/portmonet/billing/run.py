@@ -222,12 +222,14 @@ def apply_due_changes(contract, day, root=None):
             suspended = service.suspended_on(day)
             if suspended != service.suspended:
                 service.suspended = suspended
-                if suspended and root is not None:
+                if root is not None:
                     # keyed by the day: a batch gone over again queues it once
-                    events.notify(events.ServiceBlocked(
+                    event, what = ((events.ServiceBlocked, "suspend") if suspended
+                                   else (events.ServiceUnblocked, "resume"))
+                    events.notify(event(
                         root, service, events.SUSPENSION,
-                        f"suspend:{contract.number}:{service.__name__}:{day.isoformat()}", USER,
-                        note="suspended"))
+                        f"{what}:{contract.number}:{service.__name__}:{day.isoformat()}", USER,
+                        note="suspended" if suspended else "resumed"))
 
 
 class Walker:

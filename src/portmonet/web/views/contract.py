@@ -69,7 +69,9 @@ def change_status(context, request):
             form.add_error("status", exc)
         else:
             if form.status.data in ("blocked", "suspended", "terminated"):
-                _withdraw_access(request, context)
+                _tell_access(request, context, events.ServiceBlocked, "access withdrawn")
+            elif form.status.data == "active" and old in ("blocked", "suspended"):
+                _tell_access(request, context, events.ServiceUnblocked, "access restored")
             audit(request, f"contract {context.number}: {old} -> {context.status}")
             flash(request, _("Contract ${number}: ${status}"), number=context.number,
                   status=request.localizer.translate(_(context.status)))
@@ -78,14 +80,14 @@ def change_status(context, request):
                      context_title=f"{context.number}: {context.status}")
 
 
-def _withdraw_access(request, contract):
-    """Tell every service of a contract that lost its access (the RADIUS
-    feature ends its sessions after this transaction commits)."""
-    key = f"disconnect:{contract.number}:{uuid.uuid4().hex}"
+def _tell_access(request, contract, event, note):
+    """Tell every service of a contract that lost (or got back) its access
+    by an employee's decision: the RADIUS feature ends its sessions (or
+    re-authorizes them) after this transaction commits."""
+    key = f"status:{contract.number}:{uuid.uuid4().hex}"
     for service in contract.services():
-        events.notify(events.ServiceBlocked(request.root, service, events.SUSPENSION, key,
-                                            request.authenticated_userid or "",
-                                            note="access withdrawn"))
+        events.notify(event(request.root, service, events.SUSPENSION, key,
+                            request.authenticated_userid or "", note=note))
 
 
 @view_config(context=IContract, name="pay", renderer="portmonet:web/templates/form.pt",

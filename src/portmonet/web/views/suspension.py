@@ -93,10 +93,14 @@ def check(form, service, today):
     return True
 
 
-def _suspended_now(request, service):
-    events.notify(events.ServiceBlocked(
-        request.root, service, events.SUSPENSION, f"suspend:{uuid.uuid4().hex}",
-        request.authenticated_userid or "", note="suspended"))
+def _changed_now(request, service, suspend):
+    """Tell a suspension or a resumption from today: blocked or unblocked,
+    for the features that control the access (RADIUS: Disconnect / CoA)."""
+    event = events.ServiceBlocked if suspend else events.ServiceUnblocked
+    events.notify(event(request.root, service, events.SUSPENSION,
+                        f"{'suspend' if suspend else 'resume'}:{uuid.uuid4().hex}",
+                        request.authenticated_userid or "",
+                        note="suspended" if suspend else "resumed"))
 
 
 def history_rows(service):
@@ -126,8 +130,8 @@ def suspension(context, request):
         context.set_suspended(suspend, start, today=today, reason=reason, user=user)
         if until is not None:
             context.set_suspended(False, until, today=today, reason=reason, user=user)
-        if suspend and start == today:
-            _suspended_now(request, context)
+        if start == today:
+            _changed_now(request, context, suspend)
         label = service_label(context)
         what = "suspended" if suspend else "resumed"
         audit(request, f"service {label} of contract {context.__parent__.number} {what} from "
