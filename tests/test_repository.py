@@ -1,6 +1,7 @@
 """The repository holds no stray copies of templates (issue 20): the only
-templates are the package's, and every macro a template loads is found
-next to it, inside the package — so nothing can read a stale copy."""
+templates are the package's (and the test-only features' under tests/),
+and every macro a template loads is found inside the package — so nothing
+can read a stale copy."""
 import os
 import re
 
@@ -13,7 +14,8 @@ LOAD = re.compile(r"load:\s*([^\"'\s]+\.pt)")
 def test_no_template_outside_the_package():
     stray = []
     for folder, dirs, files in os.walk(PROJECT):
-        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("src", "node_modules")]
+        dirs[:] = [d for d in dirs if not d.startswith(".")
+                   and (folder, d) not in ((PROJECT, "src"), (PROJECT, "tests"))]
         stray += [os.path.join(folder, f) for f in files if f.endswith(".pt")]
     assert stray == []
 
@@ -25,7 +27,11 @@ def test_every_loaded_macro_is_a_template_of_the_package():
             if name.endswith(".pt"):
                 with open(os.path.join(folder, name), encoding="utf-8") as f:
                     for target in LOAD.findall(f.read()):
-                        path = os.path.realpath(os.path.join(folder, target))
+                        # an asset spec (portmonet:web/templates/x.pt) or a relative path
+                        spec = target.split(":", 1)
+                        path = os.path.realpath(
+                            os.path.join(PACKAGE, spec[1]) if spec[0] == "portmonet"
+                            and len(spec) == 2 else os.path.join(folder, target))
                         assert path.startswith(PACKAGE + os.sep) and os.path.exists(path), \
                             (name, target)
                         loads += 1
