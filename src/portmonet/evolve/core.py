@@ -104,3 +104,13 @@ def add_contract_status_counts(root):
         root.contract_counts = StatusCounts()
         root.contract_counts.__parent__ = root
     root.contract_counts.set(count_contracts(root))
+
+
+@step("2026-12-04-core-05-network-index")
+def add_network_index(root):
+    """``catalog.networks``: the static networks Internet services hold
+    (a business customer's /29), so flows from them find their contract."""
+    from ..catalog import UNIQUE, UniqueIndex
+    if getattr(root.catalog, "networks", None) is None:
+        title, integer_keys = UNIQUE["networks"]
+        root.catalog.networks = UniqueIndex(title, integer_keys)

@@ -1,0 +1,84 @@
+"""A window's sums into the database, in small transactions.
+
+Each part of a window (up to ``PART`` sums) is one transaction: its usage
+records for the rater (kind ``traffic``, one per login, class, minute and
+exporter, with ``attrs["class"]``), the hourly series of the subscriber,
+the exporter and the exporter's ``unknown``, and the part's id in
+``/traffic.windows``.  A part already there is not written again, and a
+record's ``source_id`` (minute, exporter, login, class, part id) is
+unique in the usage queue: a commit retried after an ambiguous failure
+(the connection broke during the vote) counts nothing twice.
+"""
+from ..ledger.account import now_us
+from ..usage import UsageRecord
+
+HOUR_MS = 3_600_000
+MINUTE_US = 60_000_000
+PART = 500
+
+
+def parts(window_id, sums, size=PART):
+    """(part id, [(key, value) ...]) of a window's sums, in a stable order."""
+    items = sorted(sums.items(), key=_order)
+    for n, start in enumerate(range(0, len(items), size)):
+        yield f"{window_id}:{n}", items[start:start + size]
+
+
+def _order(item):
+    exporter, login, cls, minute = item[0]
+    return (minute, exporter, login or "", cls)
+
+
+def _add(series, key, octets_in, octets_out):
+    held = series.get(key)
+    if held is not None:
+        octets_in += held[0]
+        octets_out += held[1]
+    series[key] = (octets_in, octets_out)
+
+
+def write_part(root, part_id, items, nas_of):
+    """Write one part; returns the number of usage records made (0 when
+    the part was written before)."""
+    traffic = root["traffic"]
+    if part_id in traffic.windows:
+        return 0
+    series, enqueue, made = traffic.series, root.usage.enqueue, 0
+    for (exporter, login, cls, minute_ms), (octets_in, octets_out, flows) in items:
+        hour_us = (minute_ms - minute_ms % HOUR_MS) * 1000
+        _add(series, ("exporter", exporter, hour_us, cls), octets_in, octets_out)
+        if login is None:
+            _add(series, ("unknown", exporter, hour_us, cls), octets_in, octets_out)
+            continue
+        _add(series, ("subscriber", login, hour_us, cls), octets_in, octets_out)
+        start_us = minute_ms * 1000
+        record = UsageRecord(
+            f"flows:{start_us:016d}:{exporter}:{login}:{cls}:{part_id}", "traffic", login,
+            start_us, start_us + MINUTE_US, {"octets_in": octets_in, "octets_out": octets_out},
+            {"class": cls, "exporter": exporter, "nas": nas_of.get(exporter, ""),
+             "flows": flows})
+        made += enqueue(record)
+    traffic.windows[part_id] = (len(items), now_us())
+    return made
+
+
+def write_errors(root, part_id, counts):
+    """Add a window's refused packets and flows to ``/traffic.errors``."""
+    traffic = root["traffic"]
+    if part_id in traffic.windows:
+        return
+    for key, n in counts.items():
+        traffic.errors[key] = traffic.errors.get(key, 0) + n
+    traffic.windows[part_id] = (len(counts), now_us())
+
+
+def totals(root, scope, name=None):
+    """{(name, class): [in, out]} summed over the hours of a series scope."""
+    out = {}
+    lo = (scope,) if name is None else (scope, name)
+    hi = (scope, "\U0010ffff") if name is None else (scope, name, 1 << 62)
+    for (_, who, _, cls), (octets_in, octets_out) in root["traffic"].series.items(lo, hi):
+        held = out.setdefault((who, cls), [0, 0])
+        held[0] += octets_in
+        held[1] += octets_out
+    return out
