@@ -83,12 +83,13 @@ class FlowsProcess:
 
     def start(self):
         self.log = open(self.log_path, "a")
+        self.offset = self.log.tell()
         self.proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", self.ini, "flows"],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      env=dict(os.environ, PYTHONWARNINGS="ignore"))
         deadline = time.time() + 60
         while time.time() < deadline:
-            if "listening on" in self.output():
+            if "listening on" in self.output()[self.offset:]:
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError(self.output())
