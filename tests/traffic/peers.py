@@ -13,7 +13,7 @@ import time
 import dpkt
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from conftest import BIN  # noqa: E402  (the project's fixtures module)
+from conftest import BIN, run_portmonet  # noqa: E402  (the project's fixtures module)
 
 SOFTFLOWD = shutil.which("softflowd") or "/usr/sbin/softflowd"
 NFCAPD = shutil.which("nfcapd")
@@ -134,3 +134,30 @@ def wait_for(predicate, timeout=30, step=0.2):
         if value or time.time() > deadline:
             return value
         time.sleep(step)
+
+
+def flows_ini(zeo_server, tmp_path, **settings):
+    """An ini for a collector on a free loopback port (windows of 0.5 s),
+    the database installed; returns (ini, port)."""
+    port = free_udp_port()
+    settings = dict({"flows_bind": "127.0.0.1", "flows_port": port, "flows_window": "0.5",
+                     "flows_template_wait": "1"}, **settings)
+    ini = zeo_server.ini(tmp_path / "flows.ini", **settings)
+    run_portmonet("init", ini=ini)
+    return ini, port
+
+
+def read(db, func):
+    """``func(root)`` in a transaction of its own."""
+    from portmonet.model.root import get_root
+    with db.transaction() as conn:
+        return func(get_root(conn.root()))
+
+
+def by_login(root):
+    """Octets counted per login (both directions, every class)."""
+    from portmonet.traffic.store import totals
+    out = collections.Counter()
+    for (login, _), (octets_in, octets_out) in totals(root, "subscriber").items():
+        out[login] += octets_in + octets_out
+    return out

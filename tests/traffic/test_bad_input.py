@@ -11,22 +11,14 @@ from portmonet.traffic.model import Exporter, add_exporter
 
 from . import packets as P
 from . import world
-from .test_softflowd import by_login, read
-from .peers import FlowsProcess, free_udp_port, wait_for
-
-import os, sys  # noqa: E401,E402
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from conftest import run_portmonet  # noqa: E402
+from .peers import FlowsProcess, by_login, flows_ini, read, run_portmonet, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def setup(zeo_server, tmp_path):
-    port = free_udp_port()
-    ini = zeo_server.ini(tmp_path / "flows.ini", flows_bind="127.0.0.1", flows_port=port,
-                         flows_window="0.5", flows_template_wait="1")
-    run_portmonet("init", ini=ini)
+    ini, port = flows_ini(zeo_server, tmp_path)
     db = zeo_server.open_db(server_sync=True)
 
     def build(root):

@@ -9,31 +9,18 @@ import time
 import pytest
 
 from portmonet.db import transact
-from portmonet.model.root import get_root
 from portmonet.traffic.store import totals
 
 from . import world
-from .peers import (FlowsProcess, free_udp_port, nfdump_octets, per_address, softflowd,
-                    wait_for, write_pcap)
-
-import os, sys  # noqa: E401,E402
-sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
-from conftest import run_portmonet  # noqa: E402
+from .peers import (FlowsProcess, by_login, flows_ini, nfdump_octets, per_address, run_portmonet,
+                    read, softflowd, wait_for, write_pcap)
 
 pytestmark = pytest.mark.integration
 
 
-def read(db, func):
-    with db.transaction() as conn:
-        return func(get_root(conn.root()))
-
-
 @pytest.fixture
 def collector(zeo_server, tmp_path):
-    port = free_udp_port()
-    ini = zeo_server.ini(tmp_path / "flows.ini", flows_bind="127.0.0.1", flows_port=port,
-                         flows_window="0.5", flows_template_wait="2")
-    run_portmonet("init", ini=ini)
+    ini, port = flows_ini(zeo_server, tmp_path, flows_template_wait="2")
     t0 = int(time.time()) - 3 * world.HOUR
     db = zeo_server.open_db(server_sync=True)
     transact(db, lambda root: world.build(root, t0), "test", "traffic world")
@@ -45,13 +32,6 @@ def collector(zeo_server, tmp_path):
     yield db, port, t0, process
     process.stop()
     db.close()
-
-
-def by_login(root):
-    out = collections.Counter()
-    for (login, cls), (octets_in, octets_out) in totals(root, "subscriber").items():
-        out[login] += octets_in + octets_out
-    return out
 
 
 def test_softflowd_v5_v9_ipfix_equal_nfdump(collector, tmp_path):

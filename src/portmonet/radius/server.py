@@ -23,6 +23,7 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
+from ..lograte import RateLimitedLog, truthy as _bool
 from ..model.root import get_root
 from . import accounting, codec, coa, dictionary, eap, pools
 from .interfaces import INas
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 
 BURST = 256
 USER = "portmonet radius"
-
-
-def _bool(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Config:
@@ -66,21 +63,6 @@ class Config:
         self.accounting = _bool(get("radius.accounting", "true"))
 
 
-class _Limited:
-    """Log a repeated warning at most once a minute per key."""
-
-    def __init__(self):
-        self.last = {}
-
-    def warn(self, key, msg, *args):
-        now = time.monotonic()
-        if now - self.last.get(key, -1e9) >= 60:
-            if len(self.last) > 10_000:
-                self.last.clear()
-            self.last[key] = now
-            log.warning(msg, *args)
-
-
 class AcctItem:
     __slots__ = ("nas_name", "record", "reply", "addr")
 
@@ -105,7 +87,7 @@ class RadiusServer:
         self.dict = dictionary()
         self.encoder = codec.AttributeEncoder(self.dict)
         self.table = NasTable()
-        self.limited = _Limited()
+        self.limited = RateLimitedLog(log)
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
         self.lease_queue = collections.deque()

@@ -23,6 +23,7 @@ import time
 import transaction
 from ZODB.POSException import ConflictError
 
+from ..lograte import RateLimitedLog, truthy as _bool
 from ..model.root import get_root
 from ..txn import describe
 from .attribution import AddressBook
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 USER = "portmonet flows"
 BURST = 512
 MAX_UNKNOWN_SOURCES = 100      # distinct unknown sources counted by name per window
-
-
-def _bool(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Config:
@@ -59,22 +56,6 @@ class Config:
             self.forward = (host, int(port))
 
 
-class Limited:
-    """Log a repeated warning at most once a minute per key."""
-
-    def __init__(self, every=60.0):
-        self.every = every
-        self.last = {}
-
-    def warn(self, key, msg, *args):
-        now = time.monotonic()
-        if now - self.last.get(key, -1e18) >= self.every:
-            if len(self.last) > 10_000:
-                self.last.clear()
-            self.last[key] = now
-            log.warning(msg, *args)
-
-
 class ExporterEntry:
     __slots__ = ("name", "nas", "sampling")
 
@@ -91,7 +72,7 @@ class Collector:
         self.instance = f"{int(time.time()):x}-{os.getpid():x}-{os.urandom(3).hex()}"
         self.stats = collections.Counter()
         self.errors = collections.Counter()
-        self.limited = Limited()
+        self.limited = RateLimitedLog(log)
         self.decoder = Decoder(self.config.template_wait, self._report)
         self.book = AddressBook(int(self.config.window * 2_000_000))
         self.classes = ClassTable()

@@ -113,28 +113,23 @@ def _networks(group):
     def network_group():
         """Static networks held by an Internet service (a business customer's /29)."""
 
-    @network_group.command("add")
-    @click.argument("login")
-    @click.argument("prefix")
-    @click.pass_obj
-    def network_add(env, login, prefix):
-        """Give the service LOGIN the network PREFIX (a.b.c.d/n)."""
-        from .networks import NetworkError, add_network
-        transact_or_refuse(env, lambda root: add_network(root, login, prefix),
-                           "portmonet traffic", f"network {prefix} to {login}",
-                           refused=(NetworkError, ValueError))
-        click.echo(f"{prefix} now held by {login}")
+    from .networks import add_network, remove_network
+    for name, change, done, help_text in (
+            ("add", add_network, "now held by", "Give the service LOGIN the network PREFIX."),
+            ("remove", remove_network, "no longer held by", "Take PREFIX from LOGIN.")):
+        _network_command(network_group, name, change, done, help_text)
 
-    @network_group.command("remove")
+
+def _network_command(group, name, change, done, help_text):
+    @group.command(name, help=help_text)
     @click.argument("login")
     @click.argument("prefix")
     @click.pass_obj
-    def network_remove(env, login, prefix):
-        from .networks import NetworkError, remove_network
-        transact_or_refuse(env, lambda root: remove_network(root, login, prefix),
-                           "portmonet traffic", f"network {prefix} from {login}",
-                           refused=(NetworkError, ValueError))
-        click.echo(f"{prefix} no longer held by {login}")
+    def command(env, login, prefix):
+        from .networks import NetworkError
+        transact_or_refuse(env, lambda root: change(root, login, prefix), "portmonet traffic",
+                           f"network {name} {prefix} {login}", refused=(NetworkError, ValueError))
+        click.echo(f"{prefix} {done} {login}")
 
 
 def _reports(group):
