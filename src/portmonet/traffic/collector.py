@@ -47,7 +47,7 @@ class Config:
         self.window = float(get("flows.window", 60))
         self.template_wait = float(get("flows.template_wait", 30))
         self.reuse_port = _bool(get("flows.reuse_port", "false"))
-        self.cache_size = int(get("flows.cache_size", 200_000))
+        self.cache_size = int(get("flows.cache_size", 400_000))
         self.backlog = int(get("flows.backlog", 10))      # windows waiting for their commit
         forward = (get("flows.forward") or "").strip()    # host:port of a second collector
         self.forward = None

@@ -10,6 +10,8 @@ unique in the usage queue: a commit retried after an ambiguous failure
 (the connection broke during the vote) counts nothing twice.
 """
 from ..ledger.account import now_us
+from ..ops.bulk import prefetch
+from ..rating.warm import BucketFinder
 from ..usage import UsageRecord
 
 HOUR_MS = 3_600_000
@@ -43,6 +45,7 @@ def write_part(root, part_id, items, nas_of):
     traffic = root["traffic"]
     if part_id in traffic.windows:
         return 0
+    _warm(root, items)
     series, enqueue, made = traffic.series, root.usage.enqueue, 0
     for (exporter, login, cls, minute_ms), (octets_in, octets_out, flows) in items:
         hour_us = (minute_ms - minute_ms % HOUR_MS) * 1000
@@ -60,6 +63,24 @@ def write_part(root, part_id, items, nas_of):
         made += enqueue(record)
     traffic.windows[part_id] = (len(items), now_us())
     return made
+
+
+def _warm(root, items):
+    """Load what the part touches in a few round trips, not one per sum:
+    the logins' services and contracts (the usage queue puts a record in
+    its contract's lane) and the series' buckets."""
+    conn = root._p_jar
+    if conn is None:
+        return
+    logins = sorted({key[1] for key, _ in items if key[1] is not None})
+    index = root.catalog.logins.tree
+    prefetch(conn, BucketFinder(index).buckets(logins))
+    services = [s for s in map(index.get, logins) if s is not None]
+    prefetch(conn, services)
+    prefetch(conn, [s.__parent__ for s in services if s.__parent__ is not None])
+    series = root["traffic"].series
+    keys = [("subscriber", login, 0, "") for login in logins]
+    prefetch(conn, BucketFinder(series).buckets(keys))
 
 
 def write_errors(root, part_id, counts):
