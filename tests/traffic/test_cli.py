@@ -35,5 +35,9 @@ def test_exporters_classes_and_networks_from_the_command_line(zeo_server, tmp_pa
     assert refused.returncode == 1 and "overlaps 192.0.2.8/29 of u0000001" in refused.stderr
     assert "no longer held by" in run_portmonet(
         "traffic", "network", "remove", "u0000001", "192.0.2.8/29", ini=ini).stdout
+    clean = run_portmonet("traffic", "discrepancy", "--period", "2026-11", ini=ini, check=False)
+    assert clean.returncode == 0 and clean.stdout == ""
+    bad = run_portmonet("traffic", "report", "--period", "11/2026", ini=ini, check=False)
+    assert bad.returncode == 1 and "YYYY-MM or YYYY-MM-DD" in bad.stderr
     assert "exporter gw1 removed" in run_portmonet("traffic", "exporter", "remove", "gw1",
                                                    ini=ini).stdout

@@ -72,5 +72,8 @@ def test_softflowd_v5_v9_ipfix_equal_nfdump(collector, tmp_path):
             r.quantities["octets_out"]
     assert summed == {key: sum(v) for key, v in subscriber.items()}
     assert len({r.source_id for r in records}) == len(records)
-    out = run_portmonet("traffic", "totals", "--by", "subscriber", ini=process.ini).stdout
+    out = run_portmonet("traffic", "report", "--by", "subscriber", ini=process.ini).stdout
     assert "boris\tfree\t0\t15000" in out
+    top = run_portmonet("traffic", "report", "--by", "subscriber", "--top", "1", "--csv",
+                        ini=process.ini).stdout.splitlines()
+    assert top[0] == "name,class,octets_in,octets_out" and len(top) == 2

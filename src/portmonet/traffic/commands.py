@@ -133,17 +133,42 @@ def _network_command(group, name, change, done, help_text):
 
 
 def _reports(group):
-    @group.command("totals")
+    @group.command("report")
     @click.option("--by", "scope", type=click.Choice(["subscriber", "exporter", "unknown"]),
-                  default="subscriber", show_default=True)
+                  default="subscriber", show_default=True,
+                  help="exporter: an access point's traffic; unknown: nobody's addresses.")
+    @click.option("--period", default=None, help="YYYY-MM or YYYY-MM-DD (default: all).")
+    @click.option("--top", type=click.IntRange(1), default=None, help="Only the N largest.")
+    @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header instead of a table.")
     @click.pass_obj
-    def totals_cmd(env, scope):
-        """Octets counted from flows: NAME CLASS IN OUT, tab-separated."""
-        from .store import totals
+    def report_cmd(env, scope, period, top, as_csv):
+        """Octets counted from flows: NAME CLASS IN OUT, the largest first."""
+        from .report import table
         with dbmod.connection(env.db) as (conn, tm):
-            for (name, cls), (octets_in, octets_out) in sorted(
-                    totals(app_root(conn), scope).items()):
-                click.echo(f"{name}\t{cls}\t{octets_in}\t{octets_out}")
+            try:
+                rows = table(app_root(conn), scope, period, top)
+            except ValueError as exc:
+                raise click.ClickException(str(exc))
+        _print(["name", "class", "octets_in", "octets_out"], rows, as_csv)
+
+    @group.command("discrepancy")
+    @click.option("--period", required=True, help="YYYY-MM or YYYY-MM-DD.")
+    @click.option("--csv", "as_csv", is_flag=True)
+    @click.pass_obj
+    def discrepancy_cmd(env, period, as_csv):
+        """RADIUS accounting against flows per login and per NAS; exit
+        status 1 when a row is over traffic.discrepancy_percent % and
+        traffic.discrepancy_octets."""
+        from .report import Thresholds, discrepancy
+        thresholds = Thresholds(env.settings)
+        with dbmod.connection(env.db) as (conn, tm):
+            try:
+                rows = discrepancy(app_root(conn), period, thresholds)
+            except ValueError as exc:
+                raise click.ClickException(str(exc))
+        _print(["what", "name", "radius", "flows", "over"],
+               [(w, n, a, b, "OVER" if over else "") for w, n, a, b, over in rows], as_csv)
+        sys.exit(1 if any(row[4] for row in rows) else 0)
 
     @group.command("errors")
     @click.pass_obj
@@ -152,3 +177,14 @@ def _reports(group):
         with dbmod.connection(env.db) as (conn, tm):
             for (source, kind), n in app_root(conn)["traffic"].errors.items():
                 click.echo(f"{source}\t{kind}\t{n}")
+
+
+def _print(header, rows, as_csv):
+    if as_csv:
+        import csv
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    for row in rows:
+        click.echo("\t".join(str(v) for v in row))

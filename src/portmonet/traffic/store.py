@@ -93,13 +93,16 @@ def write_errors(root, part_id, counts):
     traffic.windows[part_id] = (len(counts), now_us())
 
 
-def totals(root, scope, name=None):
-    """{(name, class): [in, out]} summed over the hours of a series scope."""
+def totals(root, scope, name=None, since_us=0, until_us=1 << 62):
+    """{(name, class): [in, out]} summed over the hours of a series scope
+    that start in [since_us, until_us)."""
     out = {}
     lo = (scope,) if name is None else (scope, name)
     hi = (scope, "\U0010ffff") if name is None else (scope, name, 1 << 62)
-    for (_, who, _, cls), (octets_in, octets_out) in root["traffic"].series.items(lo, hi):
-        held = out.setdefault((who, cls), [0, 0])
-        held[0] += octets_in
-        held[1] += octets_out
+    for (_, who, hour_us, cls), (octets_in, octets_out) in \
+            root["traffic"].series.items(lo, hi):
+        if since_us <= hour_us < until_us:
+            held = out.setdefault((who, cls), [0, 0])
+            held[0] += octets_in
+            held[1] += octets_out
     return out
