@@ -134,6 +134,79 @@ def commit_lag(collector, name):
     return time.monotonic() - started, len(window.sums)
 
 
+def unique(packets, copies=40):
+    """*copies* of *packets*, each with its own v5 sequence number."""
+    out = []
+    for n in range(copies):
+        for i, packet in enumerate(packets):
+            out.append(packet[:16] + struct.pack("!I", n * len(packets) + i) + packet[20:])
+    return out
+
+
+def kernel_drops(port):
+    """The kernel's drop counter of the UDP socket bound to *port*."""
+    with open("/proc/net/udp") as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port:
+                return int(fields[-1])
+    return None
+
+
+def udp_run(zeo, packets, per_packet, rate, seconds):
+    """The real ``portmonet flows`` process fed over loopback at *rate*
+    flows/s for *seconds*: (flows/s sent, packets sent, packets the
+    collector read, kernel drops, seconds from the last packet to its
+    window's commit)."""
+    import signal
+    import socket
+    import subprocess
+    from zeo import BIN, free_port
+    port = free_port()
+    ini = os.path.join(zeo.folder, "udp.ini")
+    with open(zeo.ini) as f:
+        base = f.read()
+    with open(ini, "w") as f:
+        f.write(base + f"flows.bind = 127.0.0.1\nflows.port = {port}\nflows.window = 5\n")
+    log_path = os.path.join(zeo.folder, "udp-flows.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", ini, "flows"], stdout=log,
+                            stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    try:
+        deadline = time.time() + 120
+        while "listening on" not in open(log_path).read():
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(open(log_path).read())
+            time.sleep(0.2)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        pps = rate / per_packet
+        started, sent = time.monotonic(), 0
+        while True:
+            elapsed = time.monotonic() - started
+            if elapsed >= seconds:
+                break
+            due = min(int(elapsed * pps) + 1, len(packets) * 1000)
+            while sent < due:
+                sock.sendto(packets[sent % len(packets)], ("127.0.0.1", port))
+                sent += 1
+            time.sleep(0.002)
+        took = time.monotonic() - started
+        time.sleep(1)
+        drops = kernel_drops(port)
+        stop_sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(600)
+        lag = time.monotonic() - stop_sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    text = open(log_path).read()
+    import re
+    read = re.search(r"packets=(\d+)", text)
+    return sent * per_packet / took, sent, int(read.group(1)) if read else None, drops, lag
+
+
 def netflow_rate(packets, version):
     try:
         from netflow.ipfix import IPFIXExportPacket
@@ -162,6 +235,9 @@ def main():
     parser.add_argument("--active", type=int, default=100_000)
     parser.add_argument("--flows", type=int, default=300_000, help="flows per version")
     parser.add_argument("--folder", default=None)
+    parser.add_argument("--span", default="60", help="flows.span: seconds per usage record")
+    parser.add_argument("--udp", type=int, default=0, metavar="FLOWS_PER_S",
+                        help="also feed the real process over UDP at this rate (v5, 20 s)")
     args = parser.parse_args()
     active = min(args.active, args.subscribers)
     from portmonet import crypto
@@ -189,14 +265,15 @@ def main():
         inside, remote = addresses(active, rng)
         now_ms = int(time.time() * 1000)
         records = flows(args.flows, inside, remote, rng, now_ms)
-        print(f"{args.flows:,} flows per version, {active:,} active subscriber addresses "
-              f"+ {active // 10:,} unknown, {len(remote):,} remote addresses")
+        print(f"{args.flows:,} flows per version (ends within one minute), {active:,} active "
+              f"subscriber addresses + {active // 10:,} unknown, {len(remote):,} remote "
+              f"addresses, usage records of {args.span} s")
         print(f"{'version':8} {'cold flows/s':>13} {'warm flows/s':>13} {'µs/flow':>8} "
-              f"{'sums':>8} {'commit s cold/warm':>19} {'netflow pkg flows/s':>20}")
+              f"{'sums':>8} {'commit s cold/warm':>19} {'warm sums/s':>11} {'netflow pkg flows/s':>20}")
         for version, make in ((5, v5_packets), (9, v9_packets), (10, ipfix_packets)):
             packets = make(records, now_ms)
             collector = Collector(db, {"flows.bind": "127.0.0.1", "flows.port": "0",
-                                       "flows.cache_size": "400000"})
+                                       "flows.cache_size": "400000", "flows.span": args.span})
             collector.open()
             import transaction
             collector.bench_conn = db.open(transaction_manager=transaction.TransactionManager())
@@ -213,7 +290,22 @@ def main():
             print(f"{'IPFIX' if version == 10 else f'v{version}':8} "
                   f"{args.flows / cold:13,.0f} {args.flows / warm:13,.0f} "
                   f"{warm / args.flows * 1e6:8.1f} {sums:8,} {f'{lag:.1f} / {warm_lag:.1f}':>19} "
-                  f"{other:>20}", flush=True)
+                  f"{sums / warm_lag:11,.0f} {other:>20}", flush=True)
+        if args.udp:
+            from portmonet.db import transact
+            from portmonet.traffic.model import Exporter, add_exporter
+
+            def loopback(root):
+                if "udp" not in root["traffic"].exporters:
+                    add_exporter(root, Exporter("udp", "127.0.0.1"))
+            transact(db, loopback, "bench", "loopback exporter")
+            packets = v5_packets(records, now_ms)
+            # each packet once within two windows (the collector drops a
+            # datagram it saw before): vary the v5 sequence field
+            rate, sent, read, drops, lag = udp_run(zeo, unique(packets), 30, args.udp, 20)
+            print(f"UDP v5 at {rate:,.0f} flows/s for 20 s: {sent:,} packets sent, "
+                  f"{read if read is not None else '?':,} read by the collector, kernel drops "
+                  f"{drops}, stop (last window committed) {lag:.1f} s after the last packet")
         db.close()
     finally:
         zeo.stop()

@@ -45,6 +45,10 @@ class Config:
         self.bind = get("flows.bind", "0.0.0.0")
         self.port = int(get("flows.port", 2055))
         self.window = float(get("flows.window", 60))
+        # the time one usage record covers: a minute, or more to write fewer
+        self.span_ms = int(float(get("flows.span", 60)) * 1000)
+        if self.span_ms < 1000 or 3_600_000 % self.span_ms:
+            raise ValueError("flows.span: seconds that divide an hour (60, 300, 900, ...)")
         self.template_wait = float(get("flows.template_wait", 30))
         self.reuse_port = _bool(get("flows.reuse_port", "false"))
         self.cache_size = int(get("flows.cache_size", 400_000))
@@ -84,7 +88,7 @@ class Collector:
         self.sock = None
         self.port = None
         self.number = 0
-        self.window = Window(0)
+        self.window = Window(0, self.config.span_ms)
         self.conn = self.tm = None
 
     # -- the socket and the read transaction ---------------------------------
@@ -180,7 +184,7 @@ class Collector:
         self.decoder.expire(time.monotonic())
         window, errors = self.window, self.errors
         self.number += 1
-        self.window, self.errors = Window(self.number), collections.Counter()
+        self.window, self.errors = Window(self.number, self.config.span_ms), collections.Counter()
         self.unknown_sources = set()
         self.recent, self.older = set(), self.recent
         if len(window) or errors:
@@ -209,7 +213,8 @@ class Collector:
             conn.close()
 
     def _commit(self, conn, tm, window_id, window, errors, nas_of):
-        jobs = [(part_id, lambda root, p=part_id, i=items: write_part(root, p, i, nas_of))
+        jobs = [(part_id, lambda root, p=part_id, i=items: write_part(root, p, i, nas_of,
+                                                                        window.span_ms))
                 for part_id, items in parts(window_id, window.sums)]
         if errors:
             jobs.append((f"{window_id}:errors",

@@ -1,8 +1,8 @@
 """A window's sums into the database, in small transactions.
 
 Each part of a window (up to ``PART`` sums) is one transaction: its usage
-records for the rater (kind ``traffic``, one per login, class, minute and
-exporter, with ``attrs["class"]``), the hourly series of the subscriber,
+records for the rater (kind ``traffic``, one per login, class, minute (or
+``flows.span``) and exporter, with ``attrs["class"]``), the hourly series of the subscriber,
 the exporter and the exporter's ``unknown``, and the part's id in
 ``/traffic.windows``.  A part already there is not written again, and a
 record's ``source_id`` (minute, exporter, login, class, part id) is
@@ -15,7 +15,6 @@ from ..rating.warm import BucketFinder
 from ..usage import UsageRecord
 
 HOUR_MS = 3_600_000
-MINUTE_US = 60_000_000
 PART = 500
 
 
@@ -39,7 +38,7 @@ def _add(series, key, octets_in, octets_out):
     series[key] = (octets_in, octets_out)
 
 
-def write_part(root, part_id, items, nas_of):
+def write_part(root, part_id, items, nas_of, span_ms=60_000):
     """Write one part; returns the number of usage records made (0 when
     the part was written before)."""
     traffic = root["traffic"]
@@ -57,7 +56,7 @@ def write_part(root, part_id, items, nas_of):
         start_us = minute_ms * 1000
         record = UsageRecord(
             f"flows:{start_us:016d}:{exporter}:{login}:{cls}:{part_id}", "traffic", login,
-            start_us, start_us + MINUTE_US, {"octets_in": octets_in, "octets_out": octets_out},
+            start_us, start_us + span_ms * 1000, {"octets_in": octets_in, "octets_out": octets_out},
             {"class": cls, "exporter": exporter, "nas": nas_of.get(exporter, ""),
              "flows": flows})
         made += enqueue(record)

@@ -1,7 +1,8 @@
 """Flows summed in memory for one window of the collector.
 
 A window is ``flows.window`` seconds of arrivals (default 60).  Its sums
-are kept per (exporter, login or None, class, minute of the flow's end):
+are kept per (exporter, login or None, class, span of the flow's end --
+a minute unless ``flows.span`` says otherwise):
 ``[octets in, octets out, flows]``, *in* being towards the subscriber
 (download: what tariffs call ``in``), *out* from them.  A flow between two
 subscribers counts for both; a flow no one's address is in counts once
@@ -11,10 +12,11 @@ MINUTE_MS = 60_000
 
 
 class Window:
-    __slots__ = ("number", "sums", "flows", "octets")
+    __slots__ = ("number", "sums", "flows", "octets", "span_ms")
 
-    def __init__(self, number):
+    def __init__(self, number, span_ms=MINUTE_MS):
         self.number = number
+        self.span_ms = span_ms
         self.sums = {}
         self.flows = 0
         self.octets = 0
@@ -35,10 +37,10 @@ class Window:
 def count_flows(window, exporter, flows, scale, book, classes):
     """Attribute, class and sum *flows* (decoded tuples) of *exporter* into
     *window*, scaled by the sampling interval *scale*."""
-    login_at, classify, add = book.login_at, classes.classify, window.add
+    login_at, classify, add, span = book.login_at, classes.classify, window.add, window.span_ms
     for src, dst, v6, octets, _, end_ms in flows:
         octets *= scale
-        minute = end_ms - end_ms % MINUTE_MS
+        minute = end_ms - end_ms % span
         when_us = end_ms * 1000
         inside_src = None if v6 else login_at(src, when_us)
         inside_dst = None if v6 else login_at(dst, when_us)
