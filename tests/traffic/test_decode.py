@@ -98,3 +98,22 @@ def test_any_bytes_decode_or_are_refused(tail, version):
         except DecodeError:
             continue
         assert all(len(f) == 6 for f in flows)
+
+
+def test_ipfix_variable_length_fields():
+    d, reported = decoder()
+    fields = [(8, 4), (82, 65535), (12, 4), (1, 8), (96, 65535)]   # interfaceName, applicationName
+    body = struct.pack("!HH", 310, len(fields)) + b"".join(struct.pack("!HH", *f) for f in fields)
+    template = struct.pack("!HH", 2, 4 + len(body)) + body
+    short = struct.pack("!I", P.ip("10.0.0.1")) + b"\x03eth" + struct.pack("!IQ", P.ip("8.8.8.8"), 11) + b"\x00"
+    long_name = b"x" * 300
+    long = struct.pack("!I", P.ip("10.0.0.2")) + b"\x00" + struct.pack("!IQ", P.ip("8.8.4.4"), 22) \
+        + b"\xff" + struct.pack("!H", len(long_name)) + long_name
+    records = short + long + b"\0\0"                                  # and padding
+    data = struct.pack("!HH", 310, 4 + len(records)) + records
+    flows, _ = d.decode("e", P.ipfix(template, data), 0)
+    assert [(f[0], f[1], f[3]) for f in flows] == [
+        (P.ip("10.0.0.1"), P.ip("8.8.8.8"), 11), (P.ip("10.0.0.2"), P.ip("8.8.4.4"), 22)]
+    cut = struct.pack("!HH", 310, 4 + len(short) + 40) + short + long[:40]   # a set cut short
+    flows, _ = d.decode("e", P.ipfix(cut), 0)
+    assert flows == [] and reported == [("e", "truncated")]      # none of the set is taken

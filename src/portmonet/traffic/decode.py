@@ -63,14 +63,15 @@ class Template:
     """A compiled data template: one struct for a whole record, and where
     in it the fields billing reads are."""
 
-    __slots__ = ("tid", "size", "struct", "pick", "time", "v6", "varlen", "wanted")
+    __slots__ = ("tid", "size", "struct", "pick", "time", "v6", "varlen", "wanted", "fields")
 
     def __init__(self, tid, fields):
         self.tid = tid
+        self.fields = tuple(fields)
         self.varlen = any(length == VARIABLE for _, length in fields)
         self.size = 0 if self.varlen else sum(length for _, length in fields)
         fmt, where = ["!"], {}
-        for position, (ie, length) in enumerate(fields):
+        for ie, length in fields:
             code = _INT.get(length) if ie is not None else None
             if ie in (SRC6, DST6) and length == 16:
                 code = "16s"
@@ -89,10 +90,6 @@ class Template:
             order = [where[src], where[dst], where[OCTETS], where.get(PACKETS, where[OCTETS])]
             order.append(where[self.time] if self.time else where[OCTETS])
             self.pick = operator.itemgetter(*order)
-
-    def same(self, other):
-        return other is not None and other.struct is not None and self.struct is not None \
-            and other.struct.format == self.struct.format
 
 
 class Domain:
@@ -237,19 +234,19 @@ class Decoder:
                 return
             domain.waiting.append((now + self.template_wait, tid, body, context))
             return
-        if template.varlen:
-            self.report(exporter, "variable-length template", f"template {tid}", 1)
-            return
         if template.pick is None:
             return                           # a template without addresses/octets
-        flows += _records(template, body, context, domain.init_ms)
+        try:
+            flows += _records(template, body, context, domain.init_ms)
+        except DecodeError as exc:           # a variable-length record past its set
+            self.report(exporter, exc.kind, str(exc), 1)
 
     def _retry(self, exporter, domain, flows):
         still = collections.deque()
         for item in domain.waiting:
             expires, tid, body, context = item
             template = domain.templates.get(tid)
-            if template is None or template.varlen or template.pick is None:
+            if template is None or template.pick is None:
                 still.append(item)
                 continue
             flows += _records(template, body, context, domain.init_ms)
@@ -272,9 +269,42 @@ class Decoder:
             del self.domains[key]
 
 
+def _varlen_rows(template, body):
+    """The records of a template with variable-length fields (RFC 7011
+    section 7: one length octet, or 255 and two length octets), one at a time."""
+    readers = {}
+    for ie, length in template.fields:
+        if ie in template.wanted and length != VARIABLE:
+            code = "16s" if ie in (SRC6, DST6) else _INT[length]
+            readers[ie] = (struct.Struct("!" + code).unpack_from, length)
+    minimum = sum(1 if length == VARIABLE else length for _, length in template.fields)
+    offset, end = 0, len(body)
+    while end - offset >= minimum:           # what is left after the last record: padding
+        values = [None] * len(template.wanted)
+        for ie, length in template.fields:
+            if length == VARIABLE:
+                if offset >= end:
+                    raise DecodeError("truncated", "a variable-length field past its set")
+                length, offset = body[offset], offset + 1
+                if length == 255:
+                    if offset + 2 > end:
+                        raise DecodeError("truncated", "a variable-length field past its set")
+                    length, offset = body[offset] << 8 | body[offset + 1], offset + 2
+            if offset + length > end:
+                raise DecodeError("truncated", "a record past its set")
+            reader = readers.get(ie)
+            if reader is not None and reader[1] == length:
+                values[template.wanted[ie]] = reader[0](body, offset)[0]
+            offset += length
+        yield template.pick(values)
+
+
 def _records(template, body, context, init_ms):
-    count = len(body) // template.size
-    rows = map(template.pick, template.struct.iter_unpack(body[:count * template.size]))
+    if template.varlen:
+        rows = list(_varlen_rows(template, body))
+    else:
+        count = len(body) // template.size
+        rows = map(template.pick, template.struct.iter_unpack(body[:count * template.size]))
     base_ms, uptime = context
     v6 = template.v6
     if template.time == END_UPTIME:
