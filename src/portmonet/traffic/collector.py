@@ -175,7 +175,11 @@ class Collector:
                 self.limited.warn("forward", "flows: forwarding to %s: %s",
                                   self.config.forward, exc)
         scale = entry.sampling if entry.sampling > 1 else (announced or 1)
-        count_flows(self.window, entry.name, flows, scale, self.book, self.classes)
+        try:
+            count_flows(self.window, entry.name, flows, scale, self.book, self.classes)
+        except Exception as exc:             # the database away while looking addresses up
+            self._report(entry.name, "attribution failed", repr(exc))
+            return
         self.stats["flows"] += len(flows)
 
     # -- windows -------------------------------------------------------------------
@@ -196,7 +200,11 @@ class Collector:
                 self.stats["windows lost"] += 1
                 log.error("flows: the database is behind by %d windows: window %s "
                           "(%d flows) dropped", self.config.backlog, item[0], window.flows)
-        self._refresh()
+        try:
+            self._refresh()
+        except Exception as exc:             # ZEO away: go on with what we know
+            self.limited.warn("refresh", "flows: reading the database failed (%r); "
+                              "exporters, classes and addresses as before", exc)
 
     def commit_loop(self):
         """The committer thread: writes windows until it gets None."""
