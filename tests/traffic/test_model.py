@@ -97,3 +97,20 @@ def test_an_address_belongs_to_whoever_held_it_then(root):
     root.radius.forget(anna)
     book.reset(root)
     assert book.login_at(shared, (t0 + 60) * 1_000_000) is None
+
+
+def test_evolve_steps_index_an_older_database(root):
+    from portmonet.evolve.core import add_network_index
+    from portmonet.radius.evolve import add_by_ip
+    t0 = 1_800_000_000
+    world.build(root, t0)
+    del root.radius.by_ip                       # as before 2026-12-04-radius-05
+    del root.catalog.networks                   # as before 2026-12-04-core-05
+    assert root.radius.session_at(ip(world.SHARED), (t0 + 60) * 1_000_000) is None
+    add_by_ip(root)
+    add_network_index(root)
+    assert root.radius.session_at(ip(world.SHARED), (t0 + 60) * 1_000_000).login == "anna"
+    assert root.radius.session_at(ip(world.SHARED), (t0 + 4000) * 1_000_000).login == "boris"
+    assert len(root.catalog.networks) == 0
+    add_by_ip(root)                             # a second run changes nothing
+    assert len(root.radius.by_ip) == 2
