@@ -207,6 +207,32 @@ def udp_run(zeo, packets, per_packet, rate, seconds):
     return sent * per_packet / took, sent, int(read.group(1)) if read else None, drops, lag
 
 
+def decode_rate(packets):
+    """Flows/s of Portmonet's decoder alone (no attribution, no sums)."""
+    from portmonet.traffic.decode import Decoder
+    decoder, n = Decoder(), 0
+    started = time.process_time()
+    for packet in packets:
+        n += len(decoder.decode("bench", packet, 0)[0])
+    return n / (time.process_time() - started)
+
+
+def decode_only(count):
+    """Both decoders on the same packets, no database."""
+    rng = random.Random(1)
+    inside, remote = addresses(100_000, rng)
+    now_ms = int(time.time() * 1000)
+    records = flows(count, inside, remote, rng, now_ms)
+    print(f"decoding only, {count:,} flows: flows/s on one core")
+    print(f"{'version':8} {'portmonet':>12} {'netflow pkg':>12}")
+    for version, make in ((5, v5_packets), (9, v9_packets), (10, ipfix_packets)):
+        packets = make(records, now_ms)
+        other = netflow_rate(packets, version)
+        other = "-" if other is None else other if isinstance(other, str) else f"{other:,.0f}"
+        print(f"{'IPFIX' if version == 10 else f'v{version}':8} {decode_rate(packets):12,.0f} "
+              f"{other:>12}")
+
+
 def netflow_rate(packets, version):
     try:
         from netflow.ipfix import IPFIXExportPacket
@@ -238,7 +264,11 @@ def main():
     parser.add_argument("--span", default="60", help="flows.span: seconds per usage record")
     parser.add_argument("--udp", type=int, default=0, metavar="FLOWS_PER_S",
                         help="also feed the real process over UDP at this rate (v5, 20 s)")
+    parser.add_argument("--decode-only", action="store_true",
+                        help="only the decoders' rates (no database)")
     args = parser.parse_args()
+    if args.decode_only:
+        return decode_only(args.flows)
     active = min(args.active, args.subscribers)
     from portmonet import crypto
     from portmonet.traffic.collector import Collector
