@@ -264,6 +264,7 @@ def main():
     parser.add_argument("--span", default="60", help="flows.span: seconds per usage record")
     parser.add_argument("--udp", type=int, default=0, metavar="FLOWS_PER_S",
                         help="also feed the real process over UDP at this rate (v5, 20 s)")
+    parser.add_argument("--udp-only", action="store_true", help="skip the in-process passes")
     parser.add_argument("--decode-only", action="store_true",
                         help="only the decoders' rates (no database)")
     args = parser.parse_args()
@@ -301,6 +302,8 @@ def main():
         print(f"{'version':8} {'cold flows/s':>13} {'warm flows/s':>13} {'µs/flow':>8} "
               f"{'sums':>8} {'commit s cold/warm':>19} {'warm sums/s':>11} {'netflow pkg flows/s':>20}")
         for version, make in ((5, v5_packets), (9, v9_packets), (10, ipfix_packets)):
+            if args.udp_only:
+                break
             packets = make(records, now_ms)
             collector = Collector(db, {"flows.bind": "127.0.0.1", "flows.port": "0",
                                        "flows.cache_size": "400000", "flows.span": args.span})

@@ -6,7 +6,7 @@ import pytest
 
 from portmonet.catalog.normalize import InvalidValue
 from portmonet.radius.nas import Nas, add_nas
-from portmonet.traffic.attribution import AddressBook
+from portmonet.traffic.attribution import AddressBook, warm
 from portmonet.traffic.classes import ClassesError, ClassTable, parse, table_of
 from portmonet.traffic.model import Exporter, TrafficError, add_exporter, remove_exporter
 from portmonet.traffic.networks import NetworkError, add_network, remove_network
@@ -82,6 +82,8 @@ def test_networks_on_services_are_indexed_and_may_not_overlap(root):
 def test_an_address_belongs_to_whoever_held_it_then(root):
     t0 = 1_800_000_000
     world.build(root, t0)
+    root._p_jar.cacheMinimize()
+    assert warm(root) >= len(world.STATIC) + 2          # services, buckets, sessions
     book = AddressBook()
     book.reset(root)
     shared = ip(world.SHARED)

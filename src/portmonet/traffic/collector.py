@@ -26,7 +26,7 @@ from ZODB.POSException import ConflictError
 from ..lograte import RateLimitedLog, truthy as _bool
 from ..model.root import get_root
 from ..txn import describe
-from .attribution import AddressBook
+from .attribution import AddressBook, warm
 from .classes import ClassTable, table_of
 from .decode import Decoder, DecodeError
 from .store import parts, write_errors, write_part
@@ -53,6 +53,8 @@ class Config:
         self.reuse_port = _bool(get("flows.reuse_port", "false"))
         self.cache_size = int(get("flows.cache_size", 400_000))
         self.backlog = int(get("flows.backlog", 10))      # windows waiting for their commit
+        # load the static addresses' services and the sessions at start
+        self.warm = _bool(get("flows.warm", "true"))
         forward = (get("flows.forward") or "").strip()    # host:port of a second collector
         self.forward = None
         if forward:
@@ -106,6 +108,12 @@ class Collector:
         self.tm = transaction.TransactionManager()
         self.conn = self.db.open(transaction_manager=self.tm)
         self._refresh()
+        if self.config.warm:
+            # the socket is bound: the kernel keeps what comes meanwhile
+            started = time.monotonic()
+            asked = warm(self.book.root)
+            log.info("flows: %d object(s) of addresses and sessions loaded in %.1f s",
+                     asked, time.monotonic() - started)
 
     def _refresh(self):
         """A fresh read transaction: exporters, classes, networks, sessions
