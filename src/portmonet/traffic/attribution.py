@@ -45,11 +45,13 @@ def warm(root, progress=None):
             asked += len(chunk)
             if progress is not None:
                 progress(asked)
-    buckets = BucketFinder(root.catalog.ips.tree).first(1 << 40)
+    # a small tree keeps its one bucket inline: then the tree is the bucket
+    ips = root.catalog.ips.tree
+    buckets = BucketFinder(ips).first(1 << 40) or [ips]
     load(buckets)
     load([service for bucket in buckets for service in bucket.values()])
     if root.radius is not None and root.radius.by_ip is not None:
-        load(BucketFinder(root.radius.by_ip).first(1 << 40))
+        load(BucketFinder(root.radius.by_ip).first(1 << 40) or [root.radius.by_ip])
     for nas in root["equipment"].values():
         online = getattr(nas, "online", None)
         if online is not None:
