@@ -153,7 +153,7 @@ def kernel_drops(port):
     return None
 
 
-def udp_run(zeo, packets, per_packet, rate, seconds):
+def udp_run(zeo, packets, per_packet, rate, seconds, window=5):
     """The real ``portmonet flows`` process fed over loopback at *rate*
     flows/s for *seconds*: (flows/s sent, packets sent, packets the
     collector read, kernel drops, seconds from the last packet to its
@@ -167,7 +167,8 @@ def udp_run(zeo, packets, per_packet, rate, seconds):
     with open(zeo.ini) as f:
         base = f.read()
     with open(ini, "w") as f:
-        f.write(base + f"flows.bind = 127.0.0.1\nflows.port = {port}\nflows.window = 5\n")
+        f.write(base + f"flows.bind = 127.0.0.1\nflows.port = {port}\n"
+                f"flows.window = {window}\n")
     log_path = os.path.join(zeo.folder, "udp-flows.log")
     log = open(log_path, "w")
     proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", ini, "flows"], stdout=log,
@@ -263,7 +264,9 @@ def main():
     parser.add_argument("--folder", default=None)
     parser.add_argument("--span", default="60", help="flows.span: seconds per usage record")
     parser.add_argument("--udp", type=int, default=0, metavar="FLOWS_PER_S",
-                        help="also feed the real process over UDP at this rate (v5, 20 s)")
+                        help="also feed the real process over UDP at this rate (v5)")
+    parser.add_argument("--udp-seconds", type=int, default=20)
+    parser.add_argument("--udp-window", type=int, default=5, help="its flows.window")
     parser.add_argument("--udp-only", action="store_true", help="skip the in-process passes")
     parser.add_argument("--decode-only", action="store_true",
                         help="only the decoders' rates (no database)")
@@ -335,8 +338,10 @@ def main():
             packets = v5_packets(records, now_ms)
             # each packet once within two windows (the collector drops a
             # datagram it saw before): vary the v5 sequence field
-            rate, sent, read, drops, lag = udp_run(zeo, unique(packets), 30, args.udp, 20)
-            print(f"UDP v5 at {rate:,.0f} flows/s for 20 s: {sent:,} packets sent, "
+            rate, sent, read, drops, lag = udp_run(zeo, unique(packets, 100), 30, args.udp,
+                                                   args.udp_seconds, args.udp_window)
+            print(f"UDP v5 at {rate:,.0f} flows/s for {args.udp_seconds} s, windows of "
+                  f"{args.udp_window} s: {sent:,} packets sent, "
                   f"{read if read is not None else '?':,} read by the collector, kernel drops "
                   f"{drops}, stop (last window committed) {lag:.1f} s after the last packet")
         db.close()
