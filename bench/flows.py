@@ -186,7 +186,7 @@ def udp_run(zeo, packets, per_packet, rate, seconds, window=5):
             elapsed = time.monotonic() - started
             if elapsed >= seconds:
                 break
-            due = min(int(elapsed * pps) + 1, len(packets) * 1000)
+            due = min(int(elapsed * pps) + 1, len(packets))
             while sent < due:
                 sock.sendto(packets[sent % len(packets)], ("127.0.0.1", port))
                 sent += 1
@@ -338,7 +338,8 @@ def main():
             packets = v5_packets(records, now_ms)
             # each packet once within two windows (the collector drops a
             # datagram it saw before): vary the v5 sequence field
-            rate, sent, read, drops, lag = udp_run(zeo, unique(packets, 100), 30, args.udp,
+            copies = int(args.udp * args.udp_seconds / 30 / len(packets)) + 2
+            rate, sent, read, drops, lag = udp_run(zeo, unique(packets, copies), 30, args.udp,
                                                    args.udp_seconds, args.udp_window)
             print(f"UDP v5 at {rate:,.0f} flows/s for {args.udp_seconds} s, windows of "
                   f"{args.udp_window} s: {sent:,} packets sent, "
