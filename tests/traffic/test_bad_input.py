@@ -1,5 +1,6 @@
 """The real collector against bad input, sampling, templates out of
 order and a kill -9 mid-stream."""
+import socket
 import struct
 import threading
 import time
@@ -17,8 +18,27 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def setup(zeo_server, tmp_path):
-    ini, port = flows_ini(zeo_server, tmp_path)
+def forwarded():
+    """A UDP socket standing for a second collector (flows.forward)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.2)
+        yield sock
+
+
+def received(sock):
+    out = []
+    while True:
+        try:
+            out.append(sock.recv(65535))
+        except OSError:
+            return out
+
+
+@pytest.fixture
+def setup(zeo_server, tmp_path, forwarded):
+    ini, port = flows_ini(zeo_server, tmp_path,
+                          flows_forward=f"127.0.0.1:{forwarded.getsockname()[1]}")
     db = zeo_server.open_db(server_sync=True)
 
     def build(root):
@@ -33,7 +53,7 @@ def errors(db):
     return read(db, lambda root: dict(root["traffic"].errors.items()))
 
 
-def test_bad_input_is_counted_and_the_collector_goes_on(setup):
+def test_bad_input_is_counted_and_the_collector_goes_on(setup, forwarded):
     db, port, ini = setup
     process = FlowsProcess(ini).start()
     try:
@@ -75,7 +95,12 @@ def test_bad_input_is_counted_and_the_collector_goes_on(setup):
         assert counted[("e1", "no template")] == 2              # tid 400 and withdrawn 600
         assert counted[("e1", "duplicate")] == 1
         assert process.proc.poll() is None
-        run_portmonet("traffic", "errors", ini=ini)
+        errors_out = run_portmonet("traffic", "errors", ini=ini).stdout
+        assert "127.0.0.2\tunknown exporter\t300" in errors_out
+        # the accepted packets went on to the second collector, the refused did not
+        passed = received(forwarded)
+        assert passed.count(good) == 1 and absurd not in passed and flood[1] not in passed
+        assert len(passed) == 8          # every packet that decoded, once
     finally:
         assert process.stop() == 0
     log = process.output()
