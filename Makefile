@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the system and its tests use (real peers, not mocks).
-SYSTEM_PACKAGES := chromium fonts-dejavu-core freeradius-utils freeradius eapoltest faketime graphviz
+SYSTEM_PACKAGES := chromium fonts-dejavu-core freeradius-utils freeradius eapoltest faketime graphviz softflowd nfdump
 DEMO_SUBSCRIBERS ?= 1000
 
 .PHONY: run test test-dates install system-packages bench clean-db

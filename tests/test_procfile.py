@@ -19,7 +19,7 @@ from conftest import BIN, PROJECT, free_port
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = ("zeo", "web", "rater", "debt", "radius", "workflow")
+PROCESSES = ("zeo", "web", "rater", "debt", "radius", "flows", "workflow")
 
 
 def _setup(tmp_path):
@@ -36,7 +36,8 @@ def _setup(tmp_path):
         f"portmonet.secret_keys = {crypto.DEMO_KEY}", "portmonet.evolve_on_start = true",
         "portmonet.cookie_secure = false", "radius.bind = 127.0.0.1",
         f"radius.auth_port = {free_port()}", f"radius.acct_port = {free_port()}",
-        f"radius.coa_port = {free_port()}",
+        f"radius.coa_port = {free_port()}", "flows.bind = 127.0.0.1",
+        f"flows.port = {free_port()}",
         "[server:main]", "use = egg:waitress#main", f"listen = 127.0.0.1:{web_port}", ""]))
     return web_port
 
@@ -80,7 +81,8 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
                      if re.search(rf"^\S+ {name}\.1\s+\| database ready$", text, re.M)}
             if (ready == set(PROCESSES[1:]) and _health(web_port)
                     and "portmonet radius: auth on" in text and "debt control " in text
-                    and "workflow timers: " in text):
+                    and "workflow timers: " in text
+                    and "portmonet flows: listening on" in text):
                 break
             time.sleep(0.5)
         text = log.read_text()
@@ -88,6 +90,7 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
         assert ready == set(PROCESSES[1:]), text
         assert _health(web_port), text
         assert "portmonet radius: auth on" in text and "debt control " in text, text
+        assert "portmonet flows: listening on 127.0.0.1" in text, text
         assert "demo office: sign in at /office as u0000001" in text
         # one installer, no race, and a quiet start
         for bad in ("ConflictError", "Traceback", "rc=1", "pkg_resources is deprecated"):

@@ -14,6 +14,7 @@ UNIQUE = {
     "contracts": ("contract number", False),
     "lines": ("telephone number", False),
     "ips": ("IP address", True),
+    "networks": ("IP network", False),   # 'a.b.c.d/n' held by an Internet service
 }
 MULTI = {
     "words": "name word",

@@ -44,6 +44,20 @@ def ipv4(value):
         raise InvalidValue(f"IP address {value!r} is not an IPv4 address") from None
 
 
+def ipv4_networks(values):
+    """Prefixes ('a.b.c.d/n', host bits zero) -> a sorted tuple of their
+    canonical texts."""
+    out = set()
+    for value in values or ():
+        try:
+            network = ipaddress.IPv4Network(str(value).strip())
+        except ValueError:
+            raise InvalidValue(f"{value!r} is not an IPv4 network a.b.c.d/n "
+                               "(with the host bits zero)") from None
+        out.add(str(network))
+    return tuple(sorted(out))
+
+
 def ipv4_text(key):
     return str(ipaddress.IPv4Address(key))
 

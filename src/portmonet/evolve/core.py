@@ -115,3 +115,13 @@ def add_web_sessions(root):
     if getattr(root, "web_sessions", None) is None:
         root.web_sessions = SessionBook()
         root.web_sessions.__parent__ = root
+
+
+@step("2026-12-04-core-06-network-index")
+def add_network_index(root):
+    """``catalog.networks``: the static networks Internet services hold
+    (a business customer's /29), so flows from them find their contract."""
+    from ..catalog import UNIQUE, UniqueIndex
+    if getattr(root.catalog, "networks", None) is None:
+        title, integer_keys = UNIQUE["networks"]
+        root.catalog.networks = UniqueIndex(title, integer_keys)

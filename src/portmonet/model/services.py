@@ -94,6 +94,7 @@ class InternetService(Service):
     login = None
     _password = None
     ip = None              # int key of a static IPv4 address, or None
+    networks = ()          # static IPv4 networks ('a.b.c.d/n', sorted), e.g. a business /29
     mac = None             # Calling-Station-Id binding, or None
     port = None            # NAS-Port-Id / option 82 binding, or None
     max_sessions = 1
@@ -112,6 +113,10 @@ class InternetService(Service):
         if value is None or value == "":
             return None
         return value if isinstance(value, int) else normalize.ipv4(value)
+
+    @staticmethod
+    def _normalize_networks(value):
+        return normalize.ipv4_networks(value)
 
     @property
     def ip_text(self):
@@ -137,6 +142,8 @@ class InternetService(Service):
         entries = {("logins", self.login, self)}
         if self.ip is not None:
             entries.add(("ips", self.ip, self))
+        for network in self.networks:
+            entries.add(("networks", network, self))
         return entries
 
 

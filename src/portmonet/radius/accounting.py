@@ -111,6 +111,7 @@ def _advance(root, nas, session, rec, warn):
     session.octets_in, session.octets_out, session.seconds = new
     if rec["framed_ip"] and not session.framed_ip:
         session.framed_ip = rec["framed_ip"]
+        root.radius.addressed(session)
         bind_session(root, session)
     previous_us = session.last_us
     session.last_us = max(session.last_us, rec["when_us"])

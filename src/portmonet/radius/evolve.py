@@ -48,3 +48,19 @@ def add_daily(root):
     from BTrees.OOBTree import OOBTree
     if root.radius.daily is None:
         root.radius.daily = OOBTree()
+
+
+@step("2026-12-04-radius-05-by-ip")
+def add_by_ip(root):
+    """``root.radius.by_ip``: sessions by Framed-IP-Address and start, so
+    traffic seen by address finds who held the address at that moment."""
+    from BTrees.OOBTree import OOBTree
+    from .interfaces import INas
+    state = root.radius
+    if state.by_ip is not None:
+        return
+    state.by_ip = OOBTree()
+    for nas in root["equipment"].values():
+        if INas.providedBy(nas):
+            for session in nas.sessions.values():
+                state.addressed(session)

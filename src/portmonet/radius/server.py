@@ -23,6 +23,7 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from ..ledger.account import now_us
+from ..lograte import truthy as _bool
 from ..model.root import get_root
 from . import accounting, codec, coa, dictionary, eap, logbook, pools
 from .interfaces import INas
@@ -33,10 +34,6 @@ log = logging.getLogger(__name__)
 
 BURST = 256
 USER = "portmonet radius"
-
-
-def _bool(value):
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class Config:

@@ -6,6 +6,8 @@ per NAS: a retransmitted Start finds the first one) and, while open, in its
 closed sessions in one tree, see :class:`RadiusState`), and ``rejects`` by
 (login, time) with the reason an employee sees on the subscriber's card.
 """
+import ipaddress
+
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from zope.interface import implementer
@@ -79,10 +81,12 @@ class RadiusState(Persistent):
     by_login = None          # made by __init__, or the evolve step for older databases
     pools = None             # IpPools, made by the evolve step
     daily = None             # (login, day) -> traffic totals of purged sessions (retention)
+    by_ip = None             # (address int, start_us, nas, session id) -> Session (evolve radius-05)
     online = history = None  # the two indexes of before 2026-11-25-radius-02
 
     def __init__(self):
         self.by_login = OOBTree()
+        self.by_ip = OOBTree()
         self.rejects = OOBTree()    # (login, time_us) -> (reason, nas, detail)
 
     # -- online ---------------------------------------------------------
@@ -117,6 +121,33 @@ class RadiusState(Persistent):
 
     def opened(self, session):
         self.by_login[_key(session, ONLINE)] = session
+        self.addressed(session)
+
+    # -- who held an address when (flow attribution, abuse requests) -----
+    def addressed(self, session):
+        """Index *session* by its Framed-IP-Address (at its Start, or when
+        an Interim-Update first names the address)."""
+        key = _ip_key(session)
+        if key is not None and self.by_ip is not None:
+            self.by_ip[key] = session
+
+    def session_at(self, address, when_us):
+        """The session that held IPv4 *address* (an int) at *when_us*: the
+        latest one that started at or before that moment, unless it had
+        stopped before it; else None.  An address another subscriber got
+        later is that subscriber's from the moment their session started."""
+        if self.by_ip is None:
+            return None
+        try:
+            key = self.by_ip.maxKey((address, when_us + 1))
+        except ValueError:
+            return None
+        if key[0] != address:
+            return None
+        session = self.by_ip[key]
+        if session.stop_us and session.stop_us < when_us:
+            return None
+        return session
 
     def closed(self, session):
         self.by_login.pop(_key(session, ONLINE), None)
@@ -126,6 +157,9 @@ class RadiusState(Persistent):
         """Drop a session from the index (retention purge, NAS removal)."""
         self.by_login.pop(_key(session, ONLINE), None)
         self.by_login.pop(_key(session, CLOSED), None)
+        key = _ip_key(session)
+        if key is not None and self.by_ip is not None:
+            self.by_ip.pop(key, None)
 
     # -- rejects --------------------------------------------------------
     def record_reject(self, login, reason, nas, detail="", when_us=None):
@@ -154,6 +188,16 @@ class RadiusState(Persistent):
 
 def _key(session, state):
     return (session.login, state, session.start_us, session.nas, session.session_id)
+
+
+def _ip_key(session):
+    if not session.framed_ip:
+        return None
+    try:
+        address = int(ipaddress.IPv4Address(session.framed_ip))
+    except ValueError:
+        return None
+    return (address, session.start_us, session.nas, session.session_id)
 
 
 def radius_state(root):
