@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from portmonet.radius import accounting, codec, plausible
-from portmonet.radius.logbook import Limited
+from portmonet.lograte import Limited
 from portmonet.radius.sessions import Session
 
 from .conftest import SECRET, acct, radclient, read, wait_for
@@ -28,7 +28,7 @@ class Clock:
 
 def test_limited_keys_by_source_and_class_not_by_text(caplog):
     clock = Clock()
-    book = Limited(period=60, burst=3, clock=clock)
+    book = Limited(logging.getLogger("portmonet.radius"), period=60, burst=3, clock=clock)
     with caplog.at_level(logging.WARNING, "portmonet.radius"):
         for n in range(1000):                       # one sender, a different text each time
             book.warn("malformed", "192.0.2.1", "bad packet %d", n)

@@ -87,7 +87,7 @@ class RadiusServer:
         self.dict = dictionary()
         self.encoder = codec.AttributeEncoder(self.dict)
         self.table = NasTable()
-        self.limited = logbook.Limited()
+        self.limited = logbook.limited()
         self.rejects = collections.deque()
         self.acct_queue = collections.deque()
         self.lease_queue = collections.deque()

@@ -23,7 +23,7 @@ import time
 import transaction
 from ZODB.POSException import ConflictError
 
-from ..lograte import RateLimitedLog, truthy as _bool
+from ..lograte import Limited, truthy as _bool
 from ..model.root import get_root
 from ..txn import describe
 from .attribution import AddressBook, warm
@@ -78,7 +78,7 @@ class Collector:
         self.instance = f"{int(time.time()):x}-{os.getpid():x}-{os.urandom(3).hex()}"
         self.stats = collections.Counter()
         self.errors = collections.Counter()
-        self.limited = RateLimitedLog(log)
+        self.limited = Limited(log)
         self.decoder = Decoder(self.config.template_wait, self._report)
         self.book = AddressBook(int(self.config.window * 2_000_000))
         self.classes = ClassTable()
@@ -138,7 +138,7 @@ class Collector:
     def _report(self, source, kind, detail, n=1):
         self.errors[(source, kind)] += n
         self.stats["refused " + kind] += n
-        self.limited.warn((source, kind), "flows: from %s: %s (%s)", source, kind, detail)
+        self.limited.warn(kind, source, "flows: from %s: %s (%s)", source, kind, detail)
 
     def read_burst(self):
         now = time.monotonic()
@@ -180,7 +180,7 @@ class Collector:
             try:
                 self.forward_sock.sendto(data, self.config.forward)
             except OSError as exc:
-                self.limited.warn("forward", "flows: forwarding to %s: %s",
+                self.limited.warn("forward", self.config.forward, "flows: forwarding to %s: %s",
                                   self.config.forward, exc)
         scale = entry.sampling if entry.sampling > 1 else (announced or 1)
         try:
@@ -211,7 +211,7 @@ class Collector:
         try:
             self._refresh()
         except Exception as exc:             # ZEO away: go on with what we know
-            self.limited.warn("refresh", "flows: reading the database failed (%r); "
+            self.limited.warn("refresh", "database", "flows: reading the database failed (%r); "
                               "exporters, classes and addresses as before", exc)
 
     def commit_loop(self):
