@@ -10,6 +10,7 @@ from decimal import Decimal
 from .. import clock
 from ..ledger.account import now_us
 from ..money import format_amount
+from ..outbox import queue_notice
 from ..radius.coa import request_disconnect
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
@@ -24,13 +25,10 @@ class PromiseRefused(ValueError):
 
 
 def _notify(root, contract, key, template, **values):
-    """A letter, or a text message to a subscriber without e-mail."""
-    subscriber = contract.__parent__
-    payload = {"template": template, "contract": contract.number, **values}
-    if getattr(subscriber, "email", None):
-        root.outbox.queue("mail", key, {"to": subscriber.email, **payload})
-    elif getattr(subscriber, "phone", None):
-        root.outbox.queue("sms", key, {"to": subscriber.phone, **payload})
+    """The notice by letter, text and office inbox (the notifier applies
+    the subscriber's choices when it sends)."""
+    queue_notice(root.outbox, key, contract.__parent__,
+                 {"template": template, "contract": contract.number, **values})
 
 
 def block(root, billing, contract, reason, when_us):

@@ -1,0 +1,121 @@
+"""E-mail: a letter built with the standard ``email`` package (text with an
+HTML alternative, attachments) and sent over one kept-open SMTP connection.
+
+Why smtplib and not repoze.sendmail / pyramid_mailer: their queue (a
+maildir filled when the web transaction commits) is what the outbox
+already is, inside the database, with the per-cause key, the retries and
+the dead letters; what is left is an SMTP client, and theirs opens a
+connection per letter, while this one keeps it open across a batch (the
+bench's 100,000 letters would otherwise spend most of their time in TCP
+and EHLO).
+"""
+import hashlib
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate
+
+from .compose import Outcome
+
+log = logging.getLogger(__name__)
+
+
+def message_id(key, sender):
+    """The same Message-ID for every attempt of one outbox message, so a
+    receiving system can tell a repeated letter."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha1(key.encode()).hexdigest()}@{domain}>"
+
+
+def build(envelope, sender):
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = sender
+    msg["To"] = envelope.to
+    msg["Subject"] = envelope.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message_id(envelope.key, sender)
+    msg["X-Portmonet-Event"] = envelope.event
+    msg.set_content(envelope.text)
+    if envelope.html:
+        msg.add_alternative(envelope.html, subtype="html")
+    for filename, mimetype, data in envelope.attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    msg["Content-Language"] = envelope.lang     # after the body: set_content clears Content-*
+    return msg
+
+
+class SmtpSender:
+    """Sends letters; a 5xx answer is permanent (the dead letters), anything
+    else (4xx, a lost connection, a timeout) is tried again later."""
+
+    def __init__(self, settings):
+        self.s = settings
+        self.smtp = None
+
+    def _connect(self):
+        s = self.s
+        context = ssl.create_default_context(cafile=s.mail_cafile)
+        if s.mail_security == "ssl":
+            smtp = smtplib.SMTP_SSL(s.mail_host, s.mail_port, timeout=s.mail_timeout,
+                                    context=context)
+        else:
+            smtp = smtplib.SMTP(s.mail_host, s.mail_port, timeout=s.mail_timeout)
+            if s.mail_security == "starttls":
+                smtp.starttls(context=context)
+        if s.mail_user:
+            smtp.login(s.mail_user, s.mail_password)
+        log.info("SMTP connected to %s:%s (%s%s)", s.mail_host, s.mail_port, s.mail_security,
+                 f", as {s.mail_user}" if s.mail_user else "")
+        return smtp
+
+    def close(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.smtp = None
+
+    def send(self, envelope):
+        try:
+            if self.smtp is None:
+                self.smtp = self._connect()
+            msg = build(envelope, self.s.mail_from)
+            refused = self.smtp.send_message(msg, self.s.mail_from, [envelope.to])
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()          # the operator's settings, not the letter: retried
+            return Outcome("failed", f"SMTP authentication refused ({exc.smtp_code})")
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            return self._refused(code, text)
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code >= 500:
+                self._reset()
+                return self._refused(exc.smtp_code, exc.smtp_error)
+            self.close()
+            return Outcome("failed", f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            return Outcome("failed", f"SMTP {type(exc).__name__}: {exc}")
+        if refused:
+            code, text = next(iter(refused.values()))
+            return self._refused(code, text)
+        return Outcome("sent", "250 accepted")
+
+    def _reset(self):
+        try:
+            self.smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self.close()
+
+    @staticmethod
+    def _refused(code, text):
+        state = "given-up" if code >= 500 else "failed"
+        return Outcome(state, f"SMTP {code} {_text(text)}")
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)

@@ -1,0 +1,103 @@
+"""The ``portmonet notify`` process: a thread per channel (its own
+connection, sender and journal) and the main thread for the notices the
+notifier makes itself (invoices, promises) and mass mailings."""
+import logging
+import os
+import threading
+import time
+
+from ..db import connection
+from ..model.root import get_root
+from ..txn import describe
+from . import mailing as mailings, sources
+from .journal import Journal
+from .mail import SmtpSender
+from .office import OfficeSender
+from .sms import sender as sms_sender
+from .worker import ChannelWorker
+
+log = logging.getLogger(__name__)
+USER = "portmonet notify"
+
+
+def make_sender(channel, settings):
+    if channel == "mail":
+        return SmtpSender(settings)
+    if channel == "sms":
+        return sms_sender(settings)
+    if channel == "office":
+        return OfficeSender()
+    # Telegram, push: a sender with send(envelope) -> Outcome and close()
+    # (docs/notifications.md, "Adding a channel").
+    raise ValueError(f"unknown channel {channel!r}")
+
+
+def workers(db, settings, stop):
+    out = []
+    for channel in settings.channels:
+        journal = None
+        if channel != "office":            # the office is written in the record itself
+            journal = Journal(os.path.join(settings.journal_dir, f"notify-{channel}.journal"),
+                              fsync=settings.raw.get("notify.journal_fsync", "") == "true")
+        out.append(ChannelWorker(db, channel, make_sender(channel, settings), settings,
+                                 journal, stop))
+    return out
+
+
+def housekeeping(db, settings, last_promises=[0.0]):
+    """One pass of the main thread's own work; returns messages queued."""
+    queued = 0
+    with connection(db) as (conn, tm):
+        for attempt in tm.attempts(10):
+            with attempt as txn:
+                describe(txn, USER, "invoices and mailings")
+                root = get_root(conn.root())
+                notify = root["notify"]
+                queued = sources.invoices(root, notify)
+                if time.monotonic() - last_promises[0] > 600:
+                    queued += sources.promises_ending(root)
+                for mailing in list(notify.values()):
+                    queued += mailings.expand(root, mailing, settings.mailing_window)
+                    mailings.finish(mailing)
+    if not last_promises[0] or time.monotonic() - last_promises[0] > 600:
+        last_promises[0] = time.monotonic()
+    return queued
+
+
+def idle(db, channels):
+    """Nothing due on any channel and no mailing expanding."""
+    with connection(db) as (conn, tm):
+        root = get_root(conn.root())
+        if any(root.outbox.due(ch, limit=1) for ch in channels):
+            return False
+        return not any(m.state == "sending" for m in root["notify"].values())
+
+
+def run(db, settings, until_idle=False, stop=None):
+    stop = stop or threading.Event()
+    log.info("notifier: channels %s, settings %s", ", ".join(settings.channels), settings.shown())
+    running = workers(db, settings, stop)
+    threads = [threading.Thread(target=w.run, args=(stop,), name=f"notify-{w.channel}",
+                                daemon=True) for w in running]
+    for t in threads:
+        t.start()
+    try:
+        while not stop.is_set():
+            try:
+                queued = housekeeping(db, settings)
+            except Exception:
+                log.exception("notifier: housekeeping failed; trying again")
+                queued = 0
+            if until_idle and not queued and idle(db, settings.channels):
+                time.sleep(settings.poll * 2)      # the workers' last record
+                if idle(db, settings.channels):
+                    break
+            stop.wait(settings.poll)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+        for w in running:
+            if w.journal is not None:
+                w.journal.close()
+    return {w.channel: w.stats for w in running}

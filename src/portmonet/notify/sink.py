@@ -1,0 +1,73 @@
+"""A local SMTP sink (aiosmtpd): the demo's mail server under ``make run``
+(``portmonet notify-sink``, letters kept in a maildir to read), the
+tests' real SMTP peer and the bench's.  It counts letters by Message-ID,
+so a test can tell a letter that came twice, and refuses recipients
+whose address starts with ``refuse`` (an undeliverable address: 550)."""
+import collections
+import email
+import email.policy
+import mailbox
+import threading
+
+
+class Sink:
+    def __init__(self, maildir=None, keep=True):
+        self.lock = threading.Lock()
+        self.ids = collections.Counter()     # Message-ID -> times received
+        self.messages = []                   # parsed letters (keep=True)
+        self.keep = keep
+        self.maildir = mailbox.Maildir(maildir) if maildir else None
+        self.received = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("refuse"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        data = envelope.content
+        with self.lock:
+            self.received += 1
+            if self.keep or self.maildir is not None:
+                msg = email.message_from_bytes(data, policy=email.policy.default)
+                msg["X-Rcpt-To"] = ", ".join(envelope.rcpt_tos)
+                self.ids[msg["Message-ID"]] += 1
+                if self.keep:
+                    self.messages.append(msg)
+                if self.maildir is not None:
+                    self.maildir.add(msg)
+            else:
+                self.ids[_message_id(data)] += 1
+        return "250 Message accepted"
+
+    def duplicates(self):
+        with self.lock:
+            return {k: n for k, n in self.ids.items() if n > 1}
+
+
+def _message_id(data):
+    """The Message-ID of raw headers without parsing the whole letter."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    for line in head.split(b"\r\n"):
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip().decode()
+    return None
+
+
+def start(host="127.0.0.1", port=0, **kw):
+    """A running sink on (host, port): returns (controller, sink); port 0
+    picks a free one (``controller.port``)."""
+    from aiosmtpd.controller import Controller
+    sink = Sink(**kw)
+    controller = Controller(sink, hostname=host, port=port or _free_port(host),
+                            data_size_limit=0)
+    controller.start()
+    return controller, sink
+
+
+def _free_port(host):
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
