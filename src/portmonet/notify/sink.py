@@ -11,7 +11,8 @@ import threading
 
 
 class Sink:
-    def __init__(self, maildir=None, keep=True):
+    def __init__(self, maildir=None, keep=True, delay=0.0):
+        self.delay = delay                   # seconds per letter (a slow server, for tests)
         self.lock = threading.Lock()
         self.ids = collections.Counter()     # Message-ID -> times received
         self.messages = []                   # parsed letters (keep=True)
@@ -26,6 +27,9 @@ class Sink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+            await asyncio.sleep(self.delay)
         data = envelope.content
         with self.lock:
             self.received += 1
