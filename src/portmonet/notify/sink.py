@@ -11,8 +11,13 @@ import threading
 
 
 class Sink:
-    def __init__(self, maildir=None, keep=True, delay=0.0):
+    def __init__(self, maildir=None, keep=True, delay=0.0, hold_after=None):
         self.delay = delay                   # seconds per letter (a slow server, for tests)
+        # hold the RCPT of the next letter after this many, until ``release``
+        # is set (a test kills the client while it waits: no letter in doubt)
+        self.hold_after = hold_after
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.lock = threading.Lock()
         self.ids = collections.Counter()     # Message-ID -> times received
         self.messages = []                   # parsed letters (keep=True)
@@ -21,6 +26,12 @@ class Sink:
         self.received = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hold_after is not None and self.received >= self.hold_after \
+                and not self.release.is_set():
+            import asyncio
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
         if address.lower().startswith("refuse"):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
