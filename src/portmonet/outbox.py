@@ -129,6 +129,20 @@ class Outbox(Persistent):
         self.pending[(channel, slot)] = message
         return message
 
+    def newest(self, channel):
+        """The channel's messages, newest first (a LOBTree has no reverse
+        iteration; ``maxKey(k - 1)`` steps back in O(log n))."""
+        tree = self.channels.get(channel)
+        if not tree:
+            return
+        key = tree.maxKey()
+        while True:
+            yield tree[key]
+            try:
+                key = tree.maxKey(key - 1)
+            except ValueError:
+                return
+
     def due(self, channel, limit=100, now=None):
         """Messages to carry out now: queued, or failed / deferred and due."""
         now = now_us() if now is None else now

@@ -26,6 +26,10 @@ class Notify(Folder):
         self.inboxes = LOBTree()     # subscriber id -> Inbox
         self.receipts = OOBTree()    # (gateway, external message id) -> outbox key
 
+    def unread_of(self, subscriber_id):
+        box = self.inboxes.get(subscriber_id)
+        return box.unread() if box is not None else 0
+
     def inbox(self, subscriber_id, create=False):
         box = self.inboxes.get(subscriber_id)
         if box is None and create:

@@ -14,8 +14,3 @@ class OfficeSender:
     def close(self):
         pass
 
-
-def unread(root, subscriber_id):
-    notify = root.get("notify")
-    box = notify.inbox(subscriber_id) if notify is not None else None
-    return box.unread() if box is not None else 0
