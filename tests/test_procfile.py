@@ -16,7 +16,7 @@ from conftest import BIN, PROJECT, free_port
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = ("zeo", "web", "rater", "debt", "radius")
+PROCESSES = ("zeo", "web", "rater", "debt", "radius", "notify")
 
 
 def _setup(tmp_path):
@@ -33,7 +33,7 @@ def _setup(tmp_path):
         f"portmonet.secret_keys = {crypto.DEMO_KEY}", "portmonet.evolve_on_start = true",
         "portmonet.cookie_secure = false", "radius.bind = 127.0.0.1",
         f"radius.auth_port = {free_port()}", f"radius.acct_port = {free_port()}",
-        f"radius.coa_port = {free_port()}",
+        f"radius.coa_port = {free_port()}", f"notify.mail.port = {free_port()}",
         "[server:main]", "use = egg:waitress#main", f"listen = 127.0.0.1:{web_port}", ""]))
     return web_port
 
@@ -64,7 +64,8 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
             ready = {name for name in PROCESSES[1:]
                      if re.search(rf"^\S+ {name}\.1\s+\| database ready$", text, re.M)}
             if (ready == set(PROCESSES[1:]) and _health(web_port)
-                    and "portmonet radius: auth on" in text and "debt control " in text):
+                    and "portmonet radius: auth on" in text and "debt control " in text
+                    and "SMTP sink on" in text):
                 break
             time.sleep(0.5)
         text = log.read_text()
@@ -73,6 +74,7 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
         assert _health(web_port), text
         assert "portmonet radius: auth on" in text and "debt control " in text, text
         assert "demo office: sign in at /office as u0000001" in text
+        assert "SMTP sink on 127.0.0.1:" in text
         # one installer, no race, and a quiet start
         for bad in ("ConflictError", "Traceback", "rc=1", "pkg_resources is deprecated"):
             assert bad not in text, text
@@ -86,6 +88,6 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
                 os.killpg(honcho.pid, signal.SIGKILL)
                 honcho.wait()
     text = log.read_text()
-    for name in PROCESSES:
+    for name in PROCESSES + ("mailsink",):
         assert re.search(rf"^\S+ {name}\.1\s+\| .*", text, re.M), (name, text)
     assert "Traceback" not in text, text

@@ -33,3 +33,28 @@ def register(cli):
             raise click.ClickException(str(exc))
         for channel, counts in stats.items():
             click.echo(f"{channel}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+    @cli.command("notify-sink")
+    @click.option("--maildir", default=None,
+                  help="Where the letters are kept (default notify.sink_maildir, else "
+                       "zodb/var/mail beside the ini); read them with any maildir reader.")
+    @click.pass_obj
+    def sink_cmd(env, maildir):
+        """A local SMTP server on notify.mail.host:port that keeps every letter
+        (the demo's mail server: the Procfile's ``mailsink``)."""
+        from . import sink
+        from .settings import Settings
+        settings = Settings(env.settings)
+        maildir = maildir or settings.sink_maildir
+        controller, held = sink.start(settings.mail_host, settings.mail_port, maildir=maildir,
+                                      keep=False)
+        click.echo(f"SMTP sink on {settings.mail_host}:{settings.mail_port}, letters in {maildir}")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            while not stop.wait(1):
+                pass
+        finally:
+            controller.stop()
+        click.echo(f"{held.received} letters received")

@@ -91,15 +91,14 @@ def address(channel, subscriber, payload):
     return getattr(subscriber, "id", None)
 
 
-def _texts(root, notify, payload, name, channel, lang, settings):
-    if name == events.MAILING:
-        mailing = notify.get(str(payload.get("mailing"))) if notify is not None else None
-        if mailing is None:
-            return None, "the mailing no longer exists"
-        if mailing.state == "cancelled":
-            return None, "the mailing was cancelled"
-        return mailing.text_for(channel), None
-    return texts.find(notify, name, channel, lang, settings.language), None
+def _mailing(notify, payload):
+    """(the mass mailing a message belongs to, why it is not sent)."""
+    mailing = notify.get(str(payload.get("mailing"))) if notify is not None else None
+    if mailing is None:
+        return None, "the mailing no longer exists"
+    if mailing.state == "cancelled":
+        return None, "the mailing was cancelled"
+    return mailing, None
 
 
 def compose(root, message, settings, now_us):
@@ -109,6 +108,12 @@ def compose(root, message, settings, now_us):
     event = events.get(name)
     if event is None and name != events.MAILING:
         return Outcome("given-up", f"unknown event {name!r}")
+    notify = root.get("notify")
+    mailing = None
+    if name == events.MAILING:
+        mailing, why = _mailing(notify, payload)
+        if why:
+            return Outcome("skipped", why)
     subscriber = subscriber_of(root, payload)
     marketing = bool(payload.get("marketing"))
     if subscriber is not None:
@@ -125,10 +130,8 @@ def compose(root, message, settings, now_us):
         if until:
             return Outcome("deferred", "quiet hours", until_us=until)
     lang = prefs.language(subscriber, settings.language)
-    notify = root.get("notify")
-    text, why = _texts(root, notify, payload, name, channel, lang, settings)
-    if why:
-        return Outcome("skipped", why)
+    text = (mailing.text_for(channel) if mailing is not None
+            else texts.find(notify, name, channel, lang, settings.language))
     if text is None:
         return Outcome("skipped", f"no {channel} template for {name}")
     values = variables(root, payload, subscriber, settings)

@@ -39,6 +39,7 @@ class Settings:
         self.retry_max = _float(settings, "notify.retry_max", 3600)
         self.max_attempts = int(get("notify.max_attempts", 8))
         self.journal_dir = get("notify.journal_dir", os.path.join(here, "zodb", "var"))
+        self.sink_maildir = get("notify.sink_maildir", os.path.join(here, "zodb", "var", "mail"))
         self.quiet = quiet_window(get("notify.quiet_hours", "22:00-08:00"))
         self.quiet_channels = tuple(get("notify.quiet_channels", "sms").split())
         self.rates = {ch: _float(settings, f"notify.rate.{ch}", 0) for ch in ("mail", "sms", "office")}
