@@ -40,7 +40,7 @@ def _eventually(db, tm, expected, tries=50):
     try:
         for _ in range(tries):
             tm.begin()
-            if conn.root()["n"] == expected:
+            if conn.root().get("n") == expected:     # not there yet: the commit is on its way
                 break
             time.sleep(0.1)
         value = conn.root()["n"]

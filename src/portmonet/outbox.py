@@ -17,7 +17,7 @@ from persistent import Persistent
 from .ledger.account import now_us
 
 _random = random.SystemRandom()
-_MAX_SLOT = 2 ** 63 - 1
+MAX_SLOT = 2 ** 63 - 1
 # queued -> sent | failed (retried at next_try_us) | deferred (held until
 # next_try_us, no attempt counted: quiet hours, a rate limit) | skipped
 # (nothing to do: no address, the subscriber opted out) | given-up (the
@@ -147,7 +147,7 @@ class Outbox(Persistent):
         """Messages to carry out now: queued, or failed / deferred and due."""
         now = now_us() if now is None else now
         out = []
-        for message in self.pending.values((channel, 0), (channel, _MAX_SLOT)):
+        for message in self.pending.values((channel, 0), (channel, MAX_SLOT)):
             if message.state == "queued" or (message.state in ("failed", "deferred")
                                              and message.next_try_us <= now):
                 out.append(message)

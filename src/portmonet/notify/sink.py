@@ -7,6 +7,7 @@ import collections
 import email
 import email.policy
 import mailbox
+import os
 import threading
 
 
@@ -22,6 +23,8 @@ class Sink:
         self.ids = collections.Counter()     # Message-ID -> times received
         self.messages = []                   # parsed letters (keep=True)
         self.keep = keep
+        if maildir:
+            os.makedirs(os.path.dirname(os.path.abspath(maildir)), exist_ok=True)
         self.maildir = mailbox.Maildir(maildir) if maildir else None
         self.received = 0
 

@@ -16,6 +16,7 @@ nothing goes out before the deciding transaction committed; a message
 is recorded only after it was sent, so a crash never loses one; the
 journal keeps a restart from sending again what the far end had taken.
 """
+import itertools
 import logging
 import random
 
@@ -24,7 +25,8 @@ from ZODB.POSException import ConflictError
 from .. import clock
 from ..db import connection
 from ..model.root import get_root
-from ..outbox import SETTLED
+from ..outbox import MAX_SLOT, SETTLED
+from ..web.helpers import prefetch, prefetch_keys
 from ..txn import describe
 from . import receipts
 from .compose import Envelope, compose
@@ -58,10 +60,24 @@ class ChannelWorker:
         root = get_root(conn.root())
         now = clock.now_us() if now_us is None else now_us
         try:
-            return [(m.key, compose(root, m, self.settings, now))
-                    for m in root.outbox.due(self.channel, limit=self.settings.batch)]
+            messages = self._due(root, now)
+            return [(m.key, compose(root, m, self.settings, now)) for m in messages]
         finally:
             tm.abort()
+
+    def _due(self, root, now):
+        """The due messages, their subscribers fetched from ZEO in a few
+        round trips instead of one per object."""
+        outbox = root.outbox
+        ahead = outbox.pending.values((self.channel, 0), (self.channel, MAX_SLOT))
+        prefetch(list(itertools.islice(ahead, self.settings.batch)))
+        messages = outbox.due(self.channel, limit=self.settings.batch, now=now)
+        tree = root["subscribers"].data
+        ids = [m.payload.get("subscriber") for m in messages]
+        ids = [sid for sid in ids if isinstance(sid, int)]
+        prefetch_keys((tree, sid) for sid in ids)
+        prefetch([tree.get(sid) for sid in ids])
+        return messages
 
     def send(self, items):
         results = []
