@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from zeo import BIN, PROJECT, BenchZeo, free_port, wait_port  # noqa: E402
+from zeo import BIN, PROJECT, BenchZeo, free_port  # noqa: E402
 
 
 def sink_main(port, out):
@@ -25,14 +25,14 @@ def sink_main(port, out):
     writes the counts to *out*."""
     import threading
     from portmonet.notify import sink
-    controller, held = sink.start("127.0.0.1", port, keep=False)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    controller, held = sink.start("127.0.0.1", port, reuse_port=True, keep=False)
+    open(out + ".ready", "w").close()
     stop.wait()
     controller.stop()
     with open(out, "w") as f:
-        json.dump({"received": held.received, "distinct": len(held.ids),
-                   "duplicates": len(held.duplicates())}, f)
+        json.dump({"received": held.received, "ids": list(held.ids.elements())}, f)
 
 
 def build(zeo, letters, batch=5000):
@@ -67,6 +67,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--letters", type=int, default=100_000)
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--connections", type=int, default=4, help="SMTP connections")
+    ap.add_argument("--sinks", type=int, default=2, help="SMTP server processes")
     ap.add_argument("--sink", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.sink:
@@ -74,15 +76,22 @@ def main():
     folder = tempfile.mkdtemp(prefix="portmonet-bench-notify-")
     zeo = BenchZeo(folder).start()
     smtp_port = free_port()
-    counts = os.path.join(folder, "sink.json")
-    sink = subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), counts])
+    counts = [os.path.join(folder, f"sink{i}.json") for i in range(args.sinks)]
+    sinks = [subprocess.Popen([sys.executable, __file__, "--sink", str(smtp_port), out])
+             for out in counts]
     try:
-        wait_port(smtp_port, sink, "the SMTP sink")
+        deadline = time.monotonic() + 60
+        while not all(os.path.exists(out + ".ready") for out in counts):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in sinks):
+                raise SystemExit("the SMTP sinks did not start")
+            time.sleep(0.1)
         build(zeo, args.letters)
         with open(zeo.ini, "a") as f:
             f.write(f"notify.mail.port = {smtp_port}\nnotify.mail.from = billing@bench.example\n"
                     f"notify.batch = {args.batch}\nnotify.poll = 0.2\nnotify.quiet_hours =\n"
+                    f"notify.mail.connections = {args.connections}\n"
                     f"notify.journal_dir = {folder}\nnotify.operator_name = Bench ISP\n")
+        load = os.getloadavg()
         t = time.perf_counter()
         proc = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "notify",
                                "--channels", "mail", "--until-idle"], cwd=PROJECT,
@@ -92,12 +101,22 @@ def main():
         if proc.returncode:
             raise SystemExit(proc.stdout + proc.stderr)
     finally:
-        sink.send_signal(signal.SIGTERM)
-        sink.wait(60)
+        for sink in sinks:
+            sink.send_signal(signal.SIGTERM)
+            sink.wait(60)
         zeo.stop()
-    with open(counts) as f:
-        got = json.load(f)
+    import collections
+    received, ids = 0, collections.Counter()
+    for out in counts:           # a letter sent again may reach the other sink: merge the ids
+        with open(out) as f:
+            held = json.load(f)
+        received += held["received"]
+        ids.update(held["ids"])
+    got = {"received": received, "distinct": len(ids),
+           "duplicates": sum(1 for n in ids.values() if n > 1)}
     print(proc.stdout.strip())
+    print(f"load average (1 min) before and after the run: {load[0]:.1f}, "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work shares the machine)")
     print(f"{args.letters} letters in {seconds:.1f} s: {args.letters / seconds:.0f} letters/s "
           f"(the process's whole life, start-up and the last idle check included); "
           f"received {got['received']}, distinct {got['distinct']}, "

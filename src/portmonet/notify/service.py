@@ -22,7 +22,7 @@ USER = "portmonet notify"
 
 def make_sender(channel, settings):
     if channel == "mail":
-        return SmtpSender(settings)
+        return [SmtpSender(settings) for _ in range(settings.mail_connections)]
     if channel == "sms":
         return sms_sender(settings)
     if channel == "office":

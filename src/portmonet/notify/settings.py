@@ -55,6 +55,7 @@ class Settings:
         self.mail_from = get("notify.mail.from", "billing@localhost")
         self.mail_timeout = _float(settings, "notify.mail.timeout", 30)
         self.mail_cafile = get("notify.mail.cafile", "") or None
+        self.mail_connections = max(1, int(get("notify.mail.connections", 1)))
         # SMS
         self.sms_gateway = get("notify.sms.gateway", "smpp")
         if self.sms_gateway not in ("smpp", "http"):

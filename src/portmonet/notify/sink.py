@@ -73,13 +73,19 @@ def _message_id(data):
     return None
 
 
-def start(host="127.0.0.1", port=0, **kw):
+def start(host="127.0.0.1", port=0, reuse_port=False, **kw):
     """A running sink on (host, port): returns (controller, sink); port 0
-    picks a free one (``controller.port``)."""
+    picks a free one (``controller.port``).  ``reuse_port``: several sink
+    processes share the port (the kernel spreads the connections)."""
     from aiosmtpd.controller import Controller
+
+    class Shared(Controller):
+        def _create_server(self):
+            return self.loop.create_server(self._factory_invoker, host=self.hostname,
+                                           port=self.port, reuse_port=True)
     sink = Sink(**kw)
-    controller = Controller(sink, hostname=host, port=port or _free_port(host),
-                            data_size_limit=0)
+    controller = (Shared if reuse_port else Controller)(
+        sink, hostname=host, port=port or _free_port(host), data_size_limit=0)
     controller.start()
     return controller, sink
 

@@ -19,6 +19,7 @@ journal keeps a restart from sending again what the far end had taken.
 import itertools
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 from ZODB.POSException import ConflictError
 
@@ -45,13 +46,18 @@ def backoff(settings, attempts):
 
 class ChannelWorker:
     def __init__(self, db, channel, sender, settings, journal=None, stop=None):
+        """*sender*: one sender, or a list of them (each with a connection of
+        its own: ``notify.mail.connections``), which send a batch together."""
         self.db = db
         self.channel = channel
-        self.sender = sender
+        self.senders = list(sender) if isinstance(sender, (list, tuple)) else [sender]
+        self.sender = self.senders[0]
         self.settings = settings
         self.journal = journal
         self.stop = stop
-        self.limit = RateLimit(settings.rates.get(channel, 0))
+        rate = settings.rates.get(channel, 0) / len(self.senders)
+        self.limits = [RateLimit(rate) for _ in self.senders]
+        self.pool = ThreadPoolExecutor(len(self.senders)) if len(self.senders) > 1 else None
         self.stats = {"sent": 0, "failed": 0, "given-up": 0, "skipped": 0, "deferred": 0}
 
     # -- the three steps ------------------------------------------------------
@@ -80,17 +86,25 @@ class ChannelWorker:
         return messages
 
     def send(self, items):
+        decided = [(key, item) for key, item in items if not isinstance(item, Envelope)]
+        ready = [(key, item) for key, item in items if isinstance(item, Envelope)]
+        if self.pool is None:
+            return decided + self._send_with(0, ready)
+        count = len(self.senders)
+        shares = self.pool.map(self._send_with, range(count),
+                               [ready[i::count] for i in range(count)])
+        return decided + [result for share in shares for result in share]
+
+    def _send_with(self, index, envelopes):
+        sender, limit = self.senders[index], self.limits[index]
         results = []
-        for key, item in items:
-            if isinstance(item, Envelope):
-                if self.stop is not None and self.stop.is_set():
-                    break                     # not sent: still due after a restart
-                self.limit.wait()
-                outcome = self.sender.send(item)
-                if outcome.state == "sent" and self.journal is not None:
-                    self.journal.append(key, outcome.text, outcome.ext_id)
-            else:
-                outcome = item
+        for key, envelope in envelopes:
+            if self.stop is not None and self.stop.is_set():
+                break                         # not sent: still due after a restart
+            limit.wait()
+            outcome = sender.send(envelope)
+            if outcome.state == "sent" and self.journal is not None:
+                self.journal.append(key, outcome.text, outcome.ext_id)
             results.append((key, outcome))
         return results
 
@@ -191,9 +205,14 @@ class ChannelWorker:
                     tm.abort()
                     done = 0
                 if not done:
-                    idle = getattr(self.sender, "close", None) if self.channel == "mail" else None
-                    if idle is not None:
-                        idle()               # no letter waiting: let the SMTP server go
+                    if self.channel == "mail":
+                        self.close()          # no letter waiting: let the SMTP server go
                     if self.take_receipts(conn, tm, wait=0) == 0:
                         stop.wait(self.settings.poll)
-        self.sender.close()
+        self.close()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def close(self):
+        for sender in self.senders:
+            sender.close()
