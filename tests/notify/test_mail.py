@@ -175,3 +175,28 @@ def test_office_inbox_with_unread_count(db, conn, tm, root, people):
     assert box.unread() == 0
     # a second delivery of the same message (a retried record) adds nothing
     assert not box.deliver(item.key, "blocked", "x", "y", slot)
+
+
+def test_smtp_login_and_the_password_never_logged(db, conn, tm, root, people, caplog):
+    from portmonet.notify import sink as sinkmod
+    controller, sink = sinkmod.start(auth=("billing", "Pa55-smtp-secret"))
+    try:
+        caplog.set_level("DEBUG")
+        block_notice(root, people[501])
+        tm.commit()
+        bad = settings(notify__mail__port=controller.port, notify__mail__user="billing",
+                       notify__mail__password="wrong")
+        drain(ChannelWorker(db, "mail", SmtpSender(bad), bad), conn, tm)
+        tm.begin()
+        (message,) = root.outbox.channels["mail"].values()
+        assert message.state == "failed" and "authentication refused (535)" in message.last_error
+        message.next_try_us = 0
+        tm.commit()
+        good = settings(notify__mail__port=controller.port, notify__mail__user="billing",
+                        notify__mail__password="Pa55-smtp-secret")
+        drain(ChannelWorker(db, "mail", SmtpSender(good), good), conn, tm)
+        assert len(sink.messages) == 1
+        assert "Pa55-smtp-secret" not in caplog.text and "Pa55-smtp-secret" not in repr(good)
+        assert good.shown()["notify.mail.password"] == "***"
+    finally:
+        controller.stop()

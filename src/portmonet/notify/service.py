@@ -44,24 +44,36 @@ def workers(db, settings, stop):
     return out
 
 
-def housekeeping(db, settings, last_promises=[0.0]):
-    """One pass of the main thread's own work; returns messages queued."""
-    queued = 0
-    with connection(db) as (conn, tm):
-        for attempt in tm.attempts(10):
-            with attempt as txn:
-                describe(txn, USER, "invoices and mailings")
-                root = get_root(conn.root())
-                notify = root["notify"]
-                queued = sources.invoices(root, notify)
-                if time.monotonic() - last_promises[0] > 600:
-                    queued += sources.promises_ending(root)
-                for mailing in list(notify.values()):
-                    queued += mailings.expand(root, mailing, settings.mailing_window)
-                    mailings.finish(mailing)
-    if not last_promises[0] or time.monotonic() - last_promises[0] > 600:
-        last_promises[0] = time.monotonic()
-    return queued
+class Housekeeping:
+    """The main thread's own work: invoice notices, promise-ending notices
+    (every ten minutes), mass mailings' expansion."""
+
+    PROMISES_EVERY = 600
+
+    def __init__(self, db, settings):
+        self.db = db
+        self.settings = settings
+        self.promises_at = None
+
+    def run_once(self):
+        """One pass; returns the messages queued."""
+        due = self.promises_at is None or \
+            time.monotonic() - self.promises_at > self.PROMISES_EVERY
+        with connection(self.db) as (conn, tm):
+            for attempt in tm.attempts(10):
+                with attempt as txn:
+                    describe(txn, USER, "invoices, promises and mailings")
+                    root = get_root(conn.root())
+                    notify = root["notify"]
+                    queued = sources.invoices(root, notify)
+                    if due:
+                        queued += sources.promises_ending(root)
+                    for mailing in list(notify.values()):
+                        queued += mailings.expand(root, mailing, self.settings.mailing_window)
+                        mailings.finish(mailing)
+        if due:
+            self.promises_at = time.monotonic()
+        return queued
 
 
 def idle(db, channels):
@@ -81,10 +93,11 @@ def run(db, settings, until_idle=False, stop=None):
                                 daemon=True) for w in running]
     for t in threads:
         t.start()
+    housekeeping = Housekeeping(db, settings)
     try:
         while not stop.is_set():
             try:
-                queued = housekeeping(db, settings)
+                queued = housekeeping.run_once()
             except Exception:
                 log.exception("notifier: housekeeping failed; trying again")
                 queued = 0

@@ -5,7 +5,7 @@ import datetime
 import json
 import os
 
-SECRET_WORDS = ("password", "token", "secret")
+SECRET_WORDS = ("password", "token", "secret", "authorization")
 
 
 def _float(settings, key, default):

@@ -73,10 +73,12 @@ def _message_id(data):
     return None
 
 
-def start(host="127.0.0.1", port=0, reuse_port=False, **kw):
+def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, **kw):
     """A running sink on (host, port): returns (controller, sink); port 0
     picks a free one (``controller.port``).  ``reuse_port``: several sink
-    processes share the port (the kernel spreads the connections)."""
+    processes share the port (the kernel spreads the connections).
+    ``auth``: (user, password) the server requires (AUTH PLAIN/LOGIN; in
+    the clear on loopback, which only a test does)."""
     from aiosmtpd.controller import Controller
 
     class Shared(Controller):
@@ -84,8 +86,17 @@ def start(host="127.0.0.1", port=0, reuse_port=False, **kw):
             return self.loop.create_server(self._factory_invoker, host=self.hostname,
                                            port=self.port, reuse_port=True)
     sink = Sink(**kw)
+    extra = {}
+    if auth is not None:
+        from aiosmtpd.smtp import AuthResult
+
+        def check(server, session, envelope, mechanism, data):
+            ok = (getattr(data, "login", b"") == auth[0].encode()
+                  and getattr(data, "password", b"") == auth[1].encode())
+            return AuthResult(success=ok, handled=False)   # aiosmtpd answers 535
+        extra = {"authenticator": check, "auth_required": True, "auth_require_tls": False}
     controller = (Shared if reuse_port else Controller)(
-        sink, hostname=host, port=port or _free_port(host), data_size_limit=0)
+        sink, hostname=host, port=port or _free_port(host), data_size_limit=0, **extra)
     controller.start()
     return controller, sink
 
