@@ -200,3 +200,64 @@ def test_smtp_login_and_the_password_never_logged(db, conn, tm, root, people, ca
         assert good.shown()["notify.mail.password"] == "***"
     finally:
         controller.stop()
+
+
+def _self_signed(folder):
+    """A certificate for 127.0.0.1 and its key, made here (cryptography)."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_starttls_with_login_checks_the_servers_certificate(db, conn, tm, root, people,
+                                                            tmp_path):
+    import ssl
+    from portmonet.notify import sink as sinkmod
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    controller, sink = sinkmod.start(auth=("billing", "tls-pass-1"), tls=context)
+    try:
+        block_notice(root, people[501])
+        tm.commit()
+        plain = settings(notify__mail__port=controller.port)       # no STARTTLS: refused
+        drain(ChannelWorker(db, "mail", SmtpSender(plain), plain), conn, tm)
+        tm.begin()
+        (message,) = root.outbox.channels["mail"].values()
+        assert message.state == "failed" and "530" in message.last_error
+        message.next_try_us = 0
+        tm.commit()
+        untrusted = settings(notify__mail__port=controller.port, notify__mail__security="starttls",
+                             notify__mail__user="billing", notify__mail__password="tls-pass-1")
+        drain(ChannelWorker(db, "mail", SmtpSender(untrusted), untrusted), conn, tm)
+        tm.begin()
+        assert message.state == "failed" and "CERTIFICATE_VERIFY_FAILED" in message.last_error
+        message.next_try_us = 0
+        tm.commit()
+        trusted = settings(notify__mail__port=controller.port, notify__mail__security="starttls",
+                           notify__mail__user="billing", notify__mail__password="tls-pass-1",
+                           notify__mail__cafile=cert)
+        drain(ChannelWorker(db, "mail", SmtpSender(trusted), trusted), conn, tm)
+        tm.begin()
+        assert message.state == "sent" and len(sink.messages) == 1
+    finally:
+        controller.stop()

@@ -69,8 +69,10 @@ def _multipart(subtype, digest, *parts):
 
 
 class SmtpSender:
-    """Sends letters; a 5xx answer is permanent (the dead letters), anything
-    else (4xx, a lost connection, a timeout) is tried again later."""
+    """Sends letters.  A 5xx refusal of the recipient or of the letter's
+    data is permanent (the dead letters); anything else (4xx, a refusal
+    before the recipient such as "STARTTLS first" or a bad login, a lost
+    connection, a timeout) is tried again later."""
 
     def __init__(self, settings):
         self.s = settings
@@ -112,10 +114,12 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
             return self._refused(code, text)
+        except smtplib.SMTPDataError as exc:      # the server refused this letter's content
+            self._reset()
+            return self._refused(exc.smtp_code, exc.smtp_error)
         except smtplib.SMTPResponseException as exc:
-            if exc.smtp_code >= 500:
-                self._reset()
-                return self._refused(exc.smtp_code, exc.smtp_error)
+            # refused before the recipient (TLS or login required, the
+            # sender refused): the settings', not the letter's: tried again
             self.close()
             return Outcome("failed", f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}")
         except (smtplib.SMTPException, OSError) as exc:

@@ -73,12 +73,13 @@ def _message_id(data):
     return None
 
 
-def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, **kw):
+def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, tls=None, **kw):
     """A running sink on (host, port): returns (controller, sink); port 0
     picks a free one (``controller.port``).  ``reuse_port``: several sink
     processes share the port (the kernel spreads the connections).
     ``auth``: (user, password) the server requires (AUTH PLAIN/LOGIN; in
-    the clear on loopback, which only a test does)."""
+    the clear on loopback, which only a test does).  ``tls``: an SSL
+    context for STARTTLS, which is then required."""
     from aiosmtpd.controller import Controller
 
     class Shared(Controller):
@@ -94,7 +95,9 @@ def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, **kw):
             ok = (getattr(data, "login", b"") == auth[0].encode()
                   and getattr(data, "password", b"") == auth[1].encode())
             return AuthResult(success=ok, handled=False)   # aiosmtpd answers 535
-        extra = {"authenticator": check, "auth_required": True, "auth_require_tls": False}
+        extra = {"authenticator": check, "auth_required": True, "auth_require_tls": tls is not None}
+    if tls is not None:
+        extra.update(tls_context=tls, require_starttls=True)
     controller = (Shared if reuse_port else Controller)(
         sink, hostname=host, port=port or _free_port(host), data_size_limit=0, **extra)
     controller.start()
