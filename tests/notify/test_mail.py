@@ -261,3 +261,25 @@ def test_starttls_with_login_checks_the_servers_certificate(db, conn, tm, root, 
         assert message.state == "sent" and len(sink.messages) == 1
     finally:
         controller.stop()
+
+
+def test_a_connection_the_server_let_go_is_opened_again(db, conn, tm, root, people):
+    import time
+    from portmonet.notify import sink as sinkmod
+    controller, sink = sinkmod.start(idle_timeout=0.3)
+    try:
+        s = settings(notify__mail__port=controller.port)
+        worker = ChannelWorker(db, "mail", SmtpSender(s), s)
+        block_notice(root, people[501], when="1")
+        tm.commit()
+        drain(worker, conn, tm)
+        time.sleep(0.8)                     # the server closes the idle connection
+        block_notice(root, people[502], when="2")
+        tm.commit()
+        drain(worker, conn, tm)
+        tm.begin()
+        assert {(m.state, m.attempts) for m in root.outbox.channels["mail"].values()} == {
+            ("sent", 0)}
+        assert len(sink.messages) == 2
+    finally:
+        controller.stop()

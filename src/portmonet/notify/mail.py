@@ -103,6 +103,13 @@ class SmtpSender:
             self.smtp = None
 
     def send(self, envelope):
+        reused = self.smtp is not None
+        outcome = self._send(envelope)
+        if reused and outcome.state == "failed" and "SMTPServerDisconnected" in outcome.text:
+            outcome = self._send(envelope)   # the server had let the idle connection go
+        return outcome
+
+    def _send(self, envelope):
         try:
             if self.smtp is None:
                 self.smtp = self._connect()

@@ -73,7 +73,8 @@ def _message_id(data):
     return None
 
 
-def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, tls=None, **kw):
+def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, tls=None, idle_timeout=300,
+          **kw):
     """A running sink on (host, port): returns (controller, sink); port 0
     picks a free one (``controller.port``).  ``reuse_port``: several sink
     processes share the port (the kernel spreads the connections).
@@ -87,7 +88,7 @@ def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, tls=None, **kw)
             return self.loop.create_server(self._factory_invoker, host=self.hostname,
                                            port=self.port, reuse_port=True)
     sink = Sink(**kw)
-    extra = {}
+    extra = {"timeout": idle_timeout}       # seconds before an idle client is let go
     if auth is not None:
         from aiosmtpd.smtp import AuthResult
 
@@ -95,7 +96,7 @@ def start(host="127.0.0.1", port=0, reuse_port=False, auth=None, tls=None, **kw)
             ok = (getattr(data, "login", b"") == auth[0].encode()
                   and getattr(data, "password", b"") == auth[1].encode())
             return AuthResult(success=ok, handled=False)   # aiosmtpd answers 535
-        extra = {"authenticator": check, "auth_required": True, "auth_require_tls": tls is not None}
+        extra.update(authenticator=check, auth_required=True, auth_require_tls=tls is not None)
     if tls is not None:
         extra.update(tls_context=tls, require_starttls=True)
     controller = (Shared if reuse_port else Controller)(
