@@ -34,6 +34,7 @@ def _setup(tmp_path):
         "portmonet.cookie_secure = false", "radius.bind = 127.0.0.1",
         f"radius.auth_port = {free_port()}", f"radius.acct_port = {free_port()}",
         f"radius.coa_port = {free_port()}", f"notify.mail.port = {free_port()}",
+        f"notify.smpp.port = {free_port()}",
         "[server:main]", "use = egg:waitress#main", f"listen = 127.0.0.1:{web_port}", ""]))
     return web_port
 
@@ -65,7 +66,7 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
                      if re.search(rf"^\S+ {name}\.1\s+\| database ready$", text, re.M)}
             if (ready == set(PROCESSES[1:]) and _health(web_port)
                     and "portmonet radius: auth on" in text and "debt control " in text
-                    and "SMTP sink on" in text):
+                    and "SMTP sink on" in text and "SMPP server on" in text):
                 break
             time.sleep(0.5)
         text = log.read_text()
@@ -74,7 +75,7 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
         assert _health(web_port), text
         assert "portmonet radius: auth on" in text and "debt control " in text, text
         assert "demo office: sign in at /office as u0000001" in text
-        assert "SMTP sink on 127.0.0.1:" in text
+        assert "SMTP sink on 127.0.0.1:" in text and "SMPP server on 127.0.0.1:" in text
         # one installer, no race, and a quiet start
         for bad in ("ConflictError", "Traceback", "rc=1", "pkg_resources is deprecated"):
             assert bad not in text, text
@@ -88,6 +89,6 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
                 os.killpg(honcho.pid, signal.SIGKILL)
                 honcho.wait()
     text = log.read_text()
-    for name in PROCESSES + ("mailsink",):
+    for name in PROCESSES + ("mailsink", "smsc"):
         assert re.search(rf"^\S+ {name}\.1\s+\| .*", text, re.M), (name, text)
     assert "Traceback" not in text, text

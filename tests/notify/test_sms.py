@@ -15,7 +15,7 @@ from portmonet.outbox import queue_notice
 from portmonet.payments.wallet import request_transfer
 
 from .conftest import drain, settings
-from .smsc import SMSC
+from portmonet.notify.smsc import SMSC
 
 
 @pytest.fixture

@@ -58,3 +58,21 @@ def register(cli):
         finally:
             controller.stop()
         click.echo(f"{held.received} letters received")
+
+    @cli.command("notify-smsc")
+    @click.pass_obj
+    def smsc_cmd(env):
+        """A local SMPP server on notify.smpp.host:port that prints every text and
+        answers with delivery receipts (the demo's SMS centre: the Procfile's ``smsc``)."""
+        from .settings import Settings
+        from .smsc import SMSC
+        settings = Settings(env.settings)
+        server = SMSC(settings.smpp_host, settings.smpp_port,
+                      log=lambda to, text: click.echo(f"SMS to {to}: {text}"))
+        click.echo(f"SMPP server on {settings.smpp_host}:{settings.smpp_port}")
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.wait(1):
+            pass
+        server.stop()

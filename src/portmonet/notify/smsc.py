@@ -1,8 +1,10 @@
-"""A small SMPP 3.4 server for the tests (an SMSC on loopback), built on
-smpplib's own PDU classes: binds, takes submit_sm (answering with a
-message id), and sends a deliver_sm delivery receipt for each message.
-Numbers starting with 7999 are refused (invalid destination); set
-``busy`` to answer the next submits with ESME_RTHROTTLED."""
+"""A small SMPP 3.4 server (an SMSC on loopback), built on smpplib's own
+PDU classes: the demo's SMS centre under ``make run`` (``portmonet
+notify-smsc``) and the tests' real SMPP peer.  It binds transceivers,
+takes submit_sm (answering with a message id), and sends a deliver_sm
+delivery receipt for each message.  Numbers starting with 7999 are
+refused (invalid destination); ``busy`` answers the next submits with
+ESME_RTHROTTLED."""
 import itertools
 import socket
 import socketserver
@@ -35,7 +37,8 @@ def _decode(pdu):
 
 
 class SMSC:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1", port=0, log=None):
+        self.log = log                # called with (destination, text) of each message
         self.received = []          # (destination, text, message id)
         self.binds = []             # (system_id, password)
         self.busy = 0               # answer this many submits with "throttled"
@@ -48,7 +51,8 @@ class SMSC:
             def handle(self):
                 smsc._serve(self.request)
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -98,8 +102,11 @@ class SMSC:
             send(smpp.make_pdu("submit_sm_resp", client=seq, status=status, message_id=""), pdu)
             return
         mid = str(next(self._ids))
+        text = _decode(pdu)
         with self.lock:
-            self.received.append((dest, _decode(pdu), mid))
+            self.received.append((dest, text, mid))
+        if self.log is not None:
+            self.log(dest, text)
         send(smpp.make_pdu("submit_sm_resp", client=seq, message_id=mid), pdu)
         text = (f"id:{mid} sub:001 dlvrd:001 submit date:2612041200 done date:2612041200 "
                 f"stat:{self.receipt_state} err:000 text:").encode()
