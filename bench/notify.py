@@ -31,8 +31,11 @@ def sink_main(port, out):
     open(out + ".ready", "w").close()
     stop.wait()
     controller.stop()
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(out, "w") as f:
-        json.dump({"received": held.received, "ids": list(held.ids.elements())}, f)
+        json.dump({"received": held.received, "ids": list(held.ids.elements()),
+                   "cpu": usage.ru_utime + usage.ru_stime}, f)
 
 
 def build(zeo, letters, batch=5000):
@@ -93,34 +96,44 @@ def main():
                     f"notify.journal_dir = {folder}\nnotify.operator_name = Bench ISP\n")
         load = os.getloadavg()
         t = time.perf_counter()
-        proc = subprocess.run([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "notify",
-                               "--channels", "mail", "--until-idle"], cwd=PROJECT,
-                              env=dict(os.environ, PYTHONWARNINGS="ignore"),
-                              capture_output=True, text=True)
+        log = os.path.join(folder, "notify.log")
+        with open(log, "w") as out:
+            proc = subprocess.Popen([os.path.join(BIN, "portmonet"), "-c", zeo.ini, "notify",
+                                     "--channels", "mail", "--until-idle"], cwd=PROJECT,
+                                    env=dict(os.environ, PYTHONWARNINGS="ignore"),
+                                    stdout=out, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t
-        if proc.returncode:
-            raise SystemExit(proc.stdout + proc.stderr)
+        notifier_cpu = usage.ru_utime + usage.ru_stime
+        with open(log) as f:
+            output = f.read()
+        if status:
+            raise SystemExit(output)
     finally:
         for sink in sinks:
             sink.send_signal(signal.SIGTERM)
             sink.wait(60)
         zeo.stop()
     import collections
-    received, ids = 0, collections.Counter()
+    received, ids, sink_cpu = 0, collections.Counter(), 0.0
     for out in counts:           # a letter sent again may reach the other sink: merge the ids
         with open(out) as f:
             held = json.load(f)
         received += held["received"]
+        sink_cpu += held["cpu"]
         ids.update(held["ids"])
     got = {"received": received, "distinct": len(ids),
            "duplicates": sum(1 for n in ids.values() if n > 1)}
-    print(proc.stdout.strip())
+    print(output.strip())
     print(f"load average (1 min) before and after the run: {load[0]:.1f}, "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work shares the machine)")
     print(f"{args.letters} letters in {seconds:.1f} s: {args.letters / seconds:.0f} letters/s "
           f"(the process's whole life, start-up and the last idle check included); "
           f"received {got['received']}, distinct {got['distinct']}, "
           f"duplicates {got['duplicates']}")
+    print(f"CPU: the notifier {notifier_cpu:.1f} s ({1e6 * notifier_cpu / args.letters:.0f} µs "
+          f"a letter), the SMTP servers {sink_cpu:.1f} s "
+          f"({1e6 * sink_cpu / args.letters:.0f} µs a letter)")
     ok = got["received"] == got["distinct"] == args.letters and not got["duplicates"]
     print("OK: none lost, none twice" if ok else "FAILED: lost or repeated letters")
     return 0 if ok else 1

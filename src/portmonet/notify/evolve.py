@@ -5,5 +5,10 @@ from .model import Notify
 
 @step("2026-12-04-notify-01-notify-folder")
 def add_notify(root):
+    """The folder; invoices numbered before it get no letter now (on an
+    older database that would be every invoice ever issued)."""
     if "notify" not in root:
-        root.add("notify", Notify())
+        notify = root.add("notify", Notify())
+        billing = root.get("billing")
+        if billing is not None:
+            notify.invoices_through = billing.next_invoice - 1
