@@ -20,6 +20,20 @@ def mail_worker(db, smtp, **extra):
     return ChannelWorker(db, "mail", SmtpSender(s), s)
 
 
+def try_with(db, conn, tm, root, **extra):
+    """One round of the mail worker with these settings; the one letter's
+    message, made due again for the next round."""
+    s = settings(**extra)
+    drain(ChannelWorker(db, "mail", SmtpSender(s), s), conn, tm)
+    tm.begin()
+    (message,) = root.outbox.channels["mail"].values()
+    state, error = message.state, message.last_error
+    if state == "failed":
+        message.next_try_us = 0
+        tm.commit()
+    return state, error
+
+
 def block_notice(root, contract, when="1"):
     queue_notice(root.outbox, f"debt-block:{contract.number}:{when}", contract.__parent__,
                  {"template": "blocked", "contract": contract.number,
@@ -184,18 +198,14 @@ def test_smtp_login_and_the_password_never_logged(db, conn, tm, root, people, ca
         caplog.set_level("DEBUG")
         block_notice(root, people[501])
         tm.commit()
-        bad = settings(notify__mail__port=controller.port, notify__mail__user="billing",
-                       notify__mail__password="wrong")
-        drain(ChannelWorker(db, "mail", SmtpSender(bad), bad), conn, tm)
-        tm.begin()
-        (message,) = root.outbox.channels["mail"].values()
-        assert message.state == "failed" and "authentication refused (535)" in message.last_error
-        message.next_try_us = 0
-        tm.commit()
-        good = settings(notify__mail__port=controller.port, notify__mail__user="billing",
-                        notify__mail__password="Pa55-smtp-secret")
-        drain(ChannelWorker(db, "mail", SmtpSender(good), good), conn, tm)
+        port = controller.port
+        state, error = try_with(db, conn, tm, root, notify__mail__port=port,
+                                notify__mail__user="billing", notify__mail__password="wrong")
+        assert state == "failed" and "authentication refused (535)" in error
+        assert try_with(db, conn, tm, root, notify__mail__port=port, notify__mail__user="billing",
+                        notify__mail__password="Pa55-smtp-secret")[0] == "sent"
         assert len(sink.messages) == 1
+        good = settings(notify__mail__password="Pa55-smtp-secret")
         assert "Pa55-smtp-secret" not in caplog.text and "Pa55-smtp-secret" not in repr(good)
         assert good.shown()["notify.mail.password"] == "***"
     finally:
@@ -239,26 +249,15 @@ def test_starttls_with_login_checks_the_servers_certificate(db, conn, tm, root, 
     try:
         block_notice(root, people[501])
         tm.commit()
-        plain = settings(notify__mail__port=controller.port)       # no STARTTLS: refused
-        drain(ChannelWorker(db, "mail", SmtpSender(plain), plain), conn, tm)
-        tm.begin()
-        (message,) = root.outbox.channels["mail"].values()
-        assert message.state == "failed" and "530" in message.last_error
-        message.next_try_us = 0
-        tm.commit()
-        untrusted = settings(notify__mail__port=controller.port, notify__mail__security="starttls",
-                             notify__mail__user="billing", notify__mail__password="tls-pass-1")
-        drain(ChannelWorker(db, "mail", SmtpSender(untrusted), untrusted), conn, tm)
-        tm.begin()
-        assert message.state == "failed" and "CERTIFICATE_VERIFY_FAILED" in message.last_error
-        message.next_try_us = 0
-        tm.commit()
-        trusted = settings(notify__mail__port=controller.port, notify__mail__security="starttls",
-                           notify__mail__user="billing", notify__mail__password="tls-pass-1",
-                           notify__mail__cafile=cert)
-        drain(ChannelWorker(db, "mail", SmtpSender(trusted), trusted), conn, tm)
-        tm.begin()
-        assert message.state == "sent" and len(sink.messages) == 1
+        port = controller.port
+        state, error = try_with(db, conn, tm, root, notify__mail__port=port)   # no STARTTLS
+        assert state == "failed" and "530" in error
+        login = {"notify__mail__user": "billing", "notify__mail__password": "tls-pass-1",
+                 "notify__mail__security": "starttls", "notify__mail__port": port}
+        state, error = try_with(db, conn, tm, root, **login)                     # untrusted
+        assert state == "failed" and "CERTIFICATE_VERIFY_FAILED" in error
+        assert try_with(db, conn, tm, root, notify__mail__cafile=cert, **login)[0] == "sent"
+        assert len(sink.messages) == 1
     finally:
         controller.stop()
 
