@@ -18,7 +18,8 @@ def test_without_the_setting_builtins_then_entry_points(monkeypatch):
                         lambda group: offered if group == features.GROUP else [])
     assert features.feature_names({}) == [
         "portmonet.tariffs", "portmonet.rating", "portmonet.billing", "portmonet.payments",
-        "portmonet.radius", "portmonet.traffic", "portmonet.workflow", "mycompany.partners"]
+        "portmonet.radius", "portmonet.traffic", "portmonet.workflow",
+        "portmonet.notify", "mycompany.partners"]
 
 
 def test_bootstrap_gives_a_worker_the_features_subscribers():

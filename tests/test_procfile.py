@@ -19,7 +19,7 @@ from conftest import BIN, PROJECT, free_port
 
 pytestmark = pytest.mark.integration
 
-PROCESSES = ("zeo", "web", "rater", "debt", "radius", "flows", "workflow")
+PROCESSES = ("zeo", "web", "rater", "debt", "radius", "flows", "workflow", "notify")
 
 
 def _setup(tmp_path):
@@ -37,7 +37,8 @@ def _setup(tmp_path):
         "portmonet.cookie_secure = false", "radius.bind = 127.0.0.1",
         f"radius.auth_port = {free_port()}", f"radius.acct_port = {free_port()}",
         f"radius.coa_port = {free_port()}", "flows.bind = 127.0.0.1",
-        f"flows.port = {free_port()}",
+        f"flows.port = {free_port()}", f"notify.mail.port = {free_port()}",
+        f"notify.smpp.port = {free_port()}",
         "[server:main]", "use = egg:waitress#main", f"listen = 127.0.0.1:{web_port}", ""]))
     return web_port
 
@@ -82,7 +83,8 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
             if (ready == set(PROCESSES[1:]) and _health(web_port)
                     and "portmonet radius: auth on" in text and "debt control " in text
                     and "workflow timers: " in text
-                    and "portmonet flows: listening on" in text):
+                    and "portmonet flows: listening on" in text
+                    and "SMTP sink on" in text and "SMPP server on" in text):
                 break
             time.sleep(0.5)
         text = log.read_text()
@@ -92,6 +94,7 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
         assert "portmonet radius: auth on" in text and "debt control " in text, text
         assert "portmonet flows: listening on 127.0.0.1" in text, text
         assert "demo office: sign in at /office as u0000001" in text
+        assert "SMTP sink on 127.0.0.1:" in text and "SMPP server on 127.0.0.1:" in text
         # one installer, no race, and a quiet start
         for bad in ("ConflictError", "Traceback", "rc=1", "pkg_resources is deprecated"):
             assert bad not in text, text
@@ -110,6 +113,6 @@ def test_procfile_first_start_on_an_empty_database(tmp_path):
                 os.killpg(honcho.pid, signal.SIGKILL)
                 honcho.wait()
     text = log.read_text()
-    for name in PROCESSES:
+    for name in PROCESSES + ("mailsink", "smsc"):
         assert re.search(rf"^\S+ {name}\.1\s+\| .*", text, re.M), (name, text)
     assert "Traceback" not in text, text

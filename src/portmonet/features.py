@@ -20,7 +20,8 @@ from pyramid.registry import global_registry
 from pyramid.threadlocal import get_current_registry
 
 # In dependency order: rating and billing stand on tariffs.
-BUILTIN = ("tariffs", "rating", "billing", "payments", "radius", "traffic", "workflow")
+BUILTIN = ("tariffs", "rating", "billing", "payments", "radius", "traffic", "workflow",
+           "notify")
 GROUP = "portmonet.features"
 SETTING = "portmonet.features"
 

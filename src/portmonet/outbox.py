@@ -3,7 +3,7 @@ carried out after it commits, by the process that owns the channel.
 
 A web request or a billing run that decides to disconnect a subscriber or
 send a letter queues a message here; the RADIUS process (channel
-``radius``) or the notifier (``mail``, ``sms``) takes it after the decision
+``radius``) or the notifier (``mail``, ``sms``, ``office``) takes it after the decision
 is committed, performs it outside any transaction, then records the result
 in a short transaction of its own.  A retried request that queues the same
 ``key`` twice makes one message.
@@ -17,8 +17,17 @@ from persistent import Persistent
 from .ledger.account import now_us
 
 _random = random.SystemRandom()
-_MAX_SLOT = 2 ** 63 - 1
-STATES = ("queued", "sent", "failed", "given-up")
+MAX_SLOT = 2 ** 63 - 1
+# queued -> sent | failed (retried at next_try_us) | deferred (held until
+# next_try_us, no attempt counted: quiet hours, a rate limit) | skipped
+# (nothing to do: no address, the subscriber opted out) | given-up (the
+# dead letter: attempts exhausted or a permanent refusal; last_error says why).
+STATES = ("queued", "sent", "failed", "deferred", "skipped", "given-up")
+SETTLED = ("sent", "skipped", "given-up")
+
+
+# The notifier's channels (``portmonet notify``, docs/notifications.md).
+NOTICE_CHANNELS = ("mail", "sms", "office")
 
 
 class Message(Persistent):
@@ -31,6 +40,7 @@ class Message(Persistent):
     last_error = ""
     done_us = 0
     next_try_us = 0
+    delivery = ""            # what the far end reported later (an SMS receipt)
 
     def __init__(self, channel, key, payload, created_us):
         self.channel = channel
@@ -53,6 +63,33 @@ class Message(Persistent):
         else:
             self.state = "failed"
             self.next_try_us = now_us() + retry_in_s * 1_000_000
+
+    def skipped(self, reason):
+        self.state = "skipped"
+        self.last_error = str(reason)[:500]
+        self.done_us = now_us()
+        self._settled()
+
+    def deferred(self, until_us, reason):
+        """Hold until *until_us* without counting an attempt."""
+        self.state = "deferred"
+        self.last_error = str(reason)[:500]
+        self.next_try_us = until_us
+
+    def give_up(self, error):
+        """A permanent refusal: straight to the dead letters."""
+        self.failed(error, max_attempts=self.attempts + 1)
+
+    def requeue(self):
+        """Queue a failed, deferred or given-up message again, now (a staff
+        decision: the owner takes it on its next poll)."""
+        if self.state in ("failed", "deferred", "given-up"):
+            self.state = "queued"
+            self.next_try_us = 0
+            self.attempts = 0
+            if self.__parent__ is not None:
+                self.__parent__.pending[(self.channel, self.slot)] = self
+        return self
 
     def _settled(self):
         if self.__parent__ is not None:
@@ -92,24 +129,44 @@ class Outbox(Persistent):
         self.pending[(channel, slot)] = message
         return message
 
+    def newest(self, channel):
+        """The channel's messages, newest first (a LOBTree has no reverse
+        iteration; ``maxKey(k - 1)`` steps back in O(log n))."""
+        tree = self.channels.get(channel)
+        if not tree:
+            return
+        key = tree.maxKey()
+        while True:
+            yield tree[key]
+            try:
+                key = tree.maxKey(key - 1)
+            except ValueError:
+                return
+
     def due(self, channel, limit=100, now=None):
-        """Messages to carry out now: queued, or failed and due for a retry."""
+        """Messages to carry out now: queued, or failed / deferred and due."""
         now = now_us() if now is None else now
         out = []
-        for message in self.pending.values((channel, 0), (channel, _MAX_SLOT)):
-            if message.state == "queued" or (message.state == "failed" and message.next_try_us <= now):
+        for message in self.pending.values((channel, 0), (channel, MAX_SLOT)):
+            if message.state == "queued" or (message.state in ("failed", "deferred")
+                                             and message.next_try_us <= now):
                 out.append(message)
                 if len(out) >= limit:
                     break
         return out
 
 
-def notify_subscriber(root, subscriber, key, template, **values):
-    """Queue a notice to *subscriber* once per *key*: a letter, or a text
-    message to a subscriber without e-mail (none to one with neither)."""
-    payload = {"template": template, "subscriber": subscriber.id, **values}
+def queue_notice(outbox, key, subscriber, payload):
+    """A notice (``payload["event"]`` names it) to *subscriber* by every
+    channel that can reach them: a letter with an e-mail address, a text
+    with a phone, the office inbox always.  The notifier picks the
+    language, the template and the subscriber's choices when it sends.
+    The letter keeps *key*; the others are ``key|sms``, ``key|office``."""
+    payload = dict(payload, subscriber=getattr(subscriber, "id", None))
+    out = []
     if getattr(subscriber, "email", None):
-        return root.outbox.queue("mail", key, {"to": subscriber.email, **payload})
+        out.append(outbox.queue("mail", key, dict(payload, to=subscriber.email)))
     if getattr(subscriber, "phone", None):
-        return root.outbox.queue("sms", key, {"to": subscriber.phone, **payload})
-    return None
+        out.append(outbox.queue("sms", f"{key}|sms", dict(payload, to=subscriber.phone)))
+    out.append(outbox.queue("office", f"{key}|office", payload))
+    return out

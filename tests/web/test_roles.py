@@ -158,6 +158,8 @@ PUBLIC = {
     # Machine protocols of the payments feature: each request authenticates
     # itself (agent signature, allow list); the provider's return page.
     ("IProvider", "callback"), ("IProvider", "return"), ("IOsmpAgent", "osmp"),
+    # The HTTP SMS gateway's delivery reports (a shared token per request).
+    ("INotify", "sms-report"),
 }
 
 

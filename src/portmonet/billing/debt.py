@@ -12,7 +12,7 @@ from decimal import Decimal
 from .. import clock, events
 from ..ledger.account import now_us
 from ..money import format_amount
-from ..outbox import notify_subscriber
+from ..outbox import queue_notice
 from ..tariffs.assign import tariff_for
 from ..tariffs.model import NoTariff, version_at
 from ..tariffs.rules import days_in_month
@@ -26,9 +26,10 @@ class PromiseRefused(ValueError):
 
 
 def _notify(root, contract, key, template, **values):
-    """A letter, or a text message to a subscriber without e-mail."""
-    notify_subscriber(root, contract.__parent__, key, template, contract=contract.number,
-                      **values)
+    """The notice by letter, text and office inbox (the notifier applies
+    the subscriber's choices when it sends)."""
+    queue_notice(root.outbox, key, contract.__parent__,
+                 {"template": template, "contract": contract.number, **values})
 
 
 def block(root, billing, contract, reason, when_us):

@@ -62,7 +62,10 @@ class Subscriber(Indexed, Folder):
     _identity = None          # identity document, encrypted at rest
     office_password_hash = None   # argon2, for the self-service office
     notify_email = True       # notification settings the subscriber chooses
-    notify_sms = True
+    notify_sms = True         # (the notifier reads them: portmonet.notify.prefs)
+    notify_marketing = True   # mass mailings marked marketing
+    notify_language = ""      # '' = the operator's (notify.language)
+    quiet_hours = ""          # '' = the operator's window, 'off', or 'HH:MM-HH:MM'
 
     def __init__(self, name, kind="person", phone=None, email=None, **details):
         super().__init__()

@@ -53,12 +53,7 @@ def retry(root, key):
     message = outbox.keys.get(key)
     if message is None or message.channel != CHANNEL:
         raise KeyError(key)
-    if message.state in ("failed", "given-up"):
-        message.state = "queued"
-        message.next_try_us = 0
-        message.attempts = 0
-        outbox.pending[(message.channel, message.slot)] = message
-    return message
+    return message.requeue()
 
 
 class Job:

@@ -188,25 +188,10 @@ def session_kick(context, request):
 def coa_messages(root, limit=PAGE, start=0, state=None):
     """Messages of the outbox channel ``radius``, newest first."""
     outbox = getattr(root, "outbox", None)
-    tree = outbox.channels.get(coa.CHANNEL) if outbox is not None else None
-    if tree is None:
+    if outbox is None:
         return []
-    values = (m for m in _newest_first(tree) if state is None or m.state == state)
+    values = (m for m in outbox.newest(coa.CHANNEL) if state is None or m.state == state)
     return list(itertools.islice(values, start, start + limit))
-
-
-def _newest_first(tree):
-    # LOBTree has no reverse iteration; maxKey(k - 1) steps back in O(log n).
-    try:
-        key = tree.maxKey()
-    except ValueError:                   # empty
-        return
-    while True:
-        yield tree[key]
-        try:
-            key = tree.maxKey(key - 1)
-        except ValueError:
-            return
 
 
 @view_config(context=IRoot, name="coa-log", renderer="templates/coa_log.pt", permission="view")

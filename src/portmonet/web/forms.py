@@ -4,6 +4,7 @@ Forms validate every field server-side; views re-show them with the
 messages.  CSRF is Pyramid's (a ``csrf_token`` field checked for every
 unsafe request), so WTForms' own CSRF is off.
 """
+import datetime
 import re
 
 from wtforms import (BooleanField, Form, HiddenField, IntegerField, PasswordField, SelectField,
@@ -264,9 +265,26 @@ class DecisionForm(BaseForm):
     note = StringField(_("Note"), [V.Optional(), V.Length(max=500)])
 
 
+def _quiet_hours(form, field):
+    value = (field.data or "").strip()
+    if value in ("", "off"):
+        return
+    try:
+        start, end = value.split("-")
+        datetime.time.fromisoformat(start.strip())
+        datetime.time.fromisoformat(end.strip())
+    except ValueError:
+        raise V.ValidationError(_("HH:MM-HH:MM, 'off', or empty for the operator's"))
+
+
 class NotificationsForm(BaseForm):
     notify_email = BooleanField(_("Notify me by e-mail"))
     notify_sms = BooleanField(_("Notify me by SMS"))
+    notify_marketing = BooleanField(_("Send me offers and news"))
+    notify_language = SelectField(_("Language of notices"), choices=choices(
+        (("", "the operator's"), ("ru", "русский"), ("en", "English"))), default="")
+    quiet_hours = StringField(_("Quiet hours (no SMS), e.g. 22:00-08:00"),
+                              [V.Optional(), V.Length(max=20), _quiet_hours])
 
 
 class SearchForm(BaseForm):

@@ -11,7 +11,7 @@ will come with the equipment feature).
 from ..interfaces import ITariffBook
 from ..features import current_registry
 from ..money import MoneyError, to_minor
-from ..outbox import notify_subscriber
+from ..outbox import queue_notice
 
 CONDITIONS = {}
 ACTIONS = {}
@@ -123,8 +123,10 @@ def _check_charge(argument):
 def _notify(root, instance, argument, user, cause):
     subscriber = subscriber_of(root, instance)
     if subscriber is not None:
-        notify_subscriber(root, subscriber, cause, argument, request=instance.__name__,
-                          process=instance.definition.title, state=instance.state)
+        queue_notice(root.outbox, cause, subscriber,
+                     {"event": argument, "request": instance.__name__,
+                      "process": instance.definition.title,
+                      "state": instance.definition.state(instance.state).title})
 
 
 def _check_notify(argument):

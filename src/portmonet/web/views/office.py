@@ -99,7 +99,8 @@ def office_password(context, request):
 
 # Read by the notifier (getattr with these defaults: the Subscriber class
 # does not declare them, so old objects need no migration).
-NOTIFY_DEFAULTS = {"notify_email": True, "notify_sms": True}
+NOTIFY_DEFAULTS = {"notify_email": True, "notify_sms": True, "notify_marketing": True,
+                   "notify_language": "", "quiet_hours": ""}
 
 
 @view_config(context=ISubscriber, name="office-notifications",
@@ -108,10 +109,15 @@ def office_notifications(context, request):
     form = NotificationsForm.from_request(request, data={
         name: getattr(context, name, default) for name, default in NOTIFY_DEFAULTS.items()})
     if request.method == "POST" and form.validate():
-        for name in NOTIFY_DEFAULTS:
-            setattr(context, name, bool(getattr(form, name).data))
+        for name, default in NOTIFY_DEFAULTS.items():
+            value = getattr(form, name).data
+            setattr(context, name, bool(value) if isinstance(default, bool)
+                    else (value or "").strip())
         audit(request, f"subscriber {context.id} notification settings: "
-                       f"e-mail {context.notify_email}, sms {context.notify_sms}")
+                       f"e-mail {context.notify_email}, sms {context.notify_sms}, "
+                       f"marketing {context.notify_marketing}, "
+                       f"language {context.notify_language or '-'}, "
+                       f"quiet hours {context.quiet_hours or '-'}")
         flash(request, _("Saved"))
         return HTTPFound(request.resource_url(context, "@@office"))
     return form_page(request, form, _("Notifications"),
