@@ -70,7 +70,7 @@ def test_connection_request_end_to_end(flows):
     contract = root.catalog.contracts.get(r.contract)
     assert contract.status == "draft" and r.state == "address-check"
     engine.take(root, r, "address-ok", "eng", ["engineer"])
-    assert [m.payload["template"] for m in root.outbox.channels["mail"].values()] == \
+    assert [m.payload["event"] for m in root.outbox.channels["mail"].values()] == \
         ["visit-planned"]
     engine.take(root, r, "installed", "eng", ["engineer"])
     charge = [p for p in contract.account.postings() if p.cause.startswith("workflow:")]
