@@ -14,6 +14,7 @@ from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+from . import crypto
 from .ledger.account import now_us
 
 _random = random.SystemRandom()
@@ -170,3 +171,15 @@ def queue_notice(outbox, key, subscriber, payload):
         out.append(outbox.queue("sms", f"{key}|sms", dict(payload, to=subscriber.phone)))
     out.append(outbox.queue("office", f"{key}|office", payload))
     return out
+
+
+def seal(**values):
+    """Values a message must carry but the database must not keep in clear
+    (a one-time code): encrypted with the installation's keys, put in the
+    payload as ``sealed``; the process that sends opens them in memory."""
+    return {name: crypto.encrypt(str(value)) for name, value in values.items()}
+
+
+def unseal(payload):
+    """The sealed values of a payload, in clear (an empty dict without)."""
+    return {name: crypto.decrypt(token) for name, token in (payload.get("sealed") or {}).items()}

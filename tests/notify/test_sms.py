@@ -16,6 +16,7 @@ from portmonet.payments.wallet import request_transfer
 
 from .conftest import drain, settings
 from portmonet.notify.smsc import SMSC
+from portmonet.outbox import unseal
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def test_wallet_code_is_delivered_by_sms_even_in_quiet_hours(db, conn, tm, root,
     worker = smpp_worker(db, smsc, notify__quiet_hours="00:00-23:59")
     drain(worker, conn, tm)
     tm.begin()
-    code = root.outbox.keys[f"transfer-code:{ref}"].payload["code"]
+    code = unseal(root.outbox.keys[f"transfer-code:{ref}"].payload)["code"]
     (sent,) = smsc.texts()
     assert sent[1].startswith(f"Code {code}: transfer 50.00 to {people[502].account.number}")
     held = root.outbox.keys["low-balance:q|sms"]

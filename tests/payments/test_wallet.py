@@ -7,6 +7,7 @@ from portmonet.model.root import get_root
 from portmonet.ops.check import check_books
 from portmonet.payments import wallet
 from portmonet.payments.wallet import WalletError
+from portmonet.outbox import unseal
 
 from .conftest import add_subscriber
 
@@ -34,7 +35,10 @@ def test_transfer_to_another_subscriber_needs_the_code(root, tm):
     payer.post(5000, "payment", "test:g")
     payee = add_subscriber(root, "Lebedev").account
     ref, pending = wallet.request_transfer(root, payer, payee, 2000, "office")
-    code = root.outbox.keys[f"transfer-code:{ref}"].payload["code"]
+    message = root.outbox.keys[f"transfer-code:{ref}"]
+    code = unseal(message.payload)["code"]
+    # the one-time code is not kept in clear: only the notifier opens it
+    assert len(code) == 6 and code not in repr(message.payload) and "code" not in message.payload
     with pytest.raises(WalletError, match="wrong"):
         wallet.confirm_transfer(root, ref, "000000" if code != "000000" else "111111", "office")
     wallet.confirm_transfer(root, ref, code, "office")

@@ -5,6 +5,7 @@ Runs in the notifier's read transaction, before anything is sent; it
 writes nothing.
 """
 from ..money import format_amount
+from ..outbox import unseal
 from . import events, prefs, texts
 from .attachments import attachments_for, event_variables
 from .templating import RenderError, render
@@ -76,6 +77,7 @@ def variables(root, payload, subscriber, settings):
             out[key] = format_amount(out[key], currency)
     out.setdefault("currency", currency)
     out.update(event_variables(root, payload))
+    out.update(unseal(payload))          # (a one-time code: in clear only here, in memory)
     out.update(name=getattr(subscriber, "name", "") or "",
                subscriber=getattr(subscriber, "id", None) or payload.get("subscriber") or "",
                operator=settings.operator, office_url=settings.office_url)

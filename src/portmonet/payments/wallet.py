@@ -15,6 +15,7 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 from ..ledger.account import InsufficientFunds
+from ..outbox import seal
 from .clock import now_us
 
 CODE_TTL_US = 15 * 60 * 1_000_000
@@ -105,7 +106,7 @@ def request_transfer(root, source, target, amount, user):
     payer = owner(source)
     root.outbox.queue("sms", f"transfer-code:{ref}", {
         "template": "transfer confirmation", "to": getattr(payer, "phone", None),
-        "subscriber": getattr(payer, "id", None), "code": code, "amount": amount,
+        "subscriber": getattr(payer, "id", None), "sealed": seal(code=code), "amount": amount,
         "target": target.number})
     return ref, pending
 
