@@ -184,11 +184,15 @@ class Collector:
                                   self.config.forward, exc)
         scale = entry.sampling if entry.sampling > 1 else (announced or 1)
         try:
-            count_flows(self.window, entry.name, flows, scale, self.book, self.classes)
+            implausible = count_flows(self.window, entry.name, flows, scale, self.book,
+                                      self.classes)
         except Exception as exc:             # the database away while looking addresses up
             self._report(entry.name, "attribution failed", repr(exc))
             return
-        self.stats["flows"] += len(flows)
+        if implausible:
+            self._report(entry.name, "implausible", "more octets than its packets can hold",
+                         implausible)
+        self.stats["flows"] += len(flows) - implausible
 
     # -- windows -------------------------------------------------------------------
     def flush(self):

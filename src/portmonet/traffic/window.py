@@ -9,6 +9,11 @@ subscribers counts for both; a flow no one's address is in counts once
 for the exporter's ``unknown`` (class of its destination, direction in).
 """
 MINUTE_MS = 60_000
+# A flow is implausible (not counted, not billed: the same rule as RADIUS
+# accounting's for every collector) if its packets could not hold its
+# octets: more than an IP packet's 65,535 octets each, or octets with no
+# packet.  (All-ones counters from a broken exporter are caught so.)
+MAX_PACKET_OCTETS = 65_535
 
 
 class Window:
@@ -36,9 +41,14 @@ class Window:
 
 def count_flows(window, exporter, flows, scale, book, classes):
     """Attribute, class and sum *flows* (decoded tuples) of *exporter* into
-    *window*, scaled by the sampling interval *scale*."""
+    *window*, scaled by the sampling interval *scale*; returns how many were
+    implausible and left out."""
     login_at, classify, add, span = book.login_at, classes.classify, window.add, window.span_ms
-    for src, dst, v6, octets, _, end_ms in flows:
+    implausible = 0
+    for src, dst, v6, octets, packets, end_ms in flows:
+        if octets > packets * MAX_PACKET_OCTETS:
+            implausible += 1
+            continue
         octets *= scale
         minute = end_ms - end_ms % span
         when_us = end_ms * 1000
@@ -52,3 +62,4 @@ def count_flows(window, exporter, flows, scale, book, classes):
             add((exporter, None, classify(dst, v6), minute), octets, 0)
         window.flows += 1
         window.octets += octets
+    return implausible
