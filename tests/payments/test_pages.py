@@ -8,6 +8,7 @@ import pytest
 from portmonet.model.staff import ROLES
 from portmonet.payments.agents import OsmpAgent
 from portmonet.web.acl import ROLE_PERMISSIONS
+from portmonet.outbox import unseal
 
 from web.conftest import assert_pages_for_role, cheap_argon2, csrf_of, site  # noqa: F401,E402  (fixtures)
 
@@ -127,7 +128,7 @@ def test_disabled_agent_is_refused_and_enabled_again(agents_site):
 
 
 def _sms_code(site, ref):  # noqa: F811
-    return site.read(lambda root: root.outbox.keys[f"transfer-code:{ref}"].payload["code"])
+    return site.read(lambda root: unseal(root.outbox.keys[f"transfer-code:{ref}"].payload)["code"])
 
 
 def test_office_wallet_open_transfer_own_and_to_another_with_confirmation(agents_site):
